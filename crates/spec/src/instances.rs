@@ -1,0 +1,193 @@
+//! Facts about EC2 instance types that validation needs before any AWS call: vCPUs, memory,
+//! GPUs and EFA support.
+//!
+//! Source: EC2 `DescribeInstanceTypes` in us-east-1 (`VCpuInfo.DefaultVCpus`,
+//! `MemoryInfo.SizeInMiB`, `GpuInfo`, `NetworkInfo.EfaSupported`) and the EC2 instance-type
+//! pages for the accelerated-computing, general-purpose, compute- and memory-optimized
+//! families; checked 2026-11. Covers the types pipectl's specs use and their families. A type
+//! not listed here is not an error: validation says it cannot check it.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InstanceType {
+    pub name: &'static str,
+    pub vcpus: u32,
+    pub memory_mib: u64,
+    pub gpus: u32,
+    pub gpu_model: Option<&'static str>,
+    pub efa: bool,
+}
+
+const fn it(
+    name: &'static str,
+    vcpus: u32,
+    memory_gib: u64,
+    gpus: u32,
+    gpu_model: Option<&'static str>,
+    efa: bool,
+) -> InstanceType {
+    InstanceType {
+        name,
+        vcpus,
+        memory_mib: memory_gib * 1024,
+        gpus,
+        gpu_model,
+        efa,
+    }
+}
+
+const T4: Option<&str> = Some("NVIDIA T4");
+const M60: Option<&str> = Some("NVIDIA M60");
+const A10G: Option<&str> = Some("NVIDIA A10G");
+const V100: Option<&str> = Some("NVIDIA V100");
+const A100: Option<&str> = Some("NVIDIA A100");
+
+/// The table, sorted by family then size.
+pub static INSTANCE_TYPES: &[InstanceType] = &[
+    it("g4dn.xlarge", 4, 16, 1, T4, false),
+    it("g4dn.2xlarge", 8, 32, 1, T4, false),
+    it("g4dn.4xlarge", 16, 64, 1, T4, false),
+    it("g4dn.8xlarge", 32, 128, 1, T4, true),
+    it("g4dn.12xlarge", 48, 192, 4, T4, true),
+    it("g4dn.16xlarge", 64, 256, 1, T4, true),
+    it("g4dn.metal", 96, 384, 8, T4, true),
+    // g3s.xlarge has 30.5 GiB
+    InstanceType {
+        name: "g3s.xlarge",
+        vcpus: 4,
+        memory_mib: 31_232,
+        gpus: 1,
+        gpu_model: M60,
+        efa: false,
+    },
+    it("g3.4xlarge", 16, 122, 1, M60, false),
+    it("g3.8xlarge", 32, 244, 2, M60, false),
+    it("g3.16xlarge", 64, 488, 4, M60, false),
+    it("g5.xlarge", 4, 16, 1, A10G, false),
+    it("g5.2xlarge", 8, 32, 1, A10G, false),
+    it("g5.4xlarge", 16, 64, 1, A10G, false),
+    it("g5.8xlarge", 32, 128, 1, A10G, true),
+    it("g5.12xlarge", 48, 192, 4, A10G, true),
+    it("g5.16xlarge", 64, 256, 1, A10G, true),
+    it("g5.24xlarge", 96, 384, 4, A10G, true),
+    it("g5.48xlarge", 192, 768, 8, A10G, true),
+    it("p3.2xlarge", 8, 61, 1, V100, false),
+    it("p3dn.24xlarge", 96, 768, 8, V100, true),
+    it("p4d.24xlarge", 96, 1152, 8, A100, true),
+    // t3.nano and t3.micro have 0.5 and 1 GiB
+    InstanceType {
+        name: "t3.nano",
+        vcpus: 2,
+        memory_mib: 512,
+        gpus: 0,
+        gpu_model: None,
+        efa: false,
+    },
+    it("t3.micro", 2, 1, 0, None, false),
+    it("t3.small", 2, 2, 0, None, false),
+    it("t3.medium", 2, 4, 0, None, false),
+    it("t3.large", 2, 8, 0, None, false),
+    it("t3.xlarge", 4, 16, 0, None, false),
+    it("t3.2xlarge", 8, 32, 0, None, false),
+    it("c6i.xlarge", 4, 8, 0, None, false),
+    it("c6i.2xlarge", 8, 16, 0, None, false),
+    it("c6i.32xlarge", 128, 256, 0, None, true),
+    it("r6i.xlarge", 4, 32, 0, None, false),
+    it("r6i.2xlarge", 8, 64, 0, None, false),
+    it("c5n.18xlarge", 72, 192, 0, None, true),
+];
+
+pub fn lookup(name: &str) -> Option<&'static InstanceType> {
+    INSTANCE_TYPES.iter().find(|t| t.name == name)
+}
+
+/// The family part of a type name: `g4dn` for `g4dn.xlarge`.
+pub fn family(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(f, _)| f)
+}
+
+/// EFA-capable sizes of the same family, smallest first; empty when the family has none known.
+pub fn efa_capable_in_family(name: &str) -> Vec<&'static str> {
+    let fam = family(name);
+    INSTANCE_TYPES
+        .iter()
+        .filter(|t| family(t.name) == fam && t.efa)
+        .map(|t| t.name)
+        .collect()
+}
+
+/// The known type closest in spelling to `name`, when one is close (for "did you mean").
+pub fn suggest(name: &str) -> Option<&'static str> {
+    INSTANCE_TYPES
+        .iter()
+        .map(|t| (edit_distance(name, t.name), t.name))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance, for suggestions among short names.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_types_have_their_published_facts() {
+        let g4 = lookup("g4dn.xlarge").unwrap();
+        assert_eq!(
+            (g4.vcpus, g4.memory_mib, g4.gpus, g4.efa),
+            (4, 16_384, 1, false)
+        );
+        let g3 = lookup("g3s.xlarge").unwrap();
+        assert_eq!(
+            (g3.vcpus, g3.memory_mib, g3.gpus, g3.efa),
+            (4, 31_232, 1, false)
+        );
+        let t3 = lookup("t3.medium").unwrap();
+        assert_eq!((t3.vcpus, t3.memory_mib, t3.gpus), (2, 4096, 0));
+    }
+
+    #[test]
+    fn efa_sizes_of_g4dn_are_8xlarge_and_up() {
+        assert_eq!(
+            efa_capable_in_family("g4dn.xlarge"),
+            vec![
+                "g4dn.8xlarge",
+                "g4dn.12xlarge",
+                "g4dn.16xlarge",
+                "g4dn.metal"
+            ]
+        );
+        assert!(efa_capable_in_family("g3s.xlarge").is_empty());
+    }
+
+    #[test]
+    fn table_has_no_duplicates() {
+        let mut names: Vec<_> = INSTANCE_TYPES.iter().map(|t| t.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), INSTANCE_TYPES.len());
+    }
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        assert_eq!(suggest("g4dn.xlarg"), Some("g4dn.xlarge"));
+        assert_eq!(suggest("g4d.xlarge"), Some("g4dn.xlarge"));
+        assert_eq!(suggest("m7a.metal-48xl"), None);
+    }
+}

@@ -1,0 +1,259 @@
+//! Rules for `[stack]`, `[network]` and `[iam]`.
+
+use std::collections::HashSet;
+
+use super::KNOWN_REGIONS;
+use crate::diag::Finding;
+use crate::model::{Egress, RoleMode, Spec};
+use crate::net::{Cidr, SUBNET_BITS};
+use crate::path;
+
+/// Bucket names are `pipectl-<stack>-<bucket>-<account id>` and must fit in 63 characters.
+pub(crate) const BUCKET_NAME_OVERHEAD: usize = "pipectl-".len() + 1 + 1 + 12;
+const MAX_STACK_NAME: usize = 28;
+
+pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
+    check_stack(spec, out);
+    check_network(spec, out);
+    check_iam(spec, out);
+}
+
+fn check_stack(spec: &Spec, out: &mut Vec<Finding>) {
+    let name = &spec.stack.name;
+    let ok = !name.is_empty()
+        && name.len() <= MAX_STACK_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-');
+    if !ok {
+        out.push(
+            Finding::error("bad-name", path!["stack", "name"], format!("stack name {name:?} cannot prefix S3 bucket and Batch names"))
+                .with_hint(format!("use 1-{MAX_STACK_NAME} lower-case letters, digits and hyphens, starting with a letter")),
+        );
+    }
+    let region = &spec.stack.region;
+    if !KNOWN_REGIONS.contains(&region.as_str()) {
+        out.push(
+            Finding::error(
+                "unknown-region",
+                path!["stack", "region"],
+                format!("{region:?} is not an AWS region with Batch and FSx for Lustre"),
+            )
+            .with_hint("write a region code such as \"us-east-1\""),
+        );
+    }
+    if let Some(b) = spec.stack.budget_usd {
+        if !(b.is_finite() && b > 0.0) {
+            out.push(Finding::error(
+                "bad-budget",
+                path!["stack", "budget_usd"],
+                format!("budget {b} is not a positive amount of USD"),
+            ));
+        }
+    }
+    for key in spec.stack.tags.keys() {
+        if key.starts_with("aws:") || key.starts_with("pipectl:") {
+            out.push(
+                Finding::error("reserved-tag", path!["stack", "tags", key], format!("tag key {key:?} is reserved"))
+                    .on_key()
+                    .with_hint("`aws:` belongs to AWS and `pipectl:` marks what pipectl owns; pick another prefix"),
+            );
+        }
+    }
+}
+
+fn check_network(spec: &Spec, out: &mut Vec<Finding>) {
+    let net = &spec.network;
+    match (&net.cidr, &net.vpc_id) {
+        (Some(_), Some(_)) => out.push(
+            Finding::error("network-mode", path!["network", "vpc_id"], "both `cidr` (new VPC) and `vpc_id` (existing VPC) are set")
+                .with_hint("keep `cidr` + `availability_zones` to create a VPC, or `vpc_id` + `subnet_ids` to use one"),
+        ),
+        (None, None) => out.push(
+            Finding::error("network-mode", path!["network"], "neither `cidr` (new VPC) nor `vpc_id` (existing VPC) is set")
+                .with_hint("add `cidr = \"10.40.0.0/16\"` and `availability_zones = [...]`, or `vpc_id` and `subnet_ids`"),
+        ),
+        (Some(cidr), None) => check_new_vpc(spec, cidr, out),
+        (None, Some(vpc)) => check_existing_vpc(spec, vpc, out),
+    }
+    if net.nat_data.is_some() && net.egress != Egress::NatGateway {
+        out.push(Finding::warning(
+            "unused-setting",
+            path!["network", "nat_data"],
+            "`nat_data` has no effect without `egress = \"nat-gateway\"`",
+        ));
+    }
+}
+
+fn check_new_vpc(spec: &Spec, cidr: &str, out: &mut Vec<Finding>) {
+    let net = &spec.network;
+    match cidr.parse::<Cidr>() {
+        Err(e) => out.push(Finding::error("bad-cidr", path!["network", "cidr"], e)),
+        Ok(c) if !(16..=24).contains(&c.prefix) => out.push(
+            Finding::error(
+                "bad-cidr",
+                path!["network", "cidr"],
+                format!(
+                    "VPC prefix /{} is outside what pipectl can carve subnets from",
+                    c.prefix
+                ),
+            )
+            .with_hint(
+                "AWS allows /16 to /28 for a VPC; pipectl needs /16 to /24 to cut /20-/28 subnets",
+            ),
+        ),
+        Ok(c) => {
+            let needed =
+                net.availability_zones.len() + usize::from(net.egress == Egress::NatGateway);
+            if needed > (1usize << SUBNET_BITS) {
+                out.push(Finding::error(
+                    "bad-cidr",
+                    path!["network", "availability_zones"],
+                    format!("{needed} subnets do not fit in {c}"),
+                ));
+            }
+            if !c.is_private() {
+                out.push(
+                    Finding::warning("public-cidr", path!["network", "cidr"], format!("{c} is not a private (RFC 1918) range"))
+                        .with_hint("use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 to avoid clashing with internet addresses"),
+                );
+            }
+        }
+    }
+    if net.availability_zones.is_empty() {
+        out.push(
+            Finding::error(
+                "no-zones",
+                path!["network", "availability_zones"],
+                "a new VPC needs at least one availability zone",
+            )
+            .with_hint(format!(
+                "e.g. availability_zones = [\"{0}a\", \"{0}b\"]",
+                spec.stack.region
+            )),
+        );
+    }
+    let mut seen = HashSet::new();
+    for (i, az) in net.availability_zones.iter().enumerate() {
+        let zone_ok = az
+            .strip_prefix(spec.stack.region.as_str())
+            .is_some_and(|suffix| {
+                suffix.len() == 1 && suffix.chars().all(|c| c.is_ascii_lowercase())
+            });
+        if !zone_ok {
+            out.push(
+                Finding::error(
+                    "bad-zone",
+                    path!["network", "availability_zones", i],
+                    format!(
+                        "{az:?} is not an availability zone of {}",
+                        spec.stack.region
+                    ),
+                )
+                .with_hint(format!(
+                    "zones of {0} are written {0}a, {0}b, ...",
+                    spec.stack.region
+                )),
+            );
+        }
+        if !seen.insert(az) {
+            out.push(Finding::error(
+                "duplicate-name",
+                path!["network", "availability_zones", i],
+                format!("zone {az:?} is listed twice"),
+            ));
+        }
+    }
+    if net.egress == Egress::None {
+        out.push(
+            Finding::warning("no-egress", path!["network", "egress"], "private subnets without egress: Batch instances cannot join their ECS cluster or pull images, so jobs stay RUNNABLE")
+                .with_hint("use egress = \"nat-gateway\" or \"vpc-endpoints\""),
+        );
+    }
+    if !net.subnet_ids.is_empty() {
+        out.push(Finding::error(
+            "network-mode",
+            path!["network", "subnet_ids"],
+            "`subnet_ids` needs `vpc_id`; a new VPC gets its subnets from `availability_zones`",
+        ));
+    }
+}
+
+fn check_existing_vpc(_spec: &Spec, vpc: &str, out: &mut Vec<Finding>) {
+    let net = &_spec.network;
+    if !is_aws_id(vpc, "vpc-") {
+        out.push(
+            Finding::error(
+                "bad-id",
+                path!["network", "vpc_id"],
+                format!("{vpc:?} is not a VPC id"),
+            )
+            .with_hint("VPC ids look like vpc-0123456789abcdef0"),
+        );
+    }
+    if net.subnet_ids.is_empty() {
+        out.push(Finding::error(
+            "no-zones",
+            path!["network", "subnet_ids"],
+            "an existing VPC needs `subnet_ids` (its private subnets)",
+        ));
+    }
+    for (i, s) in net.subnet_ids.iter().enumerate() {
+        if !is_aws_id(s, "subnet-") {
+            out.push(Finding::error(
+                "bad-id",
+                path!["network", "subnet_ids", i],
+                format!("{s:?} is not a subnet id"),
+            ));
+        }
+    }
+}
+
+fn is_aws_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix).is_some_and(|hex| {
+        (8..=17).contains(&hex.len())
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    })
+}
+
+fn check_iam(spec: &Spec, out: &mut Vec<Finding>) {
+    for (key, role) in [
+        ("service_role", &spec.iam.service_role),
+        ("instance_role", &spec.iam.instance_role),
+    ] {
+        let at = path!["iam", key];
+        match (role.mode, &role.name) {
+            (RoleMode::Existing, None) => out.push(Finding::error("missing-key", at.at("mode"), format!("an existing {key} needs its `name`"))),
+            (RoleMode::ServiceLinked, _) if key == "instance_role" => out.push(
+                Finding::error("bad-value", at.at("mode"), "the instance role cannot be service-linked")
+                    .with_hint("use mode = \"create\" or \"existing\" (ECS instances need an instance profile)"),
+            ),
+            (RoleMode::ServiceLinked, Some(_)) => out.push(
+                Finding::error("bad-value", at.at("name"), "a service-linked role has a fixed name (AWSServiceRoleForBatch)")
+                    .with_hint("remove `name`, or use mode = \"existing\""),
+            ),
+            _ => {}
+        }
+        if let Some(name) = &role.name {
+            let ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
+            if !ok {
+                out.push(
+                    Finding::error(
+                        "bad-name",
+                        at.at("name"),
+                        format!("{name:?} is not a valid IAM role name"),
+                    )
+                    .with_hint("1-64 of letters, digits and +=,.@-_"),
+                );
+            }
+        }
+    }
+}

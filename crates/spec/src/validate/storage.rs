@@ -1,0 +1,175 @@
+//! Rules for `[fsx]` and `[buckets]`.
+
+use std::collections::HashSet;
+
+use super::network::BUCKET_NAME_OVERHEAD;
+use super::unknown_name_hint;
+use crate::diag::Finding;
+use crate::fsx;
+use crate::model::{FsxDeployment, Spec};
+use crate::path;
+
+pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
+    check_buckets(spec, out);
+    if let Some(f) = &spec.fsx {
+        check_fsx(spec, f, out);
+    }
+}
+
+fn check_buckets(spec: &Spec, out: &mut Vec<Finding>) {
+    let room = 63usize.saturating_sub(BUCKET_NAME_OVERHEAD + spec.stack.name.len());
+    for name in spec.buckets.keys() {
+        let chars_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if !chars_ok || name.len() > room {
+            out.push(
+                Finding::error("bad-name", path!["buckets", name], format!("bucket key {name:?} cannot form an S3 bucket name"))
+                    .on_key()
+                    .with_hint(format!("bucket names are pipectl-<stack>-<key>-<account id>: use lower-case letters, digits and hyphens, at most {room} characters here")),
+            );
+        }
+    }
+}
+
+fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
+    let at = path!["fsx"];
+    let rules = fsx::rules(f.deployment_type);
+    match f.capacity.whole_gib() {
+        Some(gib) if rules.capacity_ok(gib) => {}
+        _ => out.push(
+            Finding::error(
+                "fsx-capacity",
+                at.at("capacity"),
+                format!(
+                    "{} is not a capacity {} accepts",
+                    f.capacity,
+                    f.deployment_type.as_aws()
+                ),
+            )
+            .with_hint(format!(
+                "{}; e.g. {}",
+                rules.capacity_rule,
+                rules.nearest_capacities(f.capacity.gib())
+            )),
+        ),
+    }
+    match (f.throughput_per_tib, rules.throughput_options) {
+        (Some(t), []) => out.push(
+            Finding::error("fsx-throughput", at.at("throughput_per_tib"), format!("{} has a fixed throughput ({} MB/s per TiB); throughput_per_tib = {t} is not accepted", f.deployment_type.as_aws(), rules.baseline_per_tib))
+                .with_hint("remove throughput_per_tib, or choose PERSISTENT_1 or PERSISTENT_2"),
+        ),
+        (Some(t), opts) if !opts.contains(&t) => out.push(
+            Finding::error("fsx-throughput", at.at("throughput_per_tib"), format!("{t} MB/s per TiB is not offered for {}", f.deployment_type.as_aws()))
+                .with_hint(format!("choose one of {}", list(opts))),
+        ),
+        (None, opts) if !opts.is_empty() => out.push(
+            Finding::error("fsx-throughput", at.at("deployment_type"), format!("{} needs throughput_per_tib", f.deployment_type.as_aws()))
+                .with_hint(format!("choose one of {}", list(opts))),
+        ),
+        _ => {}
+    }
+    if let Some(required) = f.required_throughput {
+        let perf = fsx::performance(f);
+        if required.mb_per_s() > perf.baseline_mb_s {
+            let mut hint = format!(
+                "{} at {} delivers {:.0} MB/s baseline",
+                f.deployment_type.as_aws(),
+                f.capacity,
+                perf.baseline_mb_s
+            );
+            if let Some(burst) = perf.burst_mb_s {
+                hint.push_str(&format!(" and bursts to {burst:.0} MB/s on credits"));
+            }
+            if let Some(fix) = fsx::cheapest_sustaining(f, required.mb_per_s()) {
+                hint.push_str(&format!("; sustained {required} needs {fix}"));
+            }
+            out.push(
+                Finding::warning(
+                    "fsx-throughput-short",
+                    at.at("required_throughput"),
+                    format!("the file system cannot sustain the required {required}"),
+                )
+                .with_hint(hint),
+            );
+        }
+    }
+    if !f.mount_path.starts_with('/') || f.mount_path == "/" {
+        out.push(Finding::error(
+            "bad-value",
+            at.at("mount_path"),
+            format!(
+                "mount path {:?} must be an absolute directory other than /",
+                f.mount_path
+            ),
+        ));
+    }
+    let mut paths = HashSet::new();
+    for (i, repo) in f.data_repositories.iter().enumerate() {
+        let at = at.at("data_repositories").at(i);
+        if !spec.buckets.contains_key(&repo.bucket) {
+            out.push(
+                Finding::error(
+                    "unknown-reference",
+                    at.at("bucket"),
+                    format!("data repository names unknown bucket {:?}", repo.bucket),
+                )
+                .with_hint(unknown_name_hint(
+                    "bucket",
+                    &repo.bucket,
+                    spec.buckets.keys(),
+                )),
+            );
+        }
+        if !repo.file_system_path.starts_with('/') || repo.file_system_path == "/" {
+            out.push(Finding::error(
+                "bad-value",
+                at.at("file_system_path"),
+                format!(
+                    "{:?} must be an absolute directory other than /",
+                    repo.file_system_path
+                ),
+            ));
+        }
+        if !paths.insert(&repo.file_system_path) {
+            out.push(Finding::error(
+                "duplicate-name",
+                at.at("file_system_path"),
+                format!("{:?} is linked to two repositories", repo.file_system_path),
+            ));
+        }
+        if f.deployment_type == FsxDeployment::SCRATCH_1
+            || f.deployment_type == FsxDeployment::PERSISTENT_1
+        {
+            out.push(
+                Finding::error(
+                    "fsx-dra",
+                    at.clone(),
+                    format!(
+                        "{} does not support data repository associations",
+                        f.deployment_type.as_aws()
+                    ),
+                )
+                .with_hint("use SCRATCH_2 or PERSISTENT_2"),
+            );
+        }
+    }
+    if !spec.phases.iter().any(|p| spec.phase_uses_fsx(p)) {
+        out.push(
+            Finding::warning(
+                "unused",
+                at.clone(),
+                "no phase mounts the FSx file system, which bills for every hour it exists",
+            )
+            .on_key()
+            .with_hint("remove [fsx], or set uses_fsx = true on the phases that read it"),
+        );
+    }
+}
+
+fn list(v: &[u32]) -> String {
+    v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,14 @@
+//! pipectl's metering: price sheets, the cost model of a spec, allocation of shared costs to
+//! phases, and checks of the figures a spec's source states. Pure: no AWS, no I/O beyond
+//! reading a price sheet.
+
+pub mod allocate;
+mod checks;
+pub mod estimate;
+pub mod money;
+pub mod prices;
+pub mod schedule;
+
+pub use allocate::Allocation;
+pub use estimate::{Estimate, Options, estimate};
+pub use prices::PriceSheet;

@@ -1,0 +1,199 @@
+//! Price sheets: USD list prices (or a document's own prices) by SKU, each with its source and
+//! date, read from TOML (`infra-specs/prices/*.toml`).
+//!
+//! A price that is not in the sheet is `None`, and the cost model reports the item as
+//! unpriced: a missing SKU is never $0.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use pipectl_spec::LoadError;
+
+/// Hours in AWS's billing month (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSheet {
+    pub sheet: SheetInfo,
+    #[serde(default)]
+    pub ec2: Ec2Prices,
+    /// By deployment type, and `PERSISTENT_x/<MB/s per TiB>` for persistent tiers; per GB-month.
+    #[serde(default)]
+    pub fsx_lustre: IndexMap<String, Price>,
+    #[serde(default)]
+    pub s3: S3Prices,
+    #[serde(default)]
+    pub data_transfer: TransferPrices,
+    #[serde(default)]
+    pub vpc: VpcPrices,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SheetInfo {
+    pub name: String,
+    pub region: String,
+    /// When the prices were read (YYYY-MM-DD); the default date of every price.
+    pub date: String,
+    /// Default source of every price.
+    pub source: String,
+    /// Where the sheet was loaded from (filled in on load).
+    #[serde(default, skip_deserializing)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub usd: f64,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ec2Prices {
+    /// USD per instance-hour, Linux, by instance type.
+    #[serde(default)]
+    pub on_demand: IndexMap<String, Price>,
+    #[serde(default)]
+    pub spot: IndexMap<String, Price>,
+    /// Used for Spot when a type has no Spot price: a stated assumption, labelled as such.
+    #[serde(default)]
+    pub spot_estimate: Option<SpotEstimate>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotEstimate {
+    pub fraction_of_on_demand: f64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Prices {
+    /// S3 Standard, per GB-month.
+    #[serde(default)]
+    pub standard: Option<Price>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferPrices {
+    /// Data transfer out to the internet, per GB.
+    #[serde(default)]
+    pub out_to_internet: Option<Price>,
+    /// GB per month free across the account (applied only when asked for).
+    #[serde(default)]
+    pub free_allowance_gb: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpcPrices {
+    #[serde(default)]
+    pub nat_gateway_hour: Option<Price>,
+    #[serde(default)]
+    pub nat_gateway_gb: Option<Price>,
+    /// Per endpoint per availability zone per hour.
+    #[serde(default)]
+    pub interface_endpoint_hour: Option<Price>,
+}
+
+/// A price resolved against the sheet's defaults, ready to cite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rate {
+    pub usd: f64,
+    pub source: String,
+    pub date: String,
+    /// True when the figure is an assumption (Spot estimated from On-Demand).
+    pub assumed: bool,
+}
+
+impl PriceSheet {
+    /// Loads a sheet; syntax and schema errors are located like spec errors.
+    pub fn load(path: &Path) -> Result<PriceSheet, LoadError> {
+        let text = pipectl_spec::load::read_text(path)?;
+        Self::parse(path, text)
+    }
+
+    pub fn parse(path: &Path, text: String) -> Result<PriceSheet, LoadError> {
+        let (mut sheet, _, _) = pipectl_spec::load::parse_toml::<PriceSheet>(path, text)?;
+        sheet.sheet.path = Some(path.to_path_buf());
+        Ok(sheet)
+    }
+
+    fn rate(&self, p: &Price) -> Rate {
+        Rate {
+            usd: p.usd,
+            source: p
+                .source
+                .clone()
+                .unwrap_or_else(|| self.sheet.source.clone()),
+            date: p.date.clone().unwrap_or_else(|| self.sheet.date.clone()),
+            assumed: false,
+        }
+    }
+
+    pub fn on_demand(&self, instance_type: &str) -> Option<Rate> {
+        self.ec2.on_demand.get(instance_type).map(|p| self.rate(p))
+    }
+
+    /// The Spot price of a type: the sheet's, else its assumption applied to On-Demand.
+    pub fn spot(&self, instance_type: &str) -> Option<Rate> {
+        if let Some(p) = self.ec2.spot.get(instance_type) {
+            return Some(self.rate(p));
+        }
+        let est = self.ec2.spot_estimate.as_ref()?;
+        let od = self.on_demand(instance_type)?;
+        Some(Rate {
+            usd: od.usd * est.fraction_of_on_demand,
+            source: format!(
+                "{:.0}% of On-Demand: {}",
+                est.fraction_of_on_demand * 100.0,
+                est.source
+            ),
+            date: od.date,
+            assumed: true,
+        })
+    }
+
+    /// FSx for Lustre per GB-month for a deployment type and, for persistent types, its tier.
+    pub fn fsx(&self, deployment: &str, per_tib: Option<u32>) -> Option<Rate> {
+        let key = match per_tib {
+            Some(t) if deployment.starts_with("PERSISTENT") => format!("{deployment}/{t}"),
+            _ => deployment.to_string(),
+        };
+        self.fsx_lustre.get(&key).map(|p| self.rate(p))
+    }
+
+    pub fn s3_standard(&self) -> Option<Rate> {
+        self.s3.standard.as_ref().map(|p| self.rate(p))
+    }
+    pub fn transfer_out(&self) -> Option<Rate> {
+        self.data_transfer
+            .out_to_internet
+            .as_ref()
+            .map(|p| self.rate(p))
+    }
+    pub fn nat_hour(&self) -> Option<Rate> {
+        self.vpc.nat_gateway_hour.as_ref().map(|p| self.rate(p))
+    }
+    pub fn nat_gb(&self) -> Option<Rate> {
+        self.vpc.nat_gateway_gb.as_ref().map(|p| self.rate(p))
+    }
+    pub fn endpoint_hour(&self) -> Option<Rate> {
+        self.vpc
+            .interface_endpoint_hour
+            .as_ref()
+            .map(|p| self.rate(p))
+    }
+}

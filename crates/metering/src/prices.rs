@@ -197,3 +197,51 @@ impl PriceSheet {
             .map(|p| self.rate(p))
     }
 }
+
+/// Price sheets compiled into the binary, by region, so `pipectl cost` works from anywhere.
+const BUILTIN: &[(&str, &str, &str)] = &[(
+    "us-east-1",
+    "infra-specs/prices/us-east-1.toml",
+    include_str!("../../../infra-specs/prices/us-east-1.toml"),
+)];
+
+/// The built-in list-price sheet for `region`, if there is one.
+pub fn builtin(region: &str) -> Option<Result<PriceSheet, LoadError>> {
+    BUILTIN
+        .iter()
+        .find(|(r, _, _)| *r == region)
+        .map(|(_, path, text)| PriceSheet::parse(Path::new(&format!("(built-in) {path}")), text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_sheet_parses_and_cites_every_price() {
+        let sheet = builtin("us-east-1").unwrap().unwrap();
+        assert_eq!(sheet.on_demand("g4dn.xlarge").unwrap().usd, 0.526);
+        assert!(sheet.ec2.on_demand.values().all(|p| p.usd > 0.0));
+        let r = sheet.fsx("SCRATCH_2", None).unwrap();
+        assert!(r.source.contains("fsx"), "{}", r.source);
+        assert!(builtin("eu-west-1").is_none());
+    }
+
+    #[test]
+    fn spot_falls_back_to_a_labelled_assumption_and_never_to_zero() {
+        let sheet = builtin("us-east-1").unwrap().unwrap();
+        let spot = sheet.spot("g4dn.xlarge").unwrap();
+        assert!(spot.assumed);
+        assert!((spot.usd - 0.526 * 0.30).abs() < 1e-12);
+        assert!(sheet.spot("no-such.type").is_none());
+        assert!(sheet.on_demand("no-such.type").is_none());
+    }
+
+    #[test]
+    fn sheet_errors_are_located() {
+        let bad = "[sheet]\nname = \"x\"\nregion = \"us-east-1\"\ndate = \"2026-01-01\"\nsource = \"s\"\n[ec2.on_demand]\n\"t3.medium\" = { usd = \"cheap\" }\n";
+        let err = PriceSheet::parse(Path::new("p.toml"), bad.into()).unwrap_err();
+        let d = err.diagnostics().unwrap();
+        assert_eq!(d.findings[0].line_col.unwrap().line, 7, "{d}");
+    }
+}

@@ -434,8 +434,12 @@ impl Graph {
             } else {
                 "ENA"
             };
+            // Mount Lustre only on instances that run a phase which reads it.
+            let mounts_fsx = spec.phases.iter().any(|p| {
+                spec.phase_uses_fsx(p) && spec.job_queues.get(&p.queue).is_some_and(|q| q.compute_environments.contains(name))
+            });
             let mut lt_deps: Vec<&str> = vec!["sg"];
-            if spec.fsx.is_some() {
+            if mounts_fsx {
                 lt_deps.push("fsx");
             }
             let lt = format!("lt-{name}");
@@ -450,7 +454,7 @@ impl Graph {
                     ("root volume", format!("{} gp3, encrypted", ce.root_volume)),
                     (
                         "user data",
-                        if spec.fsx.is_some() {
+                        if mounts_fsx {
                             "mounts FSx (Lustre client)".into()
                         } else {
                             "none".into()
@@ -524,15 +528,11 @@ impl Graph {
                 ),
                 (
                     "retry",
-                    format!(
-                        "{} attempts{}",
-                        phase.retry.attempts,
-                        if phase.retry.attempts > 1 && phase.retry.on_spot_interruption {
-                            ", RETRY on \"Host EC2*\", EXIT on \"*\""
-                        } else {
-                            ""
-                        }
-                    ),
+                    match (phase.retry.attempts, phase.retry.on_spot_interruption) {
+                        (1, _) => "1 attempt (no retry)".to_string(),
+                        (n, true) => format!("{n} attempts: RETRY on \"Host EC2*\", EXIT on \"*\""),
+                        (n, false) => format!("{n} attempts on any failure"),
+                    },
                 ),
             ];
             if phase.is_multi_node() {

@@ -202,9 +202,21 @@ impl FromStr for Size {
 }
 
 impl fmt::Display for Size {
+    /// The largest unit that divides the size exactly, binary first at each scale, so that
+    /// "2GB" and "1200GiB" print as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        for (unit, factor) in [("TiB", TIB), ("GiB", GIB), ("MiB", MIB), ("KiB", KIB)] {
+        let units: [(&str, u64); 8] = [
+            ("TiB", TIB),
+            ("TB", 1_000_000_000_000),
+            ("GiB", GIB),
+            ("GB", 1_000_000_000),
+            ("MiB", MIB),
+            ("MB", 1_000_000),
+            ("KiB", KIB),
+            ("KB", 1_000),
+        ];
+        for (unit, factor) in units {
             if b >= factor && b % factor == 0 {
                 return write!(f, "{}{unit}", b / factor);
             }
@@ -361,6 +373,9 @@ mod tests {
         assert_eq!("1.2TB".parse::<Size>().unwrap().whole_gib(), None);
         assert_eq!(Size::from_gib(1200).to_string(), "1200GiB");
         assert_eq!("5GB".parse::<Size>().unwrap().to_string(), "5GB");
+        assert_eq!("2GB".parse::<Size>().unwrap().to_string(), "2GB");
+        assert_eq!("1.5GB".parse::<Size>().unwrap().to_string(), "1500MB");
+        assert_eq!("14GiB".parse::<Size>().unwrap().to_string(), "14GiB");
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! The `pipectl` binary: parses the command line, sets up tracing, runs one subcommand,
+//! renders its error once and maps it to an exit code.
+
+mod cli;
+mod commands;
+mod error;
+mod render;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use pipectl_spec::Level;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command};
+use error::{CliError, exit};
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("PIPECTL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose, cli.quiet);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match &cli.command {
+        Command::Validate(a) => commands::validate::run(a, &mut out),
+        Command::Plan(a) => commands::plan::run(a, cli.quiet, &mut out),
+        Command::Cost(a) => commands::cost::run(a, cli.quiet, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        // A closed pipe (`pipectl cost ... | head`) is the reader's choice, not a failure.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn report(e: &CliError) {
+    let mut text = String::new();
+    if let CliError::Load(load) = e {
+        if let Some(d) = load.diagnostics() {
+            text.push_str(&render::diagnostics::render(d, Level::Warning));
+        }
+    }
+    text.push_str(&format!("error: {e}"));
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text.push('\n');
+    if let Some(h) = e.hint() {
+        text.push_str(&format!("hint: {h}\n"));
+    }
+    eprint!("{text}");
+}

@@ -1,0 +1,5 @@
+//! Output rendering for people and machines.
+
+pub mod cost;
+pub mod diagnostics;
+pub mod table;

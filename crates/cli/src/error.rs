@@ -32,8 +32,12 @@ impl CliError {
     }
     pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::NoPrices { .. } => Some("pass --prices FILE (see infra-specs/prices/ for the format)".into()),
-            CliError::Load(LoadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            CliError::NoPrices { .. } => {
+                Some("pass --prices FILE (see infra-specs/prices/ for the format)".into())
+            }
+            CliError::Load(LoadError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 Some("check the path; the shipped specs are in infra-specs/".into())
             }
             _ => None,

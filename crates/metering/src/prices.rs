@@ -210,7 +210,9 @@ pub fn builtin(region: &str) -> Option<Result<PriceSheet, LoadError>> {
     BUILTIN
         .iter()
         .find(|(r, _, _)| *r == region)
-        .map(|(_, path, text)| PriceSheet::parse(Path::new(&format!("(built-in) {path}")), text.to_string()))
+        .map(|(_, path, text)| {
+            PriceSheet::parse(Path::new(&format!("(built-in) {path}")), text.to_string())
+        })
 }
 
 #[cfg(test)]

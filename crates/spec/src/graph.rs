@@ -436,7 +436,11 @@ impl Graph {
             };
             // Mount Lustre only on instances that run a phase which reads it.
             let mounts_fsx = spec.phases.iter().any(|p| {
-                spec.phase_uses_fsx(p) && spec.job_queues.get(&p.queue).is_some_and(|q| q.compute_environments.contains(name))
+                spec.phase_uses_fsx(p)
+                    && spec
+                        .job_queues
+                        .get(&p.queue)
+                        .is_some_and(|q| q.compute_environments.contains(name))
             });
             let mut lt_deps: Vec<&str> = vec!["sg"];
             if mounts_fsx {

@@ -80,3 +80,96 @@ fn efa_spec_is_valid() {
         loaded.diagnostics
     );
 }
+
+mod graph {
+    use super::*;
+    use pipectl_spec::graph::{Graph, Kind};
+
+    fn graph(name: &str) -> Graph {
+        Graph::from_spec(&load_file(&spec_path(name)).unwrap().spec)
+    }
+
+    fn count(g: &Graph, kind: Kind) -> usize {
+        g.resources.iter().filter(|r| r.kind == kind).count()
+    }
+
+    #[test]
+    fn seed_plan_lists_every_resource_up_creates() {
+        let g = graph("two-hour-pipeline.toml");
+        assert_eq!(count(&g, Kind::Vpc), 1);
+        assert_eq!(
+            count(&g, Kind::Subnet),
+            3,
+            "two private, one public for the NAT gateway"
+        );
+        assert_eq!(count(&g, Kind::NatGateway), 1);
+        assert_eq!(count(&g, Kind::SecurityGroup), 1);
+        assert_eq!(count(&g, Kind::IamRole), 2);
+        assert_eq!(count(&g, Kind::InstanceProfile), 1);
+        assert_eq!(count(&g, Kind::LaunchTemplate), 3);
+        assert_eq!(count(&g, Kind::ComputeEnvironment), 3);
+        assert_eq!(count(&g, Kind::JobQueue), 3);
+        assert_eq!(count(&g, Kind::JobDefinition), 3);
+        assert_eq!(count(&g, Kind::FileSystem), 1);
+        assert_eq!(count(&g, Kind::DataRepositoryAssociation), 3);
+        assert_eq!(count(&g, Kind::Bucket), 4);
+        assert_eq!(count(&g, Kind::PlacementGroup), 0);
+        let q = g.get("jq-training").unwrap();
+        assert!(q.settings.contains(&("priority".into(), "1".into())));
+        let ce = g.get("ce-training-spot").unwrap();
+        assert!(
+            ce.settings
+                .iter()
+                .any(|(k, v)| k == "purchase" && v == "Spot")
+        );
+        let lt = g.get("lt-documentation").unwrap();
+        assert!(
+            !lt.depends_on.contains(&"fsx".to_string()),
+            "documentation does not mount Lustre"
+        );
+    }
+
+    #[test]
+    fn efa_plan_adds_the_placement_group_and_efa_interface() {
+        let g = graph("two-hour-pipeline-efa.toml");
+        assert_eq!(count(&g, Kind::PlacementGroup), 1);
+        let lt = g.get("lt-training-efa").unwrap();
+        assert!(
+            lt.settings
+                .contains(&("network interface".into(), "EFA".into()))
+        );
+        let jd = g.get("jd-training").unwrap();
+        assert!(
+            jd.settings
+                .iter()
+                .any(|(_, v)| v == "/dev/infiniband/uverbs0")
+        );
+        assert!(
+            g.get("ce-training-efa")
+                .unwrap()
+                .depends_on
+                .contains(&"pg-training".to_string())
+        );
+    }
+
+    #[test]
+    fn waves_respect_every_dependency() {
+        for name in ["two-hour-pipeline.toml", "two-hour-pipeline-efa.toml"] {
+            let g = graph(name);
+            let waves = g.waves();
+            let wave_of = |id: &str| {
+                waves
+                    .iter()
+                    .position(|w| w.iter().any(|r| r.id == id))
+                    .unwrap_or_else(|| panic!("{id} in no wave"))
+            };
+            assert_eq!(waves.iter().map(Vec::len).sum::<usize>(), g.resources.len());
+            for r in &g.resources {
+                for d in &r.depends_on {
+                    assert!(g.get(d).is_some(), "{} depends on missing {d}", r.id);
+                    assert!(wave_of(d) < wave_of(&r.id), "{} is not after {d}", r.id);
+                }
+            }
+        }
+    }
+}

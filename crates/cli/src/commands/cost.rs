@@ -12,12 +12,17 @@ use crate::render::cost;
 pub fn run(args: &CostArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
-    let opts = Options { allocation: args.allocation.into(), free_allowance: args.free_allowance };
+    let opts = Options {
+        allocation: args.allocation.into(),
+        free_allowance: args.free_allowance,
+    };
     let est = estimate(&loaded.spec, &prices, opts);
     let text = match args.output {
         CostOutput::Table => cost::table(&est),
         CostOutput::Json => serde_json::to_string_pretty(&est).unwrap_or_default() + "\n",
-        CostOutput::Csv => cost::csv(&est).map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        CostOutput::Csv => {
+            cost::csv(&est).map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
         CostOutput::Markdown => cost::markdown(&est),
     };
     out.write_all(text.as_bytes())?;

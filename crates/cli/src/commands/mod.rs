@@ -17,7 +17,10 @@ pub fn load_spec(path: &Path, quiet: bool) -> Result<LoadedSpec, CliError> {
     let loaded = pipectl_spec::load_file(path)?;
     tracing::debug!(file = %path.display(), findings = loaded.diagnostics.findings.len(), "spec loaded");
     if !quiet {
-        eprint!("{}", diagnostics::render(&loaded.diagnostics, Level::Warning));
+        eprint!(
+            "{}",
+            diagnostics::render(&loaded.diagnostics, Level::Warning)
+        );
     }
     Ok(loaded)
 }
@@ -28,7 +31,9 @@ pub fn load_prices(file: Option<&Path>, region: &str) -> Result<PriceSheet, CliE
         Some(path) => Ok(PriceSheet::load(path)?),
         None => match pipectl_metering::prices::builtin(region) {
             Some(sheet) => Ok(sheet?),
-            None => Err(CliError::NoPrices { region: region.to_string() }),
+            None => Err(CliError::NoPrices {
+                region: region.to_string(),
+            }),
         },
     }
 }

@@ -42,20 +42,51 @@ pub fn run(args: &PlanArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
                 "price_sheet": est.price_sheet,
             },
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        )?;
         return Ok(());
     }
 
-    writeln!(out, "Plan for stack {} in {}: {} resources to create, in {} waves", spec.stack.name, spec.stack.region, graph.resources.len(), waves.len())?;
-    writeln!(out, "Every taggable resource is tagged pipectl:stack={} and pipectl:resource=<id>.", spec.stack.name)?;
+    writeln!(
+        out,
+        "Plan for stack {} in {}: {} resources to create, in {} waves",
+        spec.stack.name,
+        spec.stack.region,
+        graph.resources.len(),
+        waves.len()
+    )?;
+    writeln!(
+        out,
+        "Every taggable resource is tagged pipectl:stack={} and pipectl:resource=<id>.",
+        spec.stack.name
+    )?;
     for (w, rs) in waves.iter().enumerate() {
-        writeln!(out, "\nWave {} ({} resource{}, created concurrently)", w + 1, rs.len(), if rs.len() == 1 { "" } else { "s" })?;
+        writeln!(
+            out,
+            "\nWave {} ({} resource{}, created concurrently)",
+            w + 1,
+            rs.len(),
+            if rs.len() == 1 { "" } else { "s" }
+        )?;
         let kind_w = rs.iter().map(|r| r.kind.label().len()).max().unwrap_or(0);
         let id_w = rs.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in rs {
-            writeln!(out, "  + {:<kind_w$}  {:<id_w$}  {}", r.kind.label(), r.id, r.name)?;
+            writeln!(
+                out,
+                "  + {:<kind_w$}  {:<id_w$}  {}",
+                r.kind.label(),
+                r.id,
+                r.name
+            )?;
             if !r.settings.is_empty() {
-                let s: Vec<String> = r.settings.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                let s: Vec<String> = r
+                    .settings
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
                 writeln!(out, "      {}", s.join(" · "))?;
             }
             if !r.depends_on.is_empty() {
@@ -63,8 +94,18 @@ pub fn run(args: &PlanArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
             }
         }
     }
-    let partial = if est.complete { "" } else { " (priced items only; see `pipectl cost`)" };
-    write!(out, "\nEstimate per run: {}{partial} with {} ({})", fmt_usd(est.total_usd), est.price_sheet.name, est.price_sheet.date)?;
+    let partial = if est.complete {
+        ""
+    } else {
+        " (priced items only; see `pipectl cost`)"
+    };
+    write!(
+        out,
+        "\nEstimate per run: {}{partial} with {} ({})",
+        fmt_usd(est.total_usd),
+        est.price_sheet.name,
+        est.price_sheet.date
+    )?;
     match est.baseline_on_demand_total_usd {
         Some(b) => writeln!(out, "; all On-Demand {}", fmt_usd(b))?,
         None => writeln!(out)?,

@@ -16,12 +16,22 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), CliError> {
         Err(_) => return result.map(|_| ()).map_err(CliError::from),
     };
     match args.output {
-        TextOrJson::Json => writeln!(out, "{}", serde_json::to_string_pretty(&diagnostics::json(diags)).unwrap_or_default())?,
+        TextOrJson::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&diagnostics::json(diags)).unwrap_or_default()
+        )?,
         TextOrJson::Text => {
             if result.is_ok() {
                 eprint!("{}", diagnostics::render(diags, Level::Note));
                 let (w, n) = (diags.count(Level::Warning), diags.count(Level::Note));
-                writeln!(out, "{}: valid ({w} warning{}, {n} note{})", args.spec.display(), plural(w), plural(n))?;
+                writeln!(
+                    out,
+                    "{}: valid ({w} warning{}, {n} note{})",
+                    args.spec.display(),
+                    plural(w),
+                    plural(n)
+                )?;
             }
         }
     }

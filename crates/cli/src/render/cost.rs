@@ -15,7 +15,11 @@ fn purchase(p: Purchase) -> &'static str {
 }
 
 fn minutes(m: f64) -> String {
-    if (m - m.round()).abs() < 1e-9 { format!("{m:.0}m") } else { format!("{m:.1}m") }
+    if (m - m.round()).abs() < 1e-9 {
+        format!("{m:.0}m")
+    } else {
+        format!("{m:.1}m")
+    }
 }
 
 fn usd_or_unpriced(v: Option<f64>) -> String {
@@ -23,7 +27,12 @@ fn usd_or_unpriced(v: Option<f64>) -> String {
 }
 
 fn heading(e: &Estimate) -> String {
-    let from = e.price_sheet.path.as_deref().map(|p| format!(" from {p}")).unwrap_or_default();
+    let from = e
+        .price_sheet
+        .path
+        .as_deref()
+        .map(|p| format!(" from {p}"))
+        .unwrap_or_default();
     format!(
         "Cost estimate for one run of {} ({}): {} phases, {} end to end\nPrices: {} ({}){from}\nShared costs allocated by {}{}\n",
         e.stack,
@@ -33,18 +42,37 @@ fn heading(e: &Estimate) -> String {
         e.price_sheet.name,
         e.price_sheet.date,
         e.allocation,
-        if e.free_allowance_applied { "; free transfer allowance applied" } else { "" }
+        if e.free_allowance_applied {
+            "; free transfer allowance applied"
+        } else {
+            ""
+        }
     )
 }
 
 fn phase_table(e: &Estimate) -> Table {
-    let mut t = Table::new(&["phase", "start", "duration", "instances", "compute", "storage", "network", "subtotal"]).right_align(&[1, 2, 4, 5, 6, 7]);
+    let mut t = Table::new(&[
+        "phase",
+        "start",
+        "duration",
+        "instances",
+        "compute",
+        "storage",
+        "network",
+        "subtotal",
+    ])
+    .right_align(&[1, 2, 4, 5, 6, 7]);
     for p in &e.phases {
         t.row(vec![
             p.name.clone(),
             minutes(p.start_minutes),
             minutes(p.duration_minutes),
-            format!("{} × {} {}", p.instances, p.instance_type, purchase(p.purchase)),
+            format!(
+                "{} × {} {}",
+                p.instances,
+                p.instance_type,
+                purchase(p.purchase)
+            ),
             fmt_usd(p.compute_usd),
             fmt_usd(p.storage_usd),
             fmt_usd(p.network_usd),
@@ -54,7 +82,11 @@ fn phase_table(e: &Estimate) -> Table {
     t.rule();
     let c = &e.components;
     t.row(vec![
-        if e.complete { "total".into() } else { "total (priced items)".into() },
+        if e.complete {
+            "total".into()
+        } else {
+            "total (priced items)".into()
+        },
         String::new(),
         minutes(e.makespan_minutes),
         String::new(),
@@ -67,7 +99,17 @@ fn phase_table(e: &Estimate) -> Table {
 }
 
 fn line_cells(l: &Line) -> Vec<String> {
-    let rate = l.rate.as_ref().map_or_else(|| "—".into(), |r| format!("{} {}{}", fmt_usd(r.usd), l.rate_unit, if r.assumed { " (assumed)" } else { "" }));
+    let rate = l.rate.as_ref().map_or_else(
+        || "—".into(),
+        |r| {
+            format!(
+                "{} {}{}",
+                fmt_usd(r.usd),
+                l.rate_unit,
+                if r.assumed { " (assumed)" } else { "" }
+            )
+        },
+    );
     vec![
         format!("{:?}", l.component).to_lowercase(),
         l.item.clone(),
@@ -85,7 +127,11 @@ fn trim(v: f64) -> String {
 
 fn baseline_lines(e: &Estimate) -> String {
     match (e.baseline_on_demand_total_usd, e.savings_usd, e.savings_pct) {
-        (Some(b), Some(s), Some(p)) => format!("All On-Demand baseline: {}   saving: {} ({p:.1}%)\n", fmt_usd(b), fmt_usd(s)),
+        (Some(b), Some(s), Some(p)) => format!(
+            "All On-Demand baseline: {}   saving: {} ({p:.1}%)\n",
+            fmt_usd(b),
+            fmt_usd(s)
+        ),
         (Some(b), _, _) => format!("All On-Demand baseline: {}\n", fmt_usd(b)),
         _ => "All On-Demand baseline: cannot be priced with this sheet\n".into(),
     }
@@ -97,13 +143,18 @@ pub fn table(e: &Estimate) -> String {
     out.push_str(&phase_table(e).render());
     out.push_str(&baseline_lines(e));
     out.push_str("\nLine items\n");
-    let mut t = Table::new(&["component", "item", "quantity", "basis", "rate", "usd"]).right_align(&[5]);
+    let mut t =
+        Table::new(&["component", "item", "quantity", "basis", "rate", "usd"]).right_align(&[5]);
     for l in &e.lines {
         t.row(line_cells(l));
     }
     out.push_str(&t.render());
     for l in e.lines.iter().filter(|l| l.note.is_some()) {
-        out.push_str(&format!("  * {}: {}\n", l.item, l.note.as_deref().unwrap_or("")));
+        out.push_str(&format!(
+            "  * {}: {}\n",
+            l.item,
+            l.note.as_deref().unwrap_or("")
+        ));
     }
     if !e.notes.is_empty() {
         out.push_str("\nNotes\n");
@@ -158,7 +209,12 @@ pub fn markdown(e: &Estimate) -> String {
     if !e.notes.is_empty() {
         out.push_str("\n## Notes\n\n");
         for n in &e.notes {
-            out.push_str(&format!("- **{:?}** `{}`: {}\n", n.level, n.code, esc(&n.message)));
+            out.push_str(&format!(
+                "- **{:?}** `{}`: {}\n",
+                n.level,
+                n.code,
+                esc(&n.message)
+            ));
         }
     }
     out
@@ -167,7 +223,21 @@ pub fn markdown(e: &Estimate) -> String {
 /// One row per phase plus a total and a baseline row; money rounded to micro-dollars.
 pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["row", "phase", "start_minutes", "duration_minutes", "instance_type", "purchase", "instances", "compute_usd", "storage_usd", "network_usd", "subtotal_usd", "price_sheet", "price_date"])?;
+    w.write_record([
+        "row",
+        "phase",
+        "start_minutes",
+        "duration_minutes",
+        "instance_type",
+        "purchase",
+        "instances",
+        "compute_usd",
+        "storage_usd",
+        "network_usd",
+        "subtotal_usd",
+        "price_sheet",
+        "price_date",
+    ])?;
     let money = |v: f64| round6(v).to_string();
     for p in &e.phases {
         w.write_record([
@@ -187,9 +257,37 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
         ])?;
     }
     let c = &e.components;
-    w.write_record(["total", "", "0", &e.makespan_minutes.to_string(), "", "", "", &money(c.compute), &money(c.storage), &money(c.network), &money(e.total_usd), &e.price_sheet.name, &e.price_sheet.date])?;
+    w.write_record([
+        "total",
+        "",
+        "0",
+        &e.makespan_minutes.to_string(),
+        "",
+        "",
+        "",
+        &money(c.compute),
+        &money(c.storage),
+        &money(c.network),
+        &money(e.total_usd),
+        &e.price_sheet.name,
+        &e.price_sheet.date,
+    ])?;
     if let Some(b) = e.baseline_on_demand_total_usd {
-        w.write_record(["baseline_on_demand", "", "", "", "", "On-Demand", "", "", "", "", &money(b), &e.price_sheet.name, &e.price_sheet.date])?;
+        w.write_record([
+            "baseline_on_demand",
+            "",
+            "",
+            "",
+            "",
+            "On-Demand",
+            "",
+            "",
+            "",
+            "",
+            &money(b),
+            &e.price_sheet.name,
+            &e.price_sheet.date,
+        ])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

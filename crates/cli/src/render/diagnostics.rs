@@ -3,7 +3,10 @@
 use std::fmt;
 use std::io::IsTerminal;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+    SourceCode,
+};
 use pipectl_spec::{Diagnostics, Finding, Level};
 
 /// One finding as a miette diagnostic over the file's text.
@@ -36,15 +39,29 @@ impl Diagnostic for Located<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.finding.hint.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.finding
+            .hint
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.finding.span.as_ref().map(|_| self.source as &dyn SourceCode)
+        self.finding
+            .span
+            .as_ref()
+            .map(|_| self.source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.finding.span.clone()?;
-        let label = self.finding.path.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "here".into());
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(label), span))))
+        let label = self
+            .finding
+            .path
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "here".into());
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(label),
+            span,
+        ))))
     }
 }
 
@@ -64,8 +81,17 @@ pub fn render(d: &Diagnostics, min_level: Level) -> String {
             Some(lc) => format!("{}:{lc}", d.file.display()),
             None => d.file.display().to_string(),
         };
-        out.push_str(&format!("{place}: {}[{}]: {}\n", f.level, f.code, f.message));
-        let _ = handler.render_report(&mut out, &Located { finding: f, source: &source });
+        out.push_str(&format!(
+            "{place}: {}[{}]: {}\n",
+            f.level, f.code, f.message
+        ));
+        let _ = handler.render_report(
+            &mut out,
+            &Located {
+                finding: f,
+                source: &source,
+            },
+        );
         out.push('\n');
     }
     out

@@ -9,7 +9,11 @@ pub struct Table {
 
 impl Table {
     pub fn new(header: &[&str]) -> Self {
-        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new(), right: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+            right: Vec::new(),
+        }
     }
     pub fn right_align(mut self, cols: &[usize]) -> Self {
         self.right = cols.to_vec();

@@ -1,0 +1,297 @@
+//! The `pipectl` binary as a user runs it: outputs, exit codes, error messages. Snapshot
+//! files under tests/snapshots/ hold the exact human-readable output; regenerate them with
+//! `UPDATE_SNAPSHOTS=1 cargo test -p pipectl-cli` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pipectl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pipectl"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("PIPECTL_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pipectl")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
+
+const SEED: &str = "infra-specs/two-hour-pipeline.toml";
+const SEED_PRICES: &str = "infra-specs/prices/seed.toml";
+
+#[test]
+fn cost_json_with_seed_prices_has_the_seed_numbers() {
+    let o = pipectl(&["cost", SEED, "--prices", SEED_PRICES, "--output", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    let f = |p: &str| {
+        v.pointer(p)
+            .and_then(|x| x.as_f64())
+            .unwrap_or_else(|| panic!("{p} missing in {v}"))
+    };
+    let near = |a: f64, b: f64| (a - b).abs() <= 0.001;
+    assert!(near(f("/total_usd"), 1.223));
+    assert!(near(f("/components/compute"), 0.293));
+    assert!(near(f("/components/storage"), 0.48));
+    assert!(near(f("/components/network"), 0.45));
+    assert!(near(f("/baseline_on_demand_total_usd"), 1.438));
+    assert!(near(f("/savings_usd"), 1.438 - 1.223));
+    let phases = v["phases"].as_array().unwrap();
+    let names: Vec<&str> = phases.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["training", "inference", "documentation"]);
+    let compute: Vec<f64> = phases
+        .iter()
+        .map(|p| p["compute_usd"].as_f64().unwrap())
+        .collect();
+    assert!(
+        near(compute[0], 0.092) && near(compute[1], 0.15) && near(compute[2], 0.051),
+        "{compute:?}"
+    );
+    let minutes: Vec<f64> = phases
+        .iter()
+        .map(|p| p["duration_minutes"].as_f64().unwrap())
+        .collect();
+    assert_eq!(minutes, [35.0, 12.0, 73.0]);
+    let subtotals: f64 = phases
+        .iter()
+        .map(|p| p["subtotal_usd"].as_f64().unwrap())
+        .sum();
+    assert!(near(subtotals, f("/total_usd")));
+    assert_eq!(v["price_sheet"]["name"], "Seed document prices");
+}
+
+#[test]
+fn cost_without_prices_uses_and_names_the_list_sheet() {
+    let o = pipectl(&["cost", SEED, "--output", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["price_sheet"]["name"], "AWS list prices, us-east-1");
+    assert_eq!(v["price_sheet"]["date"], "2026-11-01");
+    assert_eq!(v["complete"], true);
+    let table = stdout(&pipectl(&["-q", "cost", SEED]));
+    assert!(
+        table.contains("AWS list prices, us-east-1 (2026-11-01)"),
+        "{table}"
+    );
+    assert!(table.contains("NAT gateway hours"), "{table}");
+}
+
+#[test]
+fn cost_table_snapshot_with_seed_prices() {
+    let o = pipectl(&["-q", "cost", SEED, "--prices", SEED_PRICES]);
+    assert!(o.status.success());
+    snapshot("cost-seed.txt", &stdout(&o));
+}
+
+#[test]
+fn cost_csv_and_markdown() {
+    let csv = stdout(&pipectl(&[
+        "-q",
+        "cost",
+        SEED,
+        "--prices",
+        SEED_PRICES,
+        "--output",
+        "csv",
+    ]));
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("row,phase,start_minutes"), "{csv}");
+    assert_eq!(
+        rows.len(),
+        1 + 3 + 2,
+        "header, three phases, total, baseline:\n{csv}"
+    );
+    assert!(
+        rows[4].starts_with("total,") && rows[4].contains(",1.223"),
+        "{}",
+        rows[4]
+    );
+    let md = stdout(&pipectl(&[
+        "-q",
+        "cost",
+        SEED,
+        "--prices",
+        SEED_PRICES,
+        "--output",
+        "markdown",
+    ]));
+    assert!(md.starts_with("# Cost estimate: two-hour-pipeline"));
+    assert!(md.contains("| training | 0m | 35m |"), "{md}");
+    assert!(md.contains("`stated-baseline`"));
+}
+
+#[test]
+fn allocation_rules_change_phase_shares_not_the_total() {
+    let total = |rule: &str| {
+        let v: serde_json::Value = serde_json::from_slice(
+            &pipectl(&["-q", "cost", SEED, "--output", "json", "--allocation", rule]).stdout,
+        )
+        .unwrap();
+        (
+            v["total_usd"].as_f64().unwrap(),
+            v["phases"][0]["storage_usd"].as_f64().unwrap(),
+        )
+    };
+    let (t1, s1) = total("time-overlap");
+    let (t2, s2) = total("even");
+    assert!((t1 - t2).abs() < 1e-9);
+    assert!(
+        (s1 - s2).abs() > 0.01,
+        "training's storage share differs: {s1} vs {s2}"
+    );
+}
+
+#[test]
+fn plan_lists_both_specs_resources() {
+    for (spec, resources) in [(SEED, 34), ("infra-specs/two-hour-pipeline-efa.toml", 34)] {
+        let o = pipectl(&["-q", "plan", spec, "--output", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            v["resources"].as_array().unwrap().len(),
+            resources,
+            "{spec}"
+        );
+        let text = stdout(&pipectl(&["-q", "plan", spec]));
+        assert!(
+            text.contains(&format!("{resources} resources to create")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn invalid_spec_exits_3_with_file_line_col_and_makes_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(root().join(SEED))
+        .unwrap()
+        .replace("max_vcpus = 16", "max_vcpus = 2");
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l == "max_vcpus = 2").unwrap() + 1;
+    for cmd in ["validate", "plan", "cost"] {
+        let o = pipectl(&[cmd, bad.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3), "{cmd}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("bad.toml:{line}:13: error[max-vcpus-too-low]")),
+            "{cmd}: {err}"
+        );
+        assert!(err.contains("help: set max_vcpus to at least 4"), "{err}");
+        assert!(!err.contains("panicked"));
+        assert!(
+            o.stdout.is_empty(),
+            "{cmd} printed results for an invalid spec"
+        );
+    }
+}
+
+#[test]
+fn validate_reports_json_and_summary() {
+    let o = pipectl(&["validate", SEED]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("valid (1 warning"), "{}", stdout(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&pipectl(&["validate", SEED, "--output", "json"]).stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["findings"][0]["code"], "fsx-throughput-short");
+    assert!(
+        v["findings"][0]["line_col"]
+            .as_str()
+            .unwrap()
+            .starts_with("113:")
+    );
+}
+
+#[test]
+fn missing_and_non_toml_files_fail_with_a_hint() {
+    let o = pipectl(&["validate", "no/such/spec.toml"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("failed to read spec no/such/spec.toml")
+            && stderr(&o).contains("hint:"),
+        "{}",
+        stderr(&o)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("x.toml");
+    std::fs::write(&bin, [0x7f, b'E', b'L', b'F', 0xff, 0xfe, 0]).unwrap();
+    let o = pipectl(&["cost", bin.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("x.toml:1:5: error[not-utf8]"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bad_price_sheet_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("prices.toml");
+    std::fs::write(&p, "[sheet]\nname = \"x\"\nregion = \"us-east-1\"\ndate = \"2026-01-01\"\nsource = \"s\"\n[ec2.on_demand]\n\"t3.medium\" = { usd = 0.04, cents = 4 }\n").unwrap();
+    let o = pipectl(&["cost", SEED, "--prices", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("prices.toml:7:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unknown-key"), "{}", stderr(&o));
+}
+
+#[test]
+fn unpriced_items_are_never_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("prices.toml");
+    std::fs::write(&p, "[sheet]\nname = \"partial\"\nregion = \"us-east-1\"\ndate = \"2026-01-01\"\nsource = \"s\"\n[ec2.on_demand]\n\"t3.medium\" = { usd = 0.0416 }\n").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(
+        &pipectl(&[
+            "-q",
+            "cost",
+            SEED,
+            "--prices",
+            p.to_str().unwrap(),
+            "--output",
+            "json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["complete"], false);
+    assert!(
+        v["unpriced"].as_array().unwrap().len() >= 5,
+        "{}",
+        v["unpriced"]
+    );
+    let lines = v["lines"].as_array().unwrap();
+    let fsx = lines
+        .iter()
+        .find(|l| l["item"].as_str().unwrap().starts_with("FSx"))
+        .unwrap();
+    assert!(fsx["usd"].is_null(), "{fsx}");
+    assert!(v["baseline_on_demand_total_usd"].is_null());
+}

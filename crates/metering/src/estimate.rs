@@ -181,11 +181,8 @@ pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placemen
                 let per_instance = facts.map_or(1, |f| {
                     let by_cpu = f.vcpus / phase.vcpus.max(1);
                     let by_mem = (f.memory_mib / mem.max(1)) as u32;
-                    let by_gpu = if phase.gpus > 0 {
-                        f.gpus / phase.gpus
-                    } else {
-                        u32::MAX
-                    };
+                    // a CPU-only child is not limited by GPUs
+                    let by_gpu = f.gpus.checked_div(phase.gpus).unwrap_or(u32::MAX);
                     by_cpu.min(by_mem).min(by_gpu).max(1)
                 });
                 let concurrent = facts.map_or(1, |f| (ce.max_vcpus / f.vcpus.max(1)).max(1));

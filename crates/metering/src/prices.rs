@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use pipectl_spec::LoadError;
+use pipectl_spec::{Diagnostics, Finding, LoadError, path};
 
 /// Hours in AWS's billing month (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -126,9 +126,73 @@ impl PriceSheet {
     }
 
     pub fn parse(path: &Path, text: String) -> Result<PriceSheet, LoadError> {
-        let (mut sheet, _, _) = pipectl_spec::load::parse_toml::<PriceSheet>(path, text)?;
+        let (mut sheet, map, text) = pipectl_spec::load::parse_toml::<PriceSheet>(path, text)?;
         sheet.sheet.path = Some(path.to_path_buf());
-        Ok(sheet)
+        let mut findings = sheet.check();
+        if findings.is_empty() {
+            return Ok(sheet);
+        }
+        for f in &mut findings {
+            f.locate(&map, &text);
+        }
+        Err(LoadError::Invalid(Box::new(Diagnostics {
+            file: path.into(),
+            text,
+            findings,
+        })))
+    }
+
+    /// Every price must be a finite, non-negative amount (a typo of `-0.5` must not lower a
+    /// total); a Spot fraction must lie in (0, 1].
+    fn check(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut price = |at: pipectl_spec::source::Path, p: &Price| {
+            if !(p.usd.is_finite() && p.usd >= 0.0) {
+                out.push(Finding::error(
+                    "bad-price",
+                    at.at("usd"),
+                    format!("price {} is not a non-negative amount of USD", p.usd),
+                ));
+            }
+        };
+        for (k, p) in &self.ec2.on_demand {
+            price(path!["ec2", "on_demand", k], p);
+        }
+        for (k, p) in &self.ec2.spot {
+            price(path!["ec2", "spot", k], p);
+        }
+        for (k, p) in &self.fsx_lustre {
+            price(path!["fsx_lustre", k], p);
+        }
+        let singles = [
+            (path!["s3", "standard"], &self.s3.standard),
+            (
+                path!["data_transfer", "out_to_internet"],
+                &self.data_transfer.out_to_internet,
+            ),
+            (path!["vpc", "nat_gateway_hour"], &self.vpc.nat_gateway_hour),
+            (path!["vpc", "nat_gateway_gb"], &self.vpc.nat_gateway_gb),
+            (
+                path!["vpc", "interface_endpoint_hour"],
+                &self.vpc.interface_endpoint_hour,
+            ),
+        ];
+        for (at, p) in singles {
+            if let Some(p) = p {
+                price(at, p);
+            }
+        }
+        if let Some(est) = &self.ec2.spot_estimate {
+            let f = est.fraction_of_on_demand;
+            if !(f > 0.0 && f <= 1.0) {
+                out.push(Finding::error(
+                    "bad-price",
+                    path!["ec2", "spot_estimate", "fraction_of_on_demand"],
+                    format!("{f} is not a fraction in (0, 1]"),
+                ));
+            }
+        }
+        out
     }
 
     fn rate(&self, p: &Price) -> Rate {
@@ -237,6 +301,15 @@ mod tests {
         assert!((spot.usd - 0.526 * 0.30).abs() < 1e-12);
         assert!(sheet.spot("no-such.type").is_none());
         assert!(sheet.on_demand("no-such.type").is_none());
+    }
+
+    #[test]
+    fn negative_prices_are_refused_at_their_place() {
+        let bad = "[sheet]\nname = \"x\"\nregion = \"us-east-1\"\ndate = \"2026-01-01\"\nsource = \"s\"\n[ec2.on_demand]\n\"t3.medium\" = { usd = -0.04 }\n";
+        let err = PriceSheet::parse(Path::new("p.toml"), bad.into()).unwrap_err();
+        let d = err.diagnostics().unwrap();
+        assert_eq!(d.findings[0].code, "bad-price");
+        assert_eq!(d.findings[0].line_col.unwrap().line, 7, "{d}");
     }
 
     #[test]

@@ -1,0 +1,74 @@
+"""Start-up hook: patches moto (IAM bridge, instance types), adds EC2 placement groups and
+fault injection to the request chain, and the control endpoints under /_pipectl."""
+
+import json
+import logging
+
+from localstack.runtime import hooks
+
+LOG = logging.getLogger(__name__)
+
+
+def _ec2_overrides():
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+
+    from . import ec2
+
+    skeleton = Skeleton(load_service("ec2"), ec2.OPERATIONS)
+
+    def handler(chain, context, response):
+        if context.service is not None and context.service.service_name == "ec2" and context.operation is not None and context.operation.name in ec2.OPERATIONS:
+            response.update_from(skeleton.invoke(context))
+            chain.stop()
+
+    return handler
+
+
+def _routes(router):
+    from localstack.http import Response
+
+    from . import config, faults
+
+    def reply(body, status=200):
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    def faults_endpoint(request, **_):
+        try:
+            if request.method == "POST":
+                return reply(faults.configure(request.get_json(force=True) or {}))
+            if request.method == "DELETE":
+                return reply(faults.reset())
+            return reply(faults.snapshot())
+        except ValueError as e:
+            return reply({"error": str(e)}, 400)
+
+    def config_endpoint(request, **_):
+        try:
+            if request.method == "POST":
+                return reply({"delays": config.set_delays(request.get_json(force=True) or {})})
+            if request.method == "DELETE":
+                return reply({"delays": config.reset_delays()})
+            return reply({"delays": config.all_delays(), "data_dir": config.data_dir()})
+        except (KeyError, ValueError) as e:
+            return reply({"error": str(e)}, 400)
+
+    router.add("/_pipectl/faults", faults_endpoint, methods=["GET", "POST", "DELETE"])
+    router.add("/_pipectl/config", config_endpoint, methods=["GET", "POST", "DELETE"])
+
+
+@hooks.on_infra_start()
+def pipectl_patches():
+    from localstack.aws.handlers import serve_custom_service_request_handlers
+    from localstack.services.edge import ROUTER
+
+    from . import ec2, faults, iam_bridge
+
+    iam_bridge.install()
+    ec2.add_instance_types()
+    faults.load_from_env()
+    # faults first, so that overridden operations can be throttled too
+    serve_custom_service_request_handlers.append(faults.handler)
+    serve_custom_service_request_handlers.append(_ec2_overrides())
+    _routes(ROUTER)
+    LOG.info("pipectl LocalStack extension installed")

@@ -1,0 +1,69 @@
+"""Knobs of the local AWS: lifecycle delays (seconds) and where jobs run.
+
+Every delay is read from an environment variable at start-up, scaled by
+PIPECTL_LS_TIME_SCALE, and can be changed at runtime through the control endpoint
+(POST /_pipectl/config).
+"""
+
+import os
+import threading
+
+# name -> (environment variable, default seconds)
+DELAYS = {
+    "ce_create": ("PIPECTL_LS_CE_CREATE_SECONDS", 2.0),
+    "ce_update": ("PIPECTL_LS_CE_UPDATE_SECONDS", 1.0),
+    "ce_delete": ("PIPECTL_LS_CE_DELETE_SECONDS", 1.5),
+    "queue_create": ("PIPECTL_LS_QUEUE_CREATE_SECONDS", 1.0),
+    "queue_update": ("PIPECTL_LS_QUEUE_UPDATE_SECONDS", 0.5),
+    "queue_delete": ("PIPECTL_LS_QUEUE_DELETE_SECONDS", 1.0),
+    "fsx_create": ("PIPECTL_LS_FSX_CREATE_SECONDS", 3.0),
+    "fsx_delete": ("PIPECTL_LS_FSX_DELETE_SECONDS", 2.0),
+    "dra_create": ("PIPECTL_LS_DRA_CREATE_SECONDS", 1.0),
+    "job_submitted": ("PIPECTL_LS_JOB_SUBMITTED_SECONDS", 0.3),
+    "job_runnable": ("PIPECTL_LS_JOB_RUNNABLE_SECONDS", 1.0),
+    "job_starting": ("PIPECTL_LS_JOB_STARTING_SECONDS", 0.5),
+}
+
+_lock = threading.Lock()
+_delays: dict[str, float] = {}
+
+
+def _load() -> None:
+    scale = float(os.environ.get("PIPECTL_LS_TIME_SCALE", "1"))
+    for name, (env, default) in DELAYS.items():
+        _delays[name] = float(os.environ.get(env, default)) * scale
+
+
+_load()
+
+
+def delay(name: str) -> float:
+    with _lock:
+        return _delays[name]
+
+
+def all_delays() -> dict[str, float]:
+    with _lock:
+        return dict(_delays)
+
+
+def set_delays(values: dict) -> dict[str, float]:
+    """Sets named delays (unknown names are refused); returns the full set."""
+    unknown = set(values) - set(DELAYS)
+    if unknown:
+        raise KeyError(f"unknown delays: {sorted(unknown)}; known: {sorted(DELAYS)}")
+    with _lock:
+        for k, v in values.items():
+            _delays[k] = float(v)
+        return dict(_delays)
+
+
+def reset_delays() -> dict[str, float]:
+    with _lock:
+        _load()
+        return dict(_delays)
+
+
+def data_dir() -> str:
+    """Scratch space for job processes, inside the repo's ignored paths by default."""
+    return os.environ.get("PIPECTL_LS_DATA") or os.path.join(os.getcwd(), ".data")

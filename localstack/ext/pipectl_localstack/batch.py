@@ -101,6 +101,7 @@ def _backend(context):
 def create_compute_environment(context, request):
     _backend(context)
     request = dict(request)
+    request.setdefault("state", "ENABLED")
     if not request.get("serviceRole"):
         # Batch uses its service-linked role when none is given.
         request["serviceRole"] = service_linked_role_arn(context.account_id)
@@ -181,7 +182,9 @@ def create_job_queue(context, request):
     existing = b.get_job_queue_by_name(request.get("jobQueueName") or "")
     if existing is not None and not is_gone(existing.arn):
         raise client_error(f"Job queue {existing.name} already exists")
-    result = call_moto(context)
+    request = dict(request)
+    request.setdefault("state", "ENABLED")  # AWS's default; moto insists on it
+    result = call_moto_with_request(context, request)
     _record(result["jobQueueArn"], "queue", context.account_id, context.region, result["jobQueueName"])
     return result
 

@@ -20,7 +20,7 @@ class LocalStackIam:
         return iam_stores[self.account_id]["us-east-1"]
 
     def get_role_by_arn(self, arn: str):
-        from moto.iam.exceptions import IAMNotFoundException
+        from moto.iam.exceptions import NotFoundException as IAMNotFoundException
 
         if SERVICE_LINKED_PREFIX in (arn or ""):
             return SimpleNamespace(arn=arn, name="AWSServiceRoleForBatch")

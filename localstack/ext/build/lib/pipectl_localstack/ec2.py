@@ -39,6 +39,8 @@ def add_instance_types() -> None:
         t["NetworkInfo"] = dict(t["NetworkInfo"], EfaSupported=False, NetworkPerformance=net, EnaSupport="supported")
         t["NetworkInfo"].pop("EfaInfo", None)
         it.INSTANCE_TYPES[name] = t
+        # the backend lists types from a table built at import time
+        it.InstanceTypeBackend.instance_types.append(it.InstanceType(name))
     for fam in ("g3s", "g3"):
         if fam not in it.INSTANCE_FAMILIES:
             it.INSTANCE_FAMILIES.append(fam)

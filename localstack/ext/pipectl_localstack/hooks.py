@@ -72,3 +72,10 @@ def pipectl_patches():
     serve_custom_service_request_handlers.append(_ec2_overrides())
     _routes(ROUTER)
     LOG.info("pipectl LocalStack extension installed")
+
+
+@hooks.on_infra_shutdown()
+def pipectl_shutdown():
+    from .jobs import ENGINE
+
+    ENGINE.shutdown()

@@ -121,6 +121,14 @@ class Engine:
                 self._thread = threading.Thread(target=self._loop, name="pipectl-batch-jobs", daemon=True)
                 self._thread.start()
 
+    def shutdown(self) -> None:
+        """Stops the scheduler and kills every job process still running."""
+        self._stop.set()
+        with self.lock:
+            for job in self.order:
+                if job.procs:
+                    _kill(job)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -587,6 +595,8 @@ def _environment(job: Job, attempt: int, node: int) -> dict:
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": job.region,
             "AWS_DEFAULT_REGION": job.region,
+            # lets localstack/stop find (and end) job processes this runtime started
+            "PIPECTL_LS_OWNER": str(os.getpid()),
         }
     )
     base.update(job.environment)

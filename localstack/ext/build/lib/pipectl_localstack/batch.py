@@ -235,6 +235,20 @@ def delete_job_queue(context, request):
     return {}
 
 
+# --- job definitions ---------------------------------------------------------------------------
+
+
+def describe_job_definitions(context, request):
+    """moto keeps a multi-node definition's nodeProperties but leaves them out of the answer."""
+    b = _backend(context)
+    result = call_moto(context)
+    for d in result.get("jobDefinitions", []):
+        jd = b._job_definitions.get(d.get("jobDefinitionArn"))
+        if jd is not None and getattr(jd, "node_properties", None) and "nodeProperties" not in d:
+            d["nodeProperties"] = jd.node_properties
+    return result
+
+
 # --- jobs ------------------------------------------------------------------------------------
 
 
@@ -267,6 +281,7 @@ OPERATIONS = {
     "DescribeJobQueues": describe_job_queues,
     "UpdateJobQueue": update_job_queue,
     "DeleteJobQueue": delete_job_queue,
+    "DescribeJobDefinitions": describe_job_definitions,
     "SubmitJob": submit_job,
     "DescribeJobs": describe_jobs,
     "ListJobs": list_jobs,

@@ -114,16 +114,16 @@ pub(crate) fn notes(spec: &Spec, prices: &PriceSheet, est: &Estimate, baseline: 
                     ),
                 );
             }
-        } else if let (Some(claimed), Some(pct)) = (stated.savings_pct, est.savings_pct) {
-            if (claimed - pct).abs() > 0.5 {
-                note(
-                    NoteLevel::Warning,
-                    "stated-differs",
-                    format!(
-                        "saving: {from} states {claimed}%, the all-On-Demand baseline gives {pct:.1}%"
-                    ),
-                );
-            }
+        } else if let (Some(claimed), Some(pct)) = (stated.savings_pct, est.savings_pct)
+            && (claimed - pct).abs() > 0.5
+        {
+            note(
+                NoteLevel::Warning,
+                "stated-differs",
+                format!(
+                    "saving: {from} states {claimed}%, the all-On-Demand baseline gives {pct:.1}%"
+                ),
+            );
         }
     }
 
@@ -162,21 +162,22 @@ pub(crate) fn notes(spec: &Spec, prices: &PriceSheet, est: &Estimate, baseline: 
     }
 
     let out_gb: f64 = spec.phases.iter().map(|p| p.data_out.gb()).sum();
-    if out_gb > 0.0 && !est.free_allowance_applied {
-        if let (Some(free), Some(rate)) = (
+    if out_gb > 0.0
+        && !est.free_allowance_applied
+        && let (Some(free), Some(rate)) = (
             prices.data_transfer.free_allowance_gb,
             prices.transfer_out(),
-        ) {
-            let saved = out_gb.min(free) * rate.usd;
-            note(
-                NoteLevel::Info,
-                "free-allowance",
-                format!(
-                    "the first {free:.0} GB out each month are free per account; not applied (--free-allowance applies it: {} less here)",
-                    fmt_usd(saved)
-                ),
-            );
-        }
+        )
+    {
+        let saved = out_gb.min(free) * rate.usd;
+        note(
+            NoteLevel::Info,
+            "free-allowance",
+            format!(
+                "the first {free:.0} GB out each month are free per account; not applied (--free-allowance applies it: {} less here)",
+                fmt_usd(saved)
+            ),
+        );
     }
     for p in spec
         .phases
@@ -192,18 +193,18 @@ pub(crate) fn notes(spec: &Spec, prices: &PriceSheet, est: &Estimate, baseline: 
             ),
         );
     }
-    if let Some(budget) = spec.stack.budget_usd {
-        if est.total_usd > budget {
-            note(
-                NoteLevel::Warning,
-                "over-budget",
-                format!(
-                    "estimate {} exceeds the stack's budget of {}",
-                    fmt_usd(est.total_usd),
-                    fmt_usd(budget)
-                ),
-            );
-        }
+    if let Some(budget) = spec.stack.budget_usd
+        && est.total_usd > budget
+    {
+        note(
+            NoteLevel::Warning,
+            "over-budget",
+            format!(
+                "estimate {} exceeds the stack's budget of {}",
+                fmt_usd(est.total_usd),
+                fmt_usd(budget)
+            ),
+        );
     }
     out.sort_by_key(|n| std::cmp::Reverse(n.level));
     out

@@ -115,14 +115,14 @@ impl Finding {
 
     /// Fills in the span and line:column from the source map.
     pub fn locate(&mut self, map: &SourceMap, text: &str) {
-        if self.span.is_none() {
-            if let Some(path) = &self.path {
-                self.span = if self.at_key {
-                    map.key_span(path)
-                } else {
-                    map.value_span(path)
-                };
-            }
+        if self.span.is_none()
+            && let Some(path) = &self.path
+        {
+            self.span = if self.at_key {
+                map.key_span(path)
+            } else {
+                map.value_span(path)
+            };
         }
         if let Some(span) = &self.span {
             self.line_col = Some(LineCol::of(text, span.start));

@@ -22,7 +22,7 @@ pub struct Rules {
 
 impl Rules {
     pub fn capacity_ok(&self, gib: u64) -> bool {
-        self.singles.contains(&gib) || (gib >= self.step && gib % self.step == 0)
+        self.singles.contains(&gib) || (gib >= self.step && gib.is_multiple_of(self.step))
     }
     /// The valid capacities just below and above `gib`, for hints.
     pub fn nearest_capacities(&self, gib: f64) -> String {

@@ -139,7 +139,7 @@ impl Size {
     }
     /// Whole GiB when the size is an exact multiple of 1 GiB.
     pub fn whole_gib(self) -> Option<u64> {
-        (self.0 % GIB == 0).then_some(self.0 / GIB)
+        self.0.is_multiple_of(GIB).then_some(self.0 / GIB)
     }
 }
 
@@ -217,7 +217,7 @@ impl fmt::Display for Size {
             ("KB", 1_000),
         ];
         for (unit, factor) in units {
-            if b >= factor && b % factor == 0 {
+            if b >= factor && b.is_multiple_of(factor) {
                 return write!(f, "{}{unit}", b / factor);
             }
         }

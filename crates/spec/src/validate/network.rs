@@ -44,14 +44,14 @@ fn check_stack(spec: &Spec, out: &mut Vec<Finding>) {
             .with_hint("write a region code such as \"us-east-1\""),
         );
     }
-    if let Some(b) = spec.stack.budget_usd {
-        if !(b.is_finite() && b > 0.0) {
-            out.push(Finding::error(
-                "bad-budget",
-                path!["stack", "budget_usd"],
-                format!("budget {b} is not a positive amount of USD"),
-            ));
-        }
+    if let Some(b) = spec.stack.budget_usd
+        && !(b.is_finite() && b > 0.0)
+    {
+        out.push(Finding::error(
+            "bad-budget",
+            path!["stack", "budget_usd"],
+            format!("budget {b} is not a positive amount of USD"),
+        ));
     }
     for key in spec.stack.tags.keys() {
         if key.starts_with("aws:") || key.starts_with("pipectl:") {

@@ -82,3 +82,14 @@ def test_unknown_iam_role_is_refused_and_service_role_may_be_omitted(aws, net, n
     env = aws.batch.describe_compute_environments(computeEnvironments=[out["computeEnvironmentArn"]])["computeEnvironments"][0]
     assert env["serviceRole"].endswith("AWSServiceRoleForBatch")
     assert env["computeResources"]["instanceTypes"] == ["g3s.xlarge"]
+
+
+def test_multi_node_job_definition_is_described_with_its_node_properties(aws, name):
+    container = {"image": "busybox", "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
+                 "linuxParameters": {"devices": [{"hostPath": "/dev/infiniband/uverbs0"}]}}
+    arn = aws.batch.register_job_definition(jobDefinitionName=name, type="multinode",
+                                            nodeProperties={"numNodes": 2, "mainNode": 0, "nodeRangeProperties": [{"targetNodes": "0:", "container": container}]})["jobDefinitionArn"]
+    d = aws.batch.describe_job_definitions(jobDefinitions=[arn])["jobDefinitions"][0]
+    assert d["nodeProperties"]["numNodes"] == 2
+    assert d["nodeProperties"]["nodeRangeProperties"][0]["container"]["linuxParameters"]["devices"][0]["hostPath"] == "/dev/infiniband/uverbs0"
+    aws.batch.deregister_job_definition(jobDefinition=arn)

@@ -14,8 +14,38 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where AWS calls go. The local default is LocalStack as `localstack/start` runs it.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Talk to real AWS (credential chain, --profile) instead of the local endpoint.
+    #[arg(long, global = true, conflicts_with = "endpoint_url")]
+    pub aws: bool,
+    /// Endpoint for every AWS call [default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566].
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS config files.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Region [default: the spec's].
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Attempts per AWS call (standard retry mode: backoff with jitter on throttling and 5xx).
+    #[arg(long, global = true, default_value_t = 8, value_name = "N")]
+    pub max_attempts: u32,
+    /// Directory of state files and locks.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = ".pipectl/state"
+    )]
+    pub state_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +56,48 @@ pub enum Command {
     Plan(PlanArgs),
     /// Estimate what one run of the pipeline costs, by phase and component.
     Cost(CostArgs),
+    /// Make the spec's AWS resources exist: shows the changes, asks, applies them concurrently.
+    Up(UpArgs),
+    /// Remove every resource tagged with the spec's stack (the state file is not needed).
+    Down(DownArgs),
+    /// Every resource of the stack with its live state, and how it differs from the spec.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    pub spec: PathBuf,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Resources created at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+    /// Show the changes and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    pub spec: PathBuf,
+    /// Delete without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Keep the S3 buckets and their objects (everything else goes).
+    #[arg(long)]
+    pub keep_data: bool,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    pub spec: PathBuf,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,16 @@ pub mod exit {
     // 2: the command line itself was wrong (clap exits with it before any work).
     /// A spec or price sheet is unreadable or invalid; nothing was done.
     pub const INVALID_INPUT: u8 = 3;
+    /// AWS refused a request (validation, permission, conflict), or a resource failed.
+    pub const AWS_REFUSED: u8 = 4;
+    /// A resource did not reach the state it needed in time.
+    pub const TIMEOUT: u8 = 5;
+    /// AWS could not be reached, or throttled beyond the retries.
+    pub const UNREACHABLE: u8 = 6;
+    /// Another pipectl holds the stack's lock.
+    pub const LOCKED: u8 = 7;
+    /// The changes were not confirmed; nothing was changed.
+    pub const NOT_CONFIRMED: u8 = 8;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +29,10 @@ pub enum CliError {
     Load(#[from] LoadError),
     #[error("no built-in price sheet for region {region}")]
     NoPrices { region: String },
+    #[error(transparent)]
+    Provision(Box<pipectl_provision::ProvisionError>),
+    #[error("{0}")]
+    NotConfirmed(String),
     #[error("failed to write output")]
     Output(#[source] std::io::Error),
 }
@@ -28,6 +42,22 @@ impl CliError {
         match self {
             CliError::Load(_) | CliError::NoPrices { .. } => exit::INVALID_INPUT,
             CliError::Output(_) => exit::FAILURE,
+            CliError::NotConfirmed(_) => exit::NOT_CONFIRMED,
+            CliError::Provision(p) => {
+                use pipectl_aws::ErrorKind;
+                use pipectl_provision::ProvisionError as P;
+                match p.primary() {
+                    P::Locked { .. } => exit::LOCKED,
+                    _ if p.is_timeout() => exit::TIMEOUT,
+                    P::Aws(e)
+                        if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Throttled) =>
+                    {
+                        exit::UNREACHABLE
+                    }
+                    P::Io { .. } => exit::FAILURE,
+                    _ => exit::AWS_REFUSED,
+                }
+            }
         }
     }
     pub fn hint(&self) -> Option<String> {
@@ -40,6 +70,8 @@ impl CliError {
             {
                 Some("check the path; the shipped specs are in infra-specs/".into())
             }
+            CliError::Provision(p) => p.hint(),
+            CliError::NotConfirmed(_) => Some("pass --yes to confirm without a terminal".into()),
             _ => None,
         }
     }
@@ -48,5 +80,11 @@ impl CliError {
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::Output(e)
+    }
+}
+
+impl From<pipectl_provision::ProvisionError> for CliError {
+    fn from(e: pipectl_provision::ProvisionError) -> Self {
+        CliError::Provision(Box::new(e))
     }
 }

@@ -41,6 +41,9 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a, &mut out),
         Command::Plan(a) => commands::plan::run(a, cli.quiet, &mut out),
         Command::Cost(a) => commands::cost::run(a, cli.quiet, &mut out),
+        Command::Up(a) => commands::up::run(a, &cli.aws, cli.quiet, &mut out),
+        Command::Down(a) => commands::down::run(a, &cli.aws, cli.quiet, &mut out),
+        Command::Status(a) => commands::status::run(a, &cli.aws, cli.quiet, &mut out),
     };
     let _ = out.flush();
     match result {
@@ -58,10 +61,10 @@ fn main() -> ExitCode {
 
 fn report(e: &CliError) {
     let mut text = String::new();
-    if let CliError::Load(load) = e {
-        if let Some(d) = load.diagnostics() {
-            text.push_str(&render::diagnostics::render(d, Level::Warning));
-        }
+    if let CliError::Load(load) = e
+        && let Some(d) = load.diagnostics()
+    {
+        text.push_str(&render::diagnostics::render(d, Level::Warning));
     }
     text.push_str(&format!("error: {e}"));
     let mut source = std::error::Error::source(e);

@@ -1,7 +1,11 @@
 //! One module per subcommand, and the input loading they share.
 
 pub mod cost;
+pub mod down;
 pub mod plan;
+pub mod stack;
+pub mod status;
+pub mod up;
 pub mod validate;
 
 use std::path::Path;

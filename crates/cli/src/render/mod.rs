@@ -2,4 +2,5 @@
 
 pub mod cost;
 pub mod diagnostics;
+pub mod progress;
 pub mod table;

@@ -1,0 +1,146 @@
+//! The one place where SDK configuration is built: endpoint (LocalStack by default, real AWS
+//! with `--aws`), region, profile, credentials, retries, and the call-counting interceptor on
+//! every client.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::calls::{CallLog, CountCalls};
+use crate::error::{AwsError, ResultExt};
+
+/// The local default: LocalStack as `localstack/start` runs it.
+pub const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
+
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// Talk to real AWS (the SDK's endpoint resolution) instead of the local endpoint.
+    pub real_aws: bool,
+    /// Endpoint override; else `AWS_ENDPOINT_URL`, else [`LOCAL_ENDPOINT`] (unless `real_aws`).
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    /// Region override; else the spec's.
+    pub region: Option<String>,
+    /// SDK attempts per call (standard retry mode, exponential backoff with jitter).
+    pub max_attempts: u32,
+}
+
+impl AwsOptions {
+    /// The endpoint calls go to, or `None` for AWS's own.
+    pub fn endpoint(&self) -> Option<String> {
+        if self.real_aws {
+            return self.endpoint_url.clone();
+        }
+        self.endpoint_url
+            .clone()
+            .or_else(|| {
+                std::env::var("AWS_ENDPOINT_URL")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            })
+            .or_else(|| Some(LOCAL_ENDPOINT.to_string()))
+    }
+}
+
+/// Clients for every service pipectl uses, sharing one configuration and one call log.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub batch: aws_sdk_batch::Client,
+    pub fsx: aws_sdk_fsx::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub calls: CallLog,
+    pub region: String,
+    pub endpoint: Option<String>,
+}
+
+async fn sdk_config(opts: &AwsOptions, region: &str) -> SdkConfig {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(opts.max_attempts.max(1))
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(20));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .retry_config(retry);
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    let endpoint = opts.endpoint();
+    if let Some(url) = &endpoint {
+        loader = loader.endpoint_url(url);
+        // A local endpoint needs no real credentials; never look for (or print) any.
+        let has_env_creds = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+        if !opts.real_aws && !has_env_creds && opts.profile.is_none() {
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "pipectl-local",
+            ));
+        }
+    }
+    loader.load().await
+}
+
+/// Builds every client. No network call is made until a client is used.
+pub async fn connect(opts: &AwsOptions, spec_region: &str) -> Aws {
+    let region = opts
+        .region
+        .clone()
+        .unwrap_or_else(|| spec_region.to_string());
+    let cfg = sdk_config(opts, &region).await;
+    let calls = CallLog::default();
+    let endpoint = opts.endpoint();
+    let counting = CountCalls(calls.clone());
+    macro_rules! client {
+        ($krate:ident) => {
+            $krate::Client::from_conf(
+                $krate::config::Builder::from(&cfg)
+                    .interceptor(counting.clone())
+                    .build(),
+            )
+        };
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&cfg)
+            .interceptor(counting.clone())
+            .force_path_style(endpoint.is_some())
+            .build(),
+    );
+    Aws {
+        ec2: client!(aws_sdk_ec2),
+        iam: client!(aws_sdk_iam),
+        batch: client!(aws_sdk_batch),
+        fsx: client!(aws_sdk_fsx),
+        s3,
+        cloudwatch: client!(aws_sdk_cloudwatch),
+        sts: client!(aws_sdk_sts),
+        calls,
+        region,
+        endpoint,
+    }
+}
+
+impl Aws {
+    /// The account the credentials belong to (one STS call).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        let out = self.sts.get_caller_identity().send().await.ctx(
+            "sts",
+            "GetCallerIdentity",
+            "account",
+        )?;
+        Ok(out.account().unwrap_or_default().to_string())
+    }
+
+    /// Whether calls go to a local emulator rather than AWS.
+    pub fn is_local(&self) -> bool {
+        self.endpoint
+            .as_deref()
+            .is_some_and(|e| e.contains("127.0.0.1") || e.contains("localhost"))
+    }
+}

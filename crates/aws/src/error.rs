@@ -1,0 +1,240 @@
+//! AWS errors as pipectl reports them: which resource, which service and operation, the error
+//! code and message, what kind of failure it is, and a hint where one is known.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// AWS could not be reached (network, DNS, TLS, connection refused, timeout on the wire).
+    Unreachable,
+    /// AWS answered "slow down" and the SDK's retries ran out.
+    Throttled,
+    /// The resource does not exist.
+    NotFound,
+    /// AWS refused the request (validation, permissions, conflicts, limits).
+    Refused,
+    /// Anything else (a response that could not be read, a request that could not be built).
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub resource: String,
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+    "EC2ThrottledException",
+];
+
+impl AwsError {
+    pub fn from_sdk<E, R>(
+        err: &SdkError<E, R>,
+        service: &'static str,
+        operation: &'static str,
+        resource: impl Into<String>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        let (kind, code, message) = match err {
+            SdkError::DispatchFailure(e) => {
+                let why = e
+                    .as_connector_error()
+                    .map_or_else(|| format!("{e:?}"), |c| source_chain(c));
+                (
+                    ErrorKind::Unreachable,
+                    None,
+                    format!("could not reach AWS: {why}"),
+                )
+            }
+            SdkError::TimeoutError(_) => (
+                ErrorKind::Unreachable,
+                None,
+                "timed out waiting for AWS to answer".to_string(),
+            ),
+            SdkError::ServiceError(e) => {
+                let inner = e.err();
+                let code = inner.code().map(str::to_string);
+                let message = inner
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| inner.to_string());
+                (classify_code(code.as_deref(), &message), code, message)
+            }
+            other => (
+                ErrorKind::Other,
+                other.code().map(str::to_string),
+                source_chain(other),
+            ),
+        };
+        AwsError {
+            service,
+            operation,
+            resource: resource.into(),
+            kind,
+            code,
+            message,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    /// Worth another try later: AWS unreachable or throttling.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, ErrorKind::Unreachable | ErrorKind::Throttled)
+    }
+
+    pub fn hint(&self) -> Option<&'static str> {
+        match (self.kind, self.code.as_deref()) {
+            (ErrorKind::Unreachable, _) => Some(
+                "is the endpoint up? locally: localstack/start; on AWS: check network and --region",
+            ),
+            (ErrorKind::Throttled, _) => Some(
+                "AWS is throttling this account; wait and run the command again (it resumes where it stopped)",
+            ),
+            (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => {
+                Some("the credentials lack a permission; see README, \"IAM permissions\"")
+            }
+            (
+                _,
+                Some(
+                    "InvalidClientTokenId"
+                    | "UnrecognizedClientException"
+                    | "AuthFailure"
+                    | "ExpiredToken",
+                ),
+            ) => Some("check the credentials (--profile) and that they are for this account"),
+            _ => None,
+        }
+    }
+}
+
+fn classify_code(code: Option<&str>, message: &str) -> ErrorKind {
+    match code {
+        Some(c) if THROTTLING.contains(&c) => ErrorKind::Throttled,
+        Some(c)
+            if c.contains("NotFound")
+                || c.ends_with(".NotFound")
+                || c.ends_with(".Unknown")
+                || c == "NoSuchEntity"
+                || c == "NoSuchBucket"
+                || c == "FileSystemNotFound" =>
+        {
+            ErrorKind::NotFound
+        }
+        Some("ClientException") if message.contains("does not exist") => ErrorKind::NotFound,
+        Some(_) => ErrorKind::Refused,
+        None => ErrorKind::Other,
+    }
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}:{} failed",
+            self.resource, self.service, self.operation
+        )?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// `.ctx("ec2", "CreateVpc", "vpc")` on an SDK result.
+pub trait ResultExt<T> {
+    fn ctx(
+        self,
+        service: &'static str,
+        operation: &'static str,
+        resource: impl Into<String>,
+    ) -> Result<T, AwsError>;
+}
+
+impl<T, E, R> ResultExt<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    fn ctx(
+        self,
+        service: &'static str,
+        operation: &'static str,
+        resource: impl Into<String>,
+    ) -> Result<T, AwsError> {
+        self.map_err(|e| AwsError::from_sdk(&e, service, operation, resource))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified() {
+        assert_eq!(
+            classify_code(Some("TooManyRequestsException"), ""),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify_code(Some("RequestLimitExceeded"), ""),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify_code(Some("InvalidVpcID.NotFound"), ""),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify_code(Some("InvalidPlacementGroup.Unknown"), ""),
+            ErrorKind::NotFound
+        );
+        assert_eq!(classify_code(Some("NoSuchEntity"), ""), ErrorKind::NotFound);
+        assert_eq!(
+            classify_code(Some("ClientException"), "Job queue q does not exist"),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify_code(
+                Some("ClientException"),
+                "Cannot delete, found existing JobQueue relationship"
+            ),
+            ErrorKind::Refused
+        );
+    }
+}

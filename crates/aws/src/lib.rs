@@ -1,0 +1,12 @@
+//! pipectl's AWS plumbing: the one SDK-config builder ([`connect`]), the service clients with
+//! call accounting, error classification with the resource, operation and code, and the one
+//! poll/wait helper. Nothing here knows about specs.
+
+mod calls;
+mod clients;
+mod error;
+pub mod wait;
+
+pub use calls::CallLog;
+pub use clients::{Aws, AwsOptions, LOCAL_ENDPOINT, connect};
+pub use error::{AwsError, ErrorKind, ResultExt};

@@ -1,0 +1,216 @@
+//! The one poll/wait helper: probe until done, with a deadline, exponential backoff with
+//! jitter, a progress callback, failing fast on a failed resource, and telling "AWS could not
+//! be reached or throttled us" (keep waiting) apart from "the resource failed" (stop).
+//!
+//! The AWS SDK for Rust has no waiters for Batch compute environments and queues or FSx.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::error::AwsError;
+
+/// What one probe saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe<T> {
+    Done(T),
+    /// Still in a transitional state (named, for progress).
+    Pending(String),
+    /// A terminal failure state, with AWS's reason (`statusReason`).
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+    pub deadline: Duration,
+}
+
+impl Backoff {
+    pub fn with_deadline(deadline: Duration) -> Self {
+        Backoff {
+            initial: Duration::from_millis(250),
+            max: Duration::from_secs(15),
+            deadline,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error("{what} did not become ready within {}s (last state: {last})", waited.as_secs())]
+    Timeout {
+        what: String,
+        last: String,
+        waited: Duration,
+    },
+    #[error("{what} failed: {reason}")]
+    Failed { what: String, reason: String },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// A cheap jitter source (no RNG crate): ±20% around `d`.
+fn jitter(d: Duration, seed: &mut u64) -> Duration {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    let frac = (*seed % 400) as f64 / 1000.0 + 0.8;
+    d.mul_f64(frac)
+}
+
+/// Probes until done. Transient AWS errors (unreachable, throttled) are retried until the
+/// deadline; other AWS errors end the wait at once.
+pub async fn until<T, F, Fut>(
+    what: &str,
+    backoff: Backoff,
+    mut probe: F,
+    mut progress: impl FnMut(&str),
+) -> Result<T, WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Probe<T>, AwsError>>,
+{
+    let start = Instant::now();
+    let mut interval = backoff.initial;
+    let mut seed =
+        0x9E37_79B9_7F4A_7C15u64 ^ (start.elapsed().as_nanos() as u64 | 1) ^ (what.len() as u64);
+    let mut last = String::from("unknown");
+    loop {
+        match probe().await {
+            Ok(Probe::Done(v)) => return Ok(v),
+            Ok(Probe::Failed(reason)) => {
+                return Err(WaitError::Failed {
+                    what: what.to_string(),
+                    reason,
+                });
+            }
+            Ok(Probe::Pending(state)) => {
+                if state != last {
+                    progress(&state);
+                }
+                last = state;
+            }
+            Err(e) if e.is_transient() => {
+                tracing::debug!(%e, "transient error while waiting for {what}");
+                last = format!("unknown ({e})");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let waited = start.elapsed();
+        if waited >= backoff.deadline {
+            return Err(WaitError::Timeout {
+                what: what.to_string(),
+                last,
+                waited,
+            });
+        }
+        let sleep = jitter(interval, &mut seed).min(backoff.deadline.saturating_sub(waited));
+        tokio::time::sleep(sleep).await;
+        interval = (interval * 2).min(backoff.max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn quick(deadline_ms: u64) -> Backoff {
+        Backoff {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(4),
+            deadline: Duration::from_millis(deadline_ms),
+        }
+    }
+
+    fn transient() -> AwsError {
+        AwsError {
+            service: "batch",
+            operation: "DescribeComputeEnvironments",
+            resource: "ce".into(),
+            kind: ErrorKind::Throttled,
+            code: Some("TooManyRequestsException".into()),
+            message: "slow down".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn waits_through_pending_and_transient_errors() {
+        let n = AtomicU32::new(0);
+        let mut states = Vec::new();
+        let out = until(
+            "ce",
+            quick(5_000),
+            || {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    match i {
+                        0 => Ok(Probe::Pending("CREATING".into())),
+                        1 => Err(transient()),
+                        2 => Ok(Probe::Pending("CREATING".into())),
+                        _ => Ok(Probe::Done(i)),
+                    }
+                }
+            },
+            |s| states.push(s.to_string()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, 3);
+        assert_eq!(
+            states,
+            ["CREATING", "CREATING"],
+            "progress reported on each change of state"
+        );
+    }
+
+    #[tokio::test]
+    async fn fails_fast_on_a_failed_resource_and_on_refusals() {
+        let err = until::<(), _, _>(
+            "ce",
+            quick(5_000),
+            || async { Ok(Probe::Failed("INVALID: no subnets".into())) },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, WaitError::Failed { ref reason, .. } if reason.contains("no subnets")),
+            "{err}"
+        );
+        let refused = AwsError {
+            kind: ErrorKind::Refused,
+            ..transient()
+        };
+        let err = until::<(), _, _>(
+            "ce",
+            quick(5_000),
+            || {
+                let e = refused.clone();
+                async move { Err(e) }
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, WaitError::Aws(_)));
+    }
+
+    #[tokio::test]
+    async fn gives_up_at_the_deadline_naming_the_last_state() {
+        let err = until::<(), _, _>(
+            "fsx",
+            quick(30),
+            || async { Ok(Probe::Pending("CREATING".into())) },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+        match err {
+            WaitError::Timeout { last, .. } => assert_eq!(last, "CREATING"),
+            other => panic!("{other}"),
+        }
+    }
+}

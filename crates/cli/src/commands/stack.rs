@@ -1,0 +1,114 @@
+//! What `up`, `down` and `status` share: the tokio runtime, the AWS connection built from the
+//! global options, rendering of a plan, and the confirmation prompt.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use pipectl_aws::{Aws, AwsOptions};
+use pipectl_provision::{Action, Plan};
+use pipectl_spec::Spec;
+
+use crate::cli::AwsArgs;
+use crate::error::CliError;
+use crate::render::table::Table;
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(CliError::Output)
+}
+
+pub async fn connect(args: &AwsArgs, spec: &Spec) -> Aws {
+    let opts = AwsOptions {
+        real_aws: args.aws,
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        max_attempts: args.max_attempts,
+    };
+    let aws = pipectl_aws::connect(&opts, &spec.stack.region).await;
+    tracing::info!(endpoint = aws.endpoint.as_deref().unwrap_or("aws"), region = %aws.region, "connected");
+    aws
+}
+
+fn symbol(a: &Action) -> &'static str {
+    match a {
+        Action::Create => "+ create",
+        Action::Unchanged => "= unchanged",
+        Action::Wait => "… wait",
+        Action::Update => "~ update",
+        Action::Replace => "! replace",
+    }
+}
+
+pub fn render_plan(plan: &Plan, show_unchanged: bool) -> String {
+    let mut t = Table::new(&["", "resource", "kind", "name / id", "difference"]);
+    for c in &plan.changes {
+        if c.action == Action::Unchanged && !show_unchanged {
+            continue;
+        }
+        let id = c
+            .live
+            .as_ref()
+            .map_or(c.name.clone(), |l| l.physical_id.clone());
+        let diff = c
+            .drift
+            .iter()
+            .map(|d| format!("{}: {} → {}", d.what, d.have, d.want))
+            .collect::<Vec<_>>()
+            .join("; ");
+        t.row(vec![
+            symbol(&c.action).into(),
+            c.id.clone(),
+            c.kind.label().into(),
+            id,
+            diff,
+        ]);
+    }
+    for s in &plan.strays {
+        t.row(vec![
+            "? stray".into(),
+            s.logical.clone(),
+            s.kind.label().into(),
+            s.live.physical_id.clone(),
+            "tagged with the stack, not in the spec (`down` removes it)".into(),
+        ]);
+    }
+    let mut out = t.render();
+    out.push_str(&format!(
+        "{} to create, {} to update, {} to replace, {} to wait for, {} unchanged\n",
+        plan.count(&Action::Create),
+        plan.count(&Action::Update),
+        plan.count(&Action::Replace),
+        plan.count(&Action::Wait),
+        plan.count(&Action::Unchanged)
+    ));
+    out
+}
+
+/// Asks on the terminal; without one, only `--yes` confirms.
+pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::NotConfirmed(format!(
+            "{question}: not confirmed (no terminal to ask on); nothing was changed"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(CliError::Output)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::NotConfirmed(format!(
+            "{question}: declined; nothing was changed"
+        )))
+    }
+}

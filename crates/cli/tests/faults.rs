@@ -1,0 +1,68 @@
+//! `up` and `down` hold up while the local AWS throttles and fails a share of all requests.
+//! A test binary of its own: the faults are switched on for the whole local AWS, and cargo
+//! runs test binaries one after another.
+
+mod stack;
+
+use stack::{aws, err, ok, stack, tagged};
+
+fn control(method: &str, body: &str) -> String {
+    let o = std::process::Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            method,
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            body,
+            "http://127.0.0.1:4566/_pipectl/faults",
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        o.status.success(),
+        "control endpoint: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+struct FaultsOff;
+impl Drop for FaultsOff {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("curl")
+            .args([
+                "-fsS",
+                "-X",
+                "DELETE",
+                "http://127.0.0.1:4566/_pipectl/faults",
+            ])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_and_down_succeed_under_throttling_and_server_errors() {
+    let s = stack("two-hour-pipeline.toml", "faults");
+    let aws = aws().await;
+    let _off = FaultsOff;
+    control(
+        "POST",
+        r#"{"seed": 11, "throttle_rate": 0.15, "error_rate": 0.05}"#,
+    );
+    let up = s.run(&["up", "--yes"]);
+    let down = s.run(&["down", "--yes"]);
+    let counts: serde_json::Value = serde_json::from_str(&control("GET", "")).unwrap();
+    drop(_off);
+    ok(&up);
+    ok(&down);
+    let injected = counts["counts"]["throttled"].as_u64().unwrap_or(0)
+        + counts["counts"]["errors"].as_u64().unwrap_or(0);
+    assert!(
+        injected >= 10,
+        "faults were injected: {counts}\n{}",
+        err(&up)
+    );
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}

@@ -1,0 +1,678 @@
+//! `pipectl up`, `status` and `down` end to end against the local AWS, verified with describe
+//! calls made here with the SDK, never by pipectl's own output.
+
+mod stack;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use aws_sdk_ec2::types::Filter;
+use pipectl_provision::{Action, Session, Timeouts};
+use stack::{aws, err, ok, out, stack, tagged};
+
+fn filter(stack: &str) -> Filter {
+    Filter::builder()
+        .name("tag:pipectl:stack")
+        .values(stack)
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down_leaves_nothing() {
+    let s = stack("two-hour-pipeline.toml", "seed");
+    let aws = aws().await;
+    let text = ok(&s.run(&["up", "--yes"]));
+    assert!(text.contains("34 created"), "{text}");
+
+    // Compute environments and the queues that map them, with the seed's priorities.
+    let ces = aws
+        .batch
+        .describe_compute_environments()
+        .compute_environments(format!("{}-training-spot", s.name))
+        .compute_environments(format!("{}-inference-ondemand", s.name))
+        .compute_environments(format!("{}-documentation", s.name))
+        .send()
+        .await
+        .unwrap();
+    let ce: HashMap<String, _> = ces
+        .compute_environments()
+        .iter()
+        .map(|c| {
+            (
+                c.compute_environment_name()
+                    .unwrap()
+                    .trim_start_matches(&format!("{}-", s.name))
+                    .to_string(),
+                c.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(ce.len(), 3);
+    let cr = |k: &str| ce[k].compute_resources().unwrap().clone();
+    assert_eq!(cr("training-spot").r#type().unwrap().as_str(), "SPOT");
+    assert_eq!(cr("training-spot").instance_types(), ["g4dn.xlarge"]);
+    assert_eq!(
+        cr("training-spot").allocation_strategy().unwrap().as_str(),
+        "SPOT_PRICE_CAPACITY_OPTIMIZED"
+    );
+    assert_eq!(cr("inference-ondemand").r#type().unwrap().as_str(), "EC2");
+    assert_eq!(cr("inference-ondemand").instance_types(), ["g3s.xlarge"]);
+    assert_eq!(cr("documentation").instance_types(), ["t3.medium"]);
+    for c in ce.values() {
+        assert_eq!(c.status().unwrap().as_str(), "VALID");
+        assert_eq!(c.r#type().unwrap().as_str(), "MANAGED");
+        assert_eq!(c.tags().unwrap()["pipectl:stack"], s.name);
+        let lt = c.compute_resources().unwrap().launch_template().unwrap();
+        assert!(
+            lt.version().unwrap().parse::<u32>().is_ok(),
+            "launch template version pinned, not $Latest: {:?}",
+            lt.version()
+        );
+    }
+    let qs = aws
+        .batch
+        .describe_job_queues()
+        .job_queues(format!("{}-training", s.name))
+        .job_queues(format!("{}-inference", s.name))
+        .job_queues(format!("{}-documentation", s.name))
+        .send()
+        .await
+        .unwrap();
+    let q: HashMap<String, _> = qs
+        .job_queues()
+        .iter()
+        .map(|q| {
+            (
+                q.job_queue_name()
+                    .unwrap()
+                    .trim_start_matches(&format!("{}-", s.name))
+                    .to_string(),
+                q.clone(),
+            )
+        })
+        .collect();
+    for (queue, priority, env) in [
+        ("training", 1, "training-spot"),
+        ("inference", 2, "inference-ondemand"),
+        ("documentation", 3, "documentation"),
+    ] {
+        assert_eq!(q[queue].priority(), Some(priority), "{queue}");
+        assert_eq!(q[queue].state().unwrap().as_str(), "ENABLED");
+        let order = q[queue].compute_environment_order();
+        assert_eq!(order.len(), 1);
+        assert_eq!(
+            order[0].compute_environment(),
+            ce[env].compute_environment_arn(),
+            "{queue} maps {env}"
+        );
+    }
+
+    // FSx for Lustre, 1200 GiB, AVAILABLE, with its data repository associations.
+    let fs: Vec<_> = aws
+        .fsx
+        .describe_file_systems()
+        .send()
+        .await
+        .unwrap()
+        .file_systems()
+        .iter()
+        .filter(|f| f.tags().iter().any(|t| t.value() == Some(s.name.as_str())))
+        .cloned()
+        .collect();
+    assert_eq!(fs.len(), 1);
+    assert_eq!(fs[0].storage_capacity(), Some(1200));
+    assert_eq!(fs[0].lifecycle().unwrap().as_str(), "AVAILABLE");
+    assert_eq!(
+        fs[0]
+            .lustre_configuration()
+            .unwrap()
+            .deployment_type()
+            .unwrap()
+            .as_str(),
+        "SCRATCH_2"
+    );
+
+    // Four buckets: public access blocked, encrypted, TLS only, owner enforced.
+    let account = aws.account_id().await.unwrap();
+    for key in ["input-data", "model-weights", "results", "documentation"] {
+        let b = format!("pipectl-{}-{key}-{account}", s.name);
+        let pab = aws
+            .s3
+            .get_public_access_block()
+            .bucket(&b)
+            .send()
+            .await
+            .unwrap();
+        let c = pab.public_access_block_configuration().unwrap();
+        assert_eq!(
+            (
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets()
+            ),
+            (Some(true), Some(true), Some(true), Some(true)),
+            "{b}"
+        );
+        let enc = aws
+            .s3
+            .get_bucket_encryption()
+            .bucket(&b)
+            .send()
+            .await
+            .unwrap();
+        let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+        assert_eq!(
+            rule.apply_server_side_encryption_by_default()
+                .unwrap()
+                .sse_algorithm()
+                .as_str(),
+            "AES256"
+        );
+        let policy = aws.s3.get_bucket_policy().bucket(&b).send().await.unwrap();
+        assert!(policy.policy().unwrap().contains("aws:SecureTransport"));
+        let tags = aws.s3.get_bucket_tagging().bucket(&b).send().await.unwrap();
+        assert!(
+            tags.tag_set()
+                .iter()
+                .any(|t| t.key() == "pipectl:stack" && t.value() == s.name)
+        );
+    }
+
+    // Launch templates: IMDSv2 required, encrypted root volume; no EFA on these types.
+    let lts = aws
+        .ec2
+        .describe_launch_templates()
+        .filters(filter(&s.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lts.launch_templates().len(), 3);
+    for lt in lts.launch_templates() {
+        let v = aws
+            .ec2
+            .describe_launch_template_versions()
+            .launch_template_id(lt.launch_template_id().unwrap())
+            .versions("$Latest")
+            .send()
+            .await
+            .unwrap();
+        let data = v.launch_template_versions()[0]
+            .launch_template_data()
+            .unwrap();
+        assert_eq!(
+            data.metadata_options()
+                .unwrap()
+                .http_tokens()
+                .unwrap()
+                .as_str(),
+            "required"
+        );
+        assert_eq!(
+            data.block_device_mappings()[0].ebs().unwrap().encrypted(),
+            Some(true)
+        );
+        assert!(
+            data.network_interfaces().is_empty(),
+            "g4dn.xlarge, g3s.xlarge and t3.medium have no EFA"
+        );
+    }
+    // The security group: all traffic from itself, nothing from the internet.
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(filter(&s.name))
+        .send()
+        .await
+        .unwrap();
+    let sg = &sgs.security_groups()[0];
+    let gid = sg.group_id().unwrap();
+    assert!(sg.ip_permissions().iter().any(|p| {
+        p.ip_protocol() == Some("-1")
+            && p.user_id_group_pairs()
+                .iter()
+                .any(|u| u.group_id() == Some(gid))
+    }));
+    assert!(!sg.ip_permissions().iter().any(|p| {
+        p.ip_ranges()
+            .iter()
+            .any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+    }));
+    // The private subnets route out through the NAT gateway; no public IPs.
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(filter(&s.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        subnets.subnets().len(),
+        3,
+        "two private, one public for the NAT gateway"
+    );
+    assert!(
+        subnets
+            .subnets()
+            .iter()
+            .all(|s| s.map_public_ip_on_launch() != Some(true))
+    );
+
+    // Everything carries the stack's tag: 34 resources in the plan, 34 tagged in AWS.
+    let inventory = tagged(&aws, &s.name).await;
+    assert_eq!(inventory.len(), 34, "{inventory:#?}");
+
+    // A second `up`, in process so its calls can be counted: no mutating call at all.
+    let spec = pipectl_spec::load_file(&s.spec).unwrap().spec;
+    let aws2 = stack::aws().await;
+    let mut session = Session::open(
+        aws2,
+        spec,
+        &s.dir.path().join(".pipectl/state"),
+        Timeouts::default(),
+        Arc::new(|_| {}),
+    )
+    .await
+    .unwrap();
+    let plan = pipectl_provision::plan(&session.ctx).await.unwrap();
+    assert!(
+        plan.is_noop(),
+        "{:?}",
+        plan.changes
+            .iter()
+            .filter(|c| c.action != Action::Unchanged)
+            .collect::<Vec<_>>()
+    );
+    pipectl_provision::apply(
+        session.ctx.clone(),
+        &plan,
+        &session.store,
+        &mut session.state,
+        8,
+    )
+    .await
+    .unwrap();
+    let calls = session.ctx.aws.calls.clone();
+    assert!(
+        calls.total() > 10,
+        "the second up read the stack: {:?}",
+        calls.operations()
+    );
+    assert!(
+        calls.mutating().is_empty(),
+        "a second up made changing calls: {:?}",
+        calls.mutating()
+    );
+    drop(session);
+    let again = ok(&s.run(&["up", "--yes"]));
+    assert!(
+        again.contains("up to date") && again.contains("no create or update call"),
+        "{again}"
+    );
+
+    // status: every resource exists, none differs.
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
+    let rows = status["resources"].as_array().unwrap();
+    assert_eq!(rows.len(), 34);
+    assert!(
+        rows.iter()
+            .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
+        "{status:#}"
+    );
+
+    // down: nothing tagged with the stack remains; the state file goes; a second down is a no-op.
+    let down = ok(&s.run(&["down", "--yes"]));
+    assert!(down.contains("is down"), "{down}");
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+    assert!(!s.state_file().exists());
+    let second = ok(&s.run(&["down", "--yes"]));
+    assert!(second.contains("nothing to do"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn efa_spec_adds_the_efa_interface_and_the_cluster_placement_group() {
+    let s = stack("two-hour-pipeline-efa.toml", "efa");
+    let aws = aws().await;
+    ok(&s.run(&["up", "--yes"]));
+    let pgs = aws
+        .ec2
+        .describe_placement_groups()
+        .filters(filter(&s.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pgs.placement_groups().len(), 1);
+    let pg = &pgs.placement_groups()[0];
+    assert_eq!(pg.strategy().unwrap().as_str(), "cluster");
+    let ce = aws
+        .batch
+        .describe_compute_environments()
+        .compute_environments(format!("{}-training-efa", s.name))
+        .send()
+        .await
+        .unwrap();
+    let ce = &ce.compute_environments()[0];
+    assert_eq!(
+        ce.compute_resources().unwrap().placement_group(),
+        pg.group_name()
+    );
+    let lt_id = ce
+        .compute_resources()
+        .unwrap()
+        .launch_template()
+        .unwrap()
+        .launch_template_id()
+        .unwrap();
+    let v = aws
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_id(lt_id)
+        .versions("$Latest")
+        .send()
+        .await
+        .unwrap();
+    let nic = &v.launch_template_versions()[0]
+        .launch_template_data()
+        .unwrap()
+        .network_interfaces()[0];
+    assert_eq!(nic.interface_type(), Some("efa"));
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(filter(&s.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nic.groups(), [sgs.security_groups()[0].group_id().unwrap()]);
+    let jd = aws
+        .batch
+        .describe_job_definitions()
+        .job_definition_name(format!("{}-training", s.name))
+        .status("ACTIVE")
+        .send()
+        .await
+        .unwrap();
+    let jd = &jd.job_definitions()[0];
+    assert_eq!(jd.r#type(), Some("multinode"));
+    let node = &jd.node_properties().unwrap().node_range_properties()[0];
+    let devices = node
+        .container()
+        .unwrap()
+        .linux_parameters()
+        .unwrap()
+        .devices();
+    assert_eq!(devices[0].host_path(), Some("/dev/infiniband/uverbs0"));
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_finds_everything_by_tags_when_the_state_file_is_lost() {
+    let s = stack("two-hour-pipeline.toml", "lost");
+    let aws = aws().await;
+    ok(&s.run(&["up", "--yes"]));
+    std::fs::remove_file(s.state_file()).unwrap();
+    let down = ok(&s.run(&["down", "--yes"]));
+    assert!(
+        down.contains("31 deleted"),
+        "34 resources, 3 associations go with their file system: {down}"
+    );
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_reported_by_status_and_put_right_by_up() {
+    let s = stack("two-hour-pipeline.toml", "drift");
+    let aws = aws().await;
+    ok(&s.run(&["up", "--yes"]));
+    // Behind pipectl's back: a queue's priority changed, a bucket opened, a job definition gone.
+    aws.batch
+        .update_job_queue()
+        .job_queue(format!("{}-inference", s.name))
+        .priority(9)
+        .send()
+        .await
+        .unwrap();
+    let account = aws.account_id().await.unwrap();
+    let bucket = format!("pipectl-{}-results-{account}", s.name);
+    aws.s3
+        .delete_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let jd = aws
+        .batch
+        .describe_job_definitions()
+        .job_definition_name(format!("{}-documentation", s.name))
+        .status("ACTIVE")
+        .send()
+        .await
+        .unwrap();
+    aws.batch
+        .deregister_job_definition()
+        .job_definition(jd.job_definitions()[0].job_definition_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    let status = ok(&s.run(&["status"]));
+    assert!(status.contains("priority: 9 (spec: 2)"), "{status}");
+    assert!(
+        status.contains("public access block: off (spec: on)"),
+        "{status}"
+    );
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("jd-documentation") && l.contains("missing")),
+        "{status}"
+    );
+
+    let up = s.run(&["up", "--yes"]);
+    ok(&up);
+    assert!(
+        err(&up).contains("~ update") && err(&up).contains("+ create"),
+        "{}",
+        err(&up)
+    );
+    let q = aws
+        .batch
+        .describe_job_queues()
+        .job_queues(format!("{}-inference", s.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(q.job_queues()[0].priority(), Some(2));
+    let pab = aws
+        .s3
+        .get_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pab.public_access_block_configuration()
+            .unwrap()
+            .block_public_policy(),
+        Some(true)
+    );
+    let jd = aws
+        .batch
+        .describe_job_definitions()
+        .job_definition_name(format!("{}-documentation", s.name))
+        .status("ACTIVE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jd.job_definitions().len(), 1);
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
+    assert!(
+        status["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
+        "{status:#}"
+    );
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
+/// Runs `up` and kills it after `after` resources are reported done.
+fn up_killed_after(s: &stack::Stack, after: usize) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipectl"))
+        .args(["up", "--yes", s.spec.to_str().unwrap()])
+        .current_dir(s.dir.path())
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut done = 0;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.trim_start().starts_with('✓') {
+            done += 1;
+            if done == after {
+                child.kill().unwrap();
+                break;
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "up was meant to be killed after {after} resources, but it finished"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_up_converges_when_run_again() {
+    let s = stack("two-hour-pipeline.toml", "kill");
+    let aws = aws().await;
+    // Killed early (network), in the middle (FSx creating, IAM, buckets) and late (CEs, queues).
+    let mut finished = 0;
+    for after in [3, 9, 9] {
+        up_killed_after(&s, after);
+        finished += after;
+        let st: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(s.state_file()).unwrap()).unwrap();
+        assert!(
+            st["resources"].as_object().unwrap().len() >= finished,
+            "each finished resource is in the state file"
+        );
+    }
+    let up = ok(&s.run(&["up", "--yes"]));
+    assert!(up.contains("is up"), "{up}");
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
+    assert!(
+        status["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
+        "{status:#}"
+    );
+    assert!(
+        status["strays"].as_array().unwrap().is_empty(),
+        "no duplicate left by the interruptions: {status:#}"
+    );
+    assert_eq!(tagged(&aws, &s.name).await.len(), 34);
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_after_an_interrupted_up_leaves_nothing_behind() {
+    let s = stack("two-hour-pipeline.toml", "halfdown");
+    let aws = aws().await;
+    up_killed_after(&s, 17);
+    assert!(!tagged(&aws, &s.name).await.is_empty());
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
+#[test]
+fn a_held_lock_stops_a_second_up_on_the_same_stack() {
+    let s = stack("two-hour-pipeline.toml", "lock");
+    let _held =
+        pipectl_provision::StateStore::open(&s.dir.path().join(".pipectl/state"), &s.name).unwrap();
+    let o = s.run(&["up", "--yes"]);
+    assert_eq!(o.status.code(), Some(7), "{}", err(&o));
+    assert!(
+        err(&o).contains(".lock") && err(&o).contains("hint:"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn without_a_terminal_up_needs_yes_and_changes_nothing() {
+    let s = stack("two-hour-pipeline.toml", "noyes");
+    let o = s.run(&["up"]);
+    assert_eq!(o.status.code(), Some(8), "{}", err(&o));
+    assert!(err(&o).contains("nothing was changed"), "{}", err(&o));
+    assert!(
+        !s.state_file().exists()
+            || !std::fs::read_to_string(s.state_file())
+                .unwrap()
+                .contains("vpc-")
+    );
+}
+
+#[test]
+fn an_invalid_spec_makes_no_aws_call_and_an_unreachable_endpoint_is_named() {
+    let s = stack("two-hour-pipeline.toml", "bad");
+    // Port 9 (discard) has no listener: any AWS call would fail with "could not reach".
+    let bad = s.dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&s.spec)
+            .unwrap()
+            .replace("capacity = \"1200GiB\"", "capacity = \"1000GiB\""),
+    )
+    .unwrap();
+    let o = stack::pipectl_in(
+        s.dir.path(),
+        &[
+            "up",
+            "--yes",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(
+        err(&o).contains("bad.toml:") && !err(&o).contains("could not reach"),
+        "{}",
+        err(&o)
+    );
+    let o = stack::pipectl_in(
+        s.dir.path(),
+        &[
+            "up",
+            "--yes",
+            "--max-attempts",
+            "1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            s.spec.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(6), "{}", err(&o));
+    assert!(
+        err(&o).contains("GetCallerIdentity")
+            && err(&o).contains("could not reach AWS")
+            && err(&o).contains("hint:"),
+        "{}",
+        err(&o)
+    );
+    assert!(out(&o).is_empty());
+}

@@ -1,0 +1,297 @@
+//! `up`: read what exists (tags and names, not the state file's word for it), compare with
+//! the spec, and create or update what differs by walking the resource graph concurrently:
+//! each resource starts as soon as everything it depends on is in place, and the state file
+//! is written after each one, so an interrupted `up` resumes where it stopped.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use pipectl_spec::graph::{Kind, Resource};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::ctx::{Ctx, Drift, Event, Live};
+use crate::error::ProvisionError;
+use crate::kinds::{self, Observed};
+use crate::state::{Entry, State, StateStore, now_rfc3339};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Unchanged,
+    /// Exists as the spec says, but AWS is still creating it (an interrupted `up`): wait.
+    Wait,
+    /// Differs; AWS allows the change in place.
+    Update,
+    /// Differs in a way AWS does not change in place.
+    Replace,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub id: String,
+    pub kind: Kind,
+    pub name: String,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Live>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub stack: String,
+    pub changes: Vec<Change>,
+    /// Resources tagged with the stack that the spec no longer has (`down` removes them).
+    pub strays: Vec<Observed>,
+}
+
+impl Plan {
+    pub fn count(&self, a: &Action) -> usize {
+        self.changes.iter().filter(|c| &c.action == a).count()
+    }
+    pub fn is_noop(&self) -> bool {
+        self.changes.iter().all(|c| c.action == Action::Unchanged)
+    }
+}
+
+/// Compares what exists with the spec. Makes only read calls.
+pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
+    kinds::iam::check_existing(ctx).await?;
+    let observed = kinds::observe(ctx).await?;
+    let mut by_logical: HashMap<&str, &Observed> = HashMap::new();
+    for o in &observed {
+        if let Some(prev) = by_logical.insert(o.logical.as_str(), o) {
+            ctx.emit(Event::Note {
+                message: format!("{}: two resources carry this tag ({} and {}); using the second, the other is left for `down`", o.logical, prev.live.physical_id, o.live.physical_id),
+            });
+        }
+    }
+    // Outputs first, so that drift of a dependent can compare against its dependencies.
+    for o in &observed {
+        if ctx.resource(&o.logical).is_some_and(|r| r.kind == o.kind) {
+            ctx.set_output(&o.logical, o.live.clone());
+        }
+    }
+    let mut changes = Vec::new();
+    for r in &ctx.graph.resources {
+        let found = by_logical.get(r.id.as_str()).filter(|o| o.kind == r.kind);
+        let (action, live, drift) = match found {
+            None => (Action::Create, None, vec![]),
+            Some(o) => {
+                let d = kinds::drift(ctx, r, &o.live);
+                let action = if d.is_empty() && kinds::unsettled(r.kind, &o.live) {
+                    Action::Wait
+                } else if d.is_empty() {
+                    Action::Unchanged
+                } else if d.iter().all(|d| d.in_place) {
+                    Action::Update
+                } else {
+                    Action::Replace
+                };
+                (action, Some(o.live.clone()), d)
+            }
+        };
+        changes.push(Change {
+            id: r.id.clone(),
+            kind: r.kind,
+            name: r.name.clone(),
+            action,
+            live,
+            drift,
+        });
+    }
+    let known: HashSet<&str> = ctx.graph.resources.iter().map(|r| r.id.as_str()).collect();
+    let strays = observed
+        .iter()
+        .filter(|o| !known.contains(o.logical.as_str()))
+        .cloned()
+        .collect();
+    Ok(Plan {
+        stack: ctx.stack.clone(),
+        changes,
+        strays,
+    })
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub seconds: f64,
+    /// AWS operations made, by `service:Operation`.
+    pub calls: BTreeMap<String, u64>,
+}
+
+/// Carries out a plan. Replacements are refused unless `allow_replace` (they are never
+/// carried out silently); the caller asks for confirmation before setting it.
+pub async fn apply(
+    ctx: Arc<Ctx>,
+    plan: &Plan,
+    store: &StateStore,
+    state: &mut State,
+    concurrency: usize,
+) -> Result<Summary, ProvisionError> {
+    let start = Instant::now();
+    if let Some(c) = plan.changes.iter().find(|c| c.action == Action::Replace) {
+        let d = c
+            .drift
+            .iter()
+            .find(|d| !d.in_place)
+            .expect("a replacement has a drift that cannot be fixed in place");
+        return Err(ProvisionError::refused(
+            format!("{} ({})", c.id, c.name),
+            format!(
+                "{} is {} in AWS but {} in the spec, and AWS cannot change it in place",
+                d.what, d.have, d.want
+            ),
+            Some(
+                "pipectl does not replace resources behind your back: run `pipectl down` then `pipectl up`, or set the spec back",
+            ),
+        ));
+    }
+    let mut summary = Summary::default();
+    let graph_ids: HashSet<&str> = ctx.graph.resources.iter().map(|r| r.id.as_str()).collect();
+    let mut done: HashSet<String> = HashSet::new();
+    let mut pending: Vec<&Change> = Vec::new();
+    for c in &plan.changes {
+        if c.action == Action::Unchanged {
+            let live = c.live.clone().expect("unchanged resources are live");
+            record(&ctx, state, &c.id, c.kind, &live);
+            done.insert(c.id.clone());
+            summary.unchanged.push(c.id.clone());
+        } else {
+            pending.push(c);
+        }
+    }
+    store.save(state)?;
+    if pending.is_empty() {
+        summary.seconds = start.elapsed().as_secs_f64();
+        summary.calls = ctx.aws.calls.operations();
+        return Ok(summary);
+    }
+
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks: JoinSet<(String, Result<Live, ProvisionError>, f64)> = JoinSet::new();
+    let mut started: HashSet<String> = HashSet::new();
+    let mut failures: Vec<ProvisionError> = Vec::new();
+    loop {
+        if failures.is_empty() {
+            for c in &pending {
+                if started.contains(&c.id) {
+                    continue;
+                }
+                let r: Resource = ctx
+                    .graph
+                    .get(&c.id)
+                    .expect("planned from the graph")
+                    .clone();
+                let ready = r
+                    .depends_on
+                    .iter()
+                    .filter(|d| graph_ids.contains(d.as_str()))
+                    .all(|d| done.contains(d));
+                if !ready {
+                    continue;
+                }
+                started.insert(c.id.clone());
+                let (ctx, permits, change) = (ctx.clone(), permits.clone(), (*c).clone());
+                tasks.spawn(async move {
+                    let _permit = permits.acquire_owned().await.expect("never closed");
+                    let t = Instant::now();
+                    let action = match change.action {
+                        Action::Create => "create",
+                        Action::Wait => "wait",
+                        _ => "update",
+                    };
+                    ctx.emit(Event::Started {
+                        id: change.id.clone(),
+                        action: action.into(),
+                    });
+                    let result = match (&change.live, &change.action) {
+                        (None, _) => kinds::create(&ctx, &r).await,
+                        (Some(live), Action::Wait) => kinds::settle(&ctx, &r, live).await,
+                        (Some(live), _) => kinds::update(&ctx, &r, live, &change.drift).await,
+                    };
+                    (change.id, result, t.elapsed().as_secs_f64())
+                });
+            }
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (id, result, secs) = joined.map_err(|e| {
+            ProvisionError::refused("executor", format!("a task panicked: {e}"), None)
+        })?;
+        let change = plan.changes.iter().find(|c| c.id == id).expect("planned");
+        match result {
+            Ok(live) => {
+                ctx.set_output(&id, live.clone());
+                record(&ctx, state, &id, change.kind, &live);
+                store.save(state)?;
+                let word = match change.action {
+                    Action::Create => "created",
+                    Action::Wait => "ready",
+                    _ => "updated",
+                };
+                ctx.emit(Event::Done {
+                    id: id.clone(),
+                    action: word.into(),
+                    physical_id: live.physical_id.clone(),
+                    seconds: secs,
+                });
+                match change.action {
+                    Action::Create => summary.created.push(id.clone()),
+                    Action::Wait => summary.unchanged.push(id.clone()),
+                    _ => summary.updated.push(id.clone()),
+                }
+                done.insert(id);
+            }
+            Err(e) => {
+                ctx.emit(Event::Failed {
+                    id: id.clone(),
+                    error: e.to_string(),
+                });
+                failures.push(e);
+            }
+        }
+    }
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.calls = ctx.aws.calls.operations();
+    match failures.len() {
+        0 => Ok(summary),
+        1 => Err(failures.remove(0)),
+        n => Err(ProvisionError::Several {
+            count: n,
+            first: Box::new(failures.remove(0)),
+        }),
+    }
+}
+
+fn record(ctx: &Ctx, state: &mut State, id: &str, kind: Kind, live: &Live) {
+    let since = state
+        .resources
+        .get(id)
+        .filter(|e| e.physical_id == live.physical_id)
+        .map(|e| e.since.clone())
+        .unwrap_or_else(now_rfc3339);
+    let _ = ctx;
+    state.resources.insert(
+        id.to_string(),
+        Entry {
+            kind: serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            physical_id: live.physical_id.clone(),
+            arn: live.arn.clone(),
+            attrs: live.attrs.clone(),
+            since,
+        },
+    );
+}

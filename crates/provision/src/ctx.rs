@@ -1,0 +1,238 @@
+//! What every resource operation needs: the clients, the spec and its graph, the stack's
+//! identity (name, account), the wait deadlines, the outputs of resources already in place,
+//! and the progress sink.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pipectl_aws::Aws;
+use pipectl_spec::Spec;
+use pipectl_spec::graph::{Graph, Resource};
+use serde::Serialize;
+
+use crate::error::ProvisionError;
+
+/// Tag keys pipectl owns.
+pub const TAG_STACK: &str = "pipectl:stack";
+pub const TAG_RESOURCE: &str = "pipectl:resource";
+
+/// How long to wait for each kind of resource (defaults from the field: CE 20 min, queue
+/// 10 min, FSx 30 min; the rest 10 min).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub compute_environment: Duration,
+    pub job_queue: Duration,
+    pub file_system: Duration,
+    pub other: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            compute_environment: Duration::from_secs(20 * 60),
+            job_queue: Duration::from_secs(10 * 60),
+            file_system: Duration::from_secs(30 * 60),
+            other: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// A resource as AWS has it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Live {
+    pub physical_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// AWS's own word for its state ("available", "VALID, ENABLED", "AVAILABLE"), or "exists".
+    pub state: String,
+    /// Outputs for dependents and for comparison (cidr, version, dns name, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+impl Live {
+    pub fn new(physical_id: impl Into<String>, state: impl Into<String>) -> Self {
+        Live {
+            physical_id: physical_id.into(),
+            state: state.into(),
+            ..Live::default()
+        }
+    }
+    pub fn arn(mut self, arn: Option<&str>) -> Self {
+        self.arn = arn.map(str::to_string);
+        self
+    }
+    pub fn attr(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.attrs.insert(k.to_string(), v.into());
+        self
+    }
+    pub fn get(&self, k: &str) -> &str {
+        self.attrs.get(k).map_or("", String::as_str)
+    }
+}
+
+/// A difference between the spec and AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub what: String,
+    pub want: String,
+    pub have: String,
+    /// Whether AWS allows changing it in place; otherwise the resource must be replaced.
+    pub in_place: bool,
+}
+
+impl Drift {
+    pub fn new(what: &str, want: impl ToString, have: impl ToString, in_place: bool) -> Self {
+        Drift {
+            what: what.into(),
+            want: want.to_string(),
+            have: have.to_string(),
+            in_place,
+        }
+    }
+}
+
+/// Something `up`/`down` reports as it goes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    Started {
+        id: String,
+        action: String,
+    },
+    Waiting {
+        id: String,
+        state: String,
+    },
+    Done {
+        id: String,
+        action: String,
+        physical_id: String,
+        seconds: f64,
+    },
+    Failed {
+        id: String,
+        error: String,
+    },
+    Note {
+        message: String,
+    },
+}
+
+pub type Progress = Arc<dyn Fn(Event) + Send + Sync>;
+
+pub struct Ctx {
+    pub aws: Aws,
+    pub spec: Spec,
+    pub graph: Graph,
+    pub stack: String,
+    pub account: String,
+    pub timeouts: Timeouts,
+    outputs: Mutex<HashMap<String, Live>>,
+    progress: Progress,
+}
+
+impl Ctx {
+    pub fn new(
+        aws: Aws,
+        spec: Spec,
+        account: String,
+        timeouts: Timeouts,
+        progress: Progress,
+    ) -> Self {
+        let graph = Graph::from_spec(&spec);
+        Ctx {
+            stack: spec.stack.name.clone(),
+            aws,
+            spec,
+            graph,
+            account,
+            timeouts,
+            outputs: Mutex::new(HashMap::new()),
+            progress,
+        }
+    }
+
+    pub fn emit(&self, e: Event) {
+        (self.progress)(e);
+    }
+
+    pub fn set_output(&self, id: &str, live: Live) {
+        self.outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), live);
+    }
+
+    pub fn output(&self, id: &str) -> Option<Live> {
+        self.outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// The output of a dependency that must already exist (the executor guarantees order).
+    pub fn dep(&self, id: &str) -> Result<Live, ProvisionError> {
+        self.output(id).ok_or_else(|| {
+            ProvisionError::refused(id, "a resource it depends on is not in place", None)
+        })
+    }
+
+    pub fn resource(&self, id: &str) -> Option<&Resource> {
+        self.graph.get(id)
+    }
+
+    /// The tags for a resource: pipectl's two, `Name`, and the spec's own.
+    pub fn tags(&self, logical: &str, name: &str) -> Vec<(String, String)> {
+        let mut t = vec![
+            (TAG_STACK.to_string(), self.stack.clone()),
+            (TAG_RESOURCE.to_string(), logical.to_string()),
+            ("Name".to_string(), name.to_string()),
+        ];
+        for (k, v) in &self.spec.stack.tags {
+            t.push((k.clone(), v.clone()));
+        }
+        t
+    }
+
+    /// The IAM path every role and instance profile of the stack lives under.
+    pub fn iam_path(&self) -> String {
+        format!("/pipectl/{}/", self.stack)
+    }
+
+    /// S3 bucket names are global: the stack, the role and the account make them unique.
+    pub fn bucket_name(&self, key: &str) -> String {
+        format!("pipectl-{}-{key}-{}", self.stack, self.account)
+    }
+
+    /// The VPC the stack lives in: the one it created, or the spec's.
+    pub fn vpc_id(&self) -> Result<String, ProvisionError> {
+        match &self.spec.network.vpc_id {
+            Some(id) => Ok(id.clone()),
+            None => Ok(self.dep("vpc")?.physical_id),
+        }
+    }
+
+    /// The private subnets for a set of zones (created ones), or the spec's existing subnets.
+    pub fn subnets_for(&self, zones: &[String]) -> Result<Vec<String>, ProvisionError> {
+        if self.spec.network.cidr.is_none() {
+            return Ok(self.spec.network.subnet_ids.clone());
+        }
+        zones
+            .iter()
+            .map(|z| {
+                self.dep(&format!("subnet-private-{z}"))
+                    .map(|l| l.physical_id)
+            })
+            .collect()
+    }
+
+    pub fn setting<'a>(&self, r: &'a Resource, key: &str) -> &'a str {
+        r.settings
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}

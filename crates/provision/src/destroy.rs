@@ -1,0 +1,231 @@
+//! `down`: find everything tagged with the stack (the state file is not needed, and nothing
+//! without the stack's tag is touched) and delete it in the order AWS requires: jobs, queues
+//! (disabled first), compute environments (disabled first, retried while a queue still holds
+//! them), then job definitions, launch templates, placement groups and IAM; FSx deletion starts
+//! first and is awaited before the network goes; buckets are emptied of every version.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use pipectl_spec::graph::Kind;
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::ctx::{Ctx, Event};
+use crate::error::ProvisionError;
+use crate::kinds::{self, Observed};
+use crate::state::{State, StateStore};
+
+#[derive(Debug, Default, Serialize)]
+pub struct DownSummary {
+    pub deleted: Vec<String>,
+    pub kept: Vec<String>,
+    /// In the state file but not found with the stack's tags: left alone.
+    pub untracked: Vec<String>,
+    pub seconds: f64,
+    pub calls: BTreeMap<String, u64>,
+}
+
+/// The order of teardown; kinds in one stage go concurrently.
+const STAGES: &[&[Kind]] = &[
+    &[Kind::JobQueue],
+    &[Kind::ComputeEnvironment],
+    &[
+        Kind::LaunchTemplate,
+        Kind::PlacementGroup,
+        Kind::InstanceProfile,
+    ],
+    &[Kind::IamRole],
+    &[Kind::VpcEndpoint, Kind::NatGateway],
+    &[Kind::ElasticIp, Kind::InternetGateway, Kind::RouteTable],
+    &[Kind::SecurityGroup],
+    &[Kind::Subnet],
+    &[Kind::Vpc],
+];
+
+/// Started at once, beside the stages: they depend on nothing else of the stack. FSx must be
+/// gone before the network stages (its interfaces sit in the subnet and security group).
+const EARLY: &[Kind] = &[
+    Kind::FileSystem,
+    Kind::JobDefinition,
+    Kind::Bucket,
+    Kind::Dashboard,
+];
+
+async fn delete_all(
+    ctx: &Arc<Ctx>,
+    items: Vec<Observed>,
+    keep_data: bool,
+    state: &std::sync::Mutex<(&mut State, &StateStore)>,
+) -> (Vec<String>, Vec<ProvisionError>) {
+    let mut set = JoinSet::new();
+    for o in items {
+        let ctx = ctx.clone();
+        set.spawn(async move {
+            let t = Instant::now();
+            ctx.emit(Event::Started {
+                id: o.logical.clone(),
+                action: "delete".into(),
+            });
+            let r = kinds::delete(&ctx, &o, keep_data).await;
+            (o, r, t.elapsed().as_secs_f64())
+        });
+    }
+    let (mut ok, mut errs) = (Vec::new(), Vec::new());
+    while let Some(j) = set.join_next().await {
+        let Ok((o, r, secs)) = j else {
+            errs.push(ProvisionError::refused("executor", "a task panicked", None));
+            continue;
+        };
+        match r {
+            Ok(()) => {
+                let kept = keep_data && o.kind == Kind::Bucket;
+                if !kept {
+                    let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+                    let (st, store) = &mut *guard;
+                    if st
+                        .resources
+                        .get(&o.logical)
+                        .is_some_and(|e| e.physical_id == o.live.physical_id)
+                    {
+                        st.resources.remove(&o.logical);
+                        let _ = store.save(st);
+                    }
+                }
+                ctx.emit(Event::Done {
+                    id: o.logical.clone(),
+                    action: if kept {
+                        "kept".into()
+                    } else {
+                        "deleted".into()
+                    },
+                    physical_id: o.live.physical_id.clone(),
+                    seconds: secs,
+                });
+                ok.push(if kept {
+                    format!("kept:{}", o.logical)
+                } else {
+                    o.logical
+                });
+            }
+            Err(e) => {
+                ctx.emit(Event::Failed {
+                    id: o.logical.clone(),
+                    error: e.to_string(),
+                });
+                errs.push(e);
+            }
+        }
+    }
+    (ok, errs)
+}
+
+pub async fn destroy(
+    ctx: Arc<Ctx>,
+    store: &StateStore,
+    state: &mut State,
+    keep_data: bool,
+) -> Result<DownSummary, ProvisionError> {
+    let start = Instant::now();
+    let observed = kinds::observe(&ctx).await?;
+    let mut summary = DownSummary::default();
+    for (id, e) in &state.resources {
+        if !observed.iter().any(|o| o.live.physical_id == e.physical_id) {
+            summary.untracked.push(format!("{id} ({})", e.physical_id));
+        }
+    }
+    // What the state file lists but AWS no longer has (or no longer tags as the stack's) is
+    // not deleted; it leaves the state.
+    state
+        .resources
+        .retain(|_, e| observed.iter().any(|o| o.live.physical_id == e.physical_id));
+    store.save(state)?;
+    if observed.is_empty() {
+        store.remove()?;
+        summary.seconds = start.elapsed().as_secs_f64();
+        summary.calls = ctx.aws.calls.operations();
+        return Ok(summary);
+    }
+
+    let shared = std::sync::Mutex::new((state, store));
+    let (early, rest): (Vec<Observed>, Vec<Observed>) = observed
+        .into_iter()
+        .partition(|o| EARLY.contains(&o.kind) || o.kind == Kind::DataRepositoryAssociation);
+    // Associations go with their file system; alone only when there is none to delete.
+    let has_fs = early.iter().any(|o| o.kind == Kind::FileSystem);
+    let early: Vec<Observed> = early
+        .into_iter()
+        .filter(|o| !(has_fs && o.kind == Kind::DataRepositoryAssociation))
+        .collect();
+    let (fsx, others): (Vec<Observed>, Vec<Observed>) = early
+        .into_iter()
+        .partition(|o| o.kind == Kind::FileSystem || o.kind == Kind::DataRepositoryAssociation);
+
+    let mut errors = Vec::new();
+    let early_fsx = delete_all(&ctx, fsx, keep_data, &shared);
+    let early_rest = delete_all(&ctx, others, keep_data, &shared);
+    let stages = async {
+        let mut done = Vec::new();
+        let mut errs = Vec::new();
+        for (i, kinds) in STAGES.iter().enumerate() {
+            if i == 4 {
+                break; // network stages wait for FSx, below
+            }
+            let items: Vec<Observed> = rest
+                .iter()
+                .filter(|o| kinds.contains(&o.kind))
+                .cloned()
+                .collect();
+            let (ok, e) = delete_all(&ctx, items, keep_data, &shared).await;
+            done.extend(ok);
+            if !e.is_empty() {
+                errs.extend(e);
+                break;
+            }
+        }
+        (done, errs)
+    };
+    let ((a, ea), (b, eb), (c, ec)) = tokio::join!(early_fsx, early_rest, stages);
+    summary.deleted.extend(a.into_iter().chain(b).chain(c));
+    errors.extend(ea.into_iter().chain(eb).chain(ec));
+    if errors.is_empty() {
+        for kinds in &STAGES[4..] {
+            let items: Vec<Observed> = rest
+                .iter()
+                .filter(|o| kinds.contains(&o.kind))
+                .cloned()
+                .collect();
+            let (ok, e) = delete_all(&ctx, items, keep_data, &shared).await;
+            summary.deleted.extend(ok);
+            if !e.is_empty() {
+                errors.extend(e);
+                break;
+            }
+        }
+    }
+    let (state, store) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    summary.kept = summary
+        .deleted
+        .iter()
+        .filter_map(|d| d.strip_prefix("kept:").map(str::to_string))
+        .collect();
+    summary.deleted.retain(|d| !d.starts_with("kept:"));
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.calls = ctx.aws.calls.operations();
+    match errors.len() {
+        0 => {
+            if state.resources.values().all(|e| e.kind == "bucket") && !state.resources.is_empty() {
+                store.save(state)?;
+            } else {
+                store.remove()?;
+            }
+            Ok(summary)
+        }
+        1 => Err(errors.remove(0)),
+        n => Err(ProvisionError::Several {
+            count: n,
+            first: Box::new(errors.remove(0)),
+        }),
+    }
+}

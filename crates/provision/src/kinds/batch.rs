@@ -1,0 +1,791 @@
+//! AWS Batch: managed compute environments (Spot or On-Demand), job queues with the spec's
+//! priorities, and job definitions (container or multi-node, FSx mount, EFA device, retry on
+//! Spot interruption). Found by name and tags; deleted in the order Batch requires.
+
+use std::time::Duration;
+
+use aws_sdk_batch::types::{
+    CeState, CeType, ComputeEnvironmentOrder, ComputeResource, ComputeResourceUpdate,
+    ContainerProperties, CrAllocationStrategy, CrType, Device, DeviceCgroupPermission,
+    Ec2Configuration, EvaluateOnExit, Host, JobDefinitionType, JobStatus, JobTimeout, JqState,
+    KeyValuePair, LaunchTemplateSpecification, LinuxParameters, MountPoint, NodeProperties,
+    NodeRangeProperty, PlatformCapability, ResourceRequirement, ResourceType as BatchResource,
+    RetryAction, RetryStrategy, Volume,
+};
+use pipectl_aws::wait::Probe;
+use pipectl_aws::{AwsError, ResultExt};
+use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::instances;
+use pipectl_spec::model::Purchase;
+use sha2::{Digest, Sha256};
+
+use super::{Observed, found, retry_while, wait_for};
+use crate::ctx::{Ctx, Drift, Event, Live, TAG_RESOURCE, TAG_STACK};
+use crate::error::ProvisionError;
+
+const BATCH: &str = "batch";
+/// The tag holding a digest of a job definition's parameters, so a change is seen.
+const TAG_DIGEST: &str = "pipectl:digest";
+
+fn owned(tags: Option<&std::collections::HashMap<String, String>>, stack: &str) -> Option<String> {
+    let t = tags?;
+    (t.get(TAG_STACK).map(String::as_str) == Some(stack))
+        .then(|| t.get(TAG_RESOURCE).cloned())
+        .flatten()
+}
+
+pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+    let b = &ctx.aws.batch;
+    let mut out = Vec::new();
+    let mut ces = b.describe_compute_environments().into_paginator().send();
+    while let Some(page) = ces.next().await {
+        for ce in page
+            .ctx(BATCH, "DescribeComputeEnvironments", "compute environments")?
+            .compute_environments()
+        {
+            let Some(logical) = owned(ce.tags(), &ctx.stack) else {
+                continue;
+            };
+            let cr = ce.compute_resources();
+            let live = Live::new(
+                ce.compute_environment_name().unwrap_or_default(),
+                format!(
+                    "{}, {}",
+                    ce.status().map_or("?", |s| s.as_str()),
+                    ce.state().map_or("?", |s| s.as_str())
+                ),
+            )
+            .arn(ce.compute_environment_arn())
+            .attr("status", ce.status().map_or("", |s| s.as_str()))
+            .attr("status-reason", ce.status_reason().unwrap_or_default())
+            .attr("state", ce.state().map_or("", |s| s.as_str()))
+            .attr(
+                "type",
+                cr.and_then(|c| c.r#type()).map_or("", |t| t.as_str()),
+            )
+            .attr(
+                "instance-types",
+                cr.map(|c| c.instance_types().join(",")).unwrap_or_default(),
+            )
+            .attr(
+                "min-vcpus",
+                cr.and_then(|c| c.minv_cpus()).unwrap_or(0).to_string(),
+            )
+            .attr(
+                "max-vcpus",
+                cr.and_then(|c| c.maxv_cpus()).unwrap_or(0).to_string(),
+            );
+            out.push(Observed {
+                kind: Kind::ComputeEnvironment,
+                logical,
+                live,
+            });
+        }
+    }
+    let mut qs = b.describe_job_queues().into_paginator().send();
+    while let Some(page) = qs.next().await {
+        for q in page
+            .ctx(BATCH, "DescribeJobQueues", "job queues")?
+            .job_queues()
+        {
+            let Some(logical) = owned(q.tags(), &ctx.stack) else {
+                continue;
+            };
+            let mut order: Vec<_> = q.compute_environment_order().to_vec();
+            order.sort_by_key(|o| o.order());
+            let ces: Vec<&str> = order
+                .iter()
+                .filter_map(|o| o.compute_environment())
+                .map(|a| a.rsplit('/').next().unwrap_or(a))
+                .collect();
+            let live = Live::new(
+                q.job_queue_name().unwrap_or_default(),
+                format!(
+                    "{}, {}",
+                    q.status().map_or("?", |s| s.as_str()),
+                    q.state().map_or("?", |s| s.as_str())
+                ),
+            )
+            .arn(q.job_queue_arn())
+            .attr("status", q.status().map_or("", |s| s.as_str()))
+            .attr("state", q.state().map_or("", |s| s.as_str()))
+            .attr("priority", q.priority().unwrap_or(0).to_string())
+            .attr("order", ces.join(","));
+            out.push(Observed {
+                kind: Kind::JobQueue,
+                logical,
+                live,
+            });
+        }
+    }
+    let mut jds = b
+        .describe_job_definitions()
+        .status("ACTIVE")
+        .into_paginator()
+        .send();
+    let mut by_name: std::collections::BTreeMap<String, Observed> = Default::default();
+    while let Some(page) = jds.next().await {
+        for d in page
+            .ctx(BATCH, "DescribeJobDefinitions", "job definitions")?
+            .job_definitions()
+        {
+            let Some(logical) = owned(d.tags(), &ctx.stack) else {
+                continue;
+            };
+            let name = d.job_definition_name().unwrap_or_default().to_string();
+            let rev = d.revision().unwrap_or(0);
+            let entry = by_name.entry(name.clone()).or_insert_with(|| Observed {
+                kind: Kind::JobDefinition,
+                logical,
+                live: Live::new(&name, "ACTIVE"),
+            });
+            let revs = entry.live.get("revisions").to_string();
+            let arn = d.job_definition_arn().unwrap_or_default();
+            entry.live.attrs.insert(
+                "revisions".into(),
+                if revs.is_empty() {
+                    arn.to_string()
+                } else {
+                    format!("{revs},{arn}")
+                },
+            );
+            if rev >= entry.live.get("revision").parse().unwrap_or(0) {
+                entry.live.arn = Some(arn.to_string());
+                entry.live.attrs.insert("revision".into(), rev.to_string());
+                entry.live.attrs.insert(
+                    "digest".into(),
+                    d.tags()
+                        .and_then(|t| t.get(TAG_DIGEST))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    out.extend(by_name.into_values());
+    Ok(out)
+}
+
+pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+    let mut d = Vec::new();
+    match r.kind {
+        Kind::ComputeEnvironment => {
+            let ce = &ctx.spec.compute_environments[r.id.trim_start_matches("ce-")];
+            let want_type = match ce.purchase {
+                Purchase::Spot => "SPOT",
+                Purchase::OnDemand => "EC2",
+            };
+            if live.get("type") != want_type {
+                d.push(Drift::new("purchase", want_type, live.get("type"), false));
+            }
+            if live.get("instance-types") != ce.instance_types.join(",") {
+                d.push(Drift::new(
+                    "instance types",
+                    ce.instance_types.join(","),
+                    live.get("instance-types"),
+                    false,
+                ));
+            }
+            for (k, want) in [("min-vcpus", ce.min_vcpus), ("max-vcpus", ce.max_vcpus)] {
+                if live.get(k) != want.to_string() {
+                    d.push(Drift::new(k, want, live.get(k), true));
+                }
+            }
+            if live.get("state") == "DISABLED" {
+                d.push(Drift::new("state", "ENABLED", "DISABLED", true));
+            }
+            if live.get("status") == "INVALID" {
+                d.push(Drift::new(
+                    "status",
+                    "VALID",
+                    format!("INVALID: {}", live.get("status-reason")),
+                    false,
+                ));
+            }
+        }
+        Kind::JobQueue => {
+            let q = &ctx.spec.job_queues[r.id.trim_start_matches("jq-")];
+            if live.get("priority") != q.priority.to_string() {
+                d.push(Drift::new(
+                    "priority",
+                    q.priority,
+                    live.get("priority"),
+                    true,
+                ));
+            }
+            let order: Vec<String> = q
+                .compute_environments
+                .iter()
+                .map(|c| format!("{}-{c}", ctx.stack))
+                .collect();
+            if live.get("order") != order.join(",") {
+                d.push(Drift::new(
+                    "compute environments",
+                    order.join(","),
+                    live.get("order"),
+                    true,
+                ));
+            }
+            if live.get("state") == "DISABLED" {
+                d.push(Drift::new("state", "ENABLED", "DISABLED", true));
+            }
+        }
+        Kind::JobDefinition => {
+            if let Ok((_, digest)) = job_definition(ctx, r)
+                && live.get("digest") != digest
+            {
+                d.push(Drift::new(
+                    "parameters",
+                    format!("digest {}", &digest[..12]),
+                    format!("digest {}", live.get("digest").get(..12).unwrap_or("none")),
+                    true,
+                ));
+            }
+        }
+        _ => {}
+    }
+    d
+}
+
+fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionError> {
+    let key = r.id.trim_start_matches("ce-");
+    let ce = &ctx.spec.compute_environments[key];
+    let lt = ctx.dep(&format!("lt-{key}"))?;
+    let gpu = ce
+        .instance_types
+        .iter()
+        .any(|t| instances::lookup(t).is_some_and(|f| f.gpus > 0));
+    let profile = ctx.dep("instance-profile")?;
+    let mut cr = ComputeResource::builder()
+        .r#type(if ce.purchase == Purchase::Spot {
+            CrType::Spot
+        } else {
+            CrType::Ec2
+        })
+        .allocation_strategy(CrAllocationStrategy::from(
+            ce.effective_allocation_strategy().as_aws(),
+        ))
+        .minv_cpus(ce.min_vcpus as i32)
+        .maxv_cpus(ce.max_vcpus as i32)
+        .set_instance_types(Some(ce.instance_types.clone()))
+        .set_subnets(Some(ctx.subnets_for(ctx.spec.ce_zones(ce))?))
+        .instance_role(profile.arn.clone().unwrap_or(profile.physical_id))
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_id(&lt.physical_id)
+                .version(lt.get("version"))
+                .build(),
+        )
+        .ec2_configuration(
+            Ec2Configuration::builder()
+                .image_type(if gpu {
+                    "ECS_AL2023_NVIDIA"
+                } else {
+                    "ECS_AL2023"
+                })
+                .build(),
+        );
+    // Also with an EFA interface (whose launch template names the group too): when both are
+    // given, Batch uses the compute environment's.
+    cr = cr.security_group_ids(ctx.dep("sg")?.physical_id);
+    if let Some(pg) = &ce.placement_group {
+        cr = cr.placement_group(ctx.dep(&format!("pg-{pg}"))?.physical_id);
+    }
+    if let Some(p) = ce.bid_percentage {
+        cr = cr.bid_percentage(p as i32);
+    }
+    for (k, v) in ctx.tags(&r.id, &r.name) {
+        cr = cr.tags(k, v);
+    }
+    Ok(cr.build())
+}
+
+/// The job definition request for a phase, and a digest of everything in it.
+fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::register_job_definition::builders::RegisterJobDefinitionFluentBuilder, String), ProvisionError>{
+    let phase_name = r.id.trim_start_matches("jd-");
+    let phase = ctx
+        .spec
+        .phase(phase_name)
+        .ok_or_else(|| ProvisionError::refused(&r.id, "no such phase", None))?;
+    let mut container = ContainerProperties::builder()
+        .image(&phase.image)
+        .set_command(Some(phase.command.clone()))
+        .resource_requirements(
+            ResourceRequirement::builder()
+                .r#type(BatchResource::Vcpu)
+                .value(phase.vcpus.to_string())
+                .build(),
+        )
+        .resource_requirements(
+            ResourceRequirement::builder()
+                .r#type(BatchResource::Memory)
+                .value(format!("{}", phase.memory.mib() as u64))
+                .build(),
+        );
+    if phase.gpus > 0 {
+        container = container.resource_requirements(
+            ResourceRequirement::builder()
+                .r#type(BatchResource::Gpu)
+                .value(phase.gpus.to_string())
+                .build(),
+        );
+    }
+    let mut env: Vec<(String, String)> = phase
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    env.push(("PIPECTL_STACK".into(), ctx.stack.clone()));
+    env.push(("PIPECTL_PHASE".into(), phase.name.clone()));
+    for (k, v) in &env {
+        container = container.environment(KeyValuePair::builder().name(k).value(v).build());
+    }
+    if ctx.spec.phase_uses_fsx(phase) {
+        let path = ctx
+            .spec
+            .fsx
+            .as_ref()
+            .map_or("/fsx", |f| f.mount_path.as_str());
+        container = container
+            .volumes(
+                Volume::builder()
+                    .name("fsx")
+                    .host(Host::builder().source_path(path).build())
+                    .build(),
+            )
+            .mount_points(
+                MountPoint::builder()
+                    .source_volume("fsx")
+                    .container_path(path)
+                    .read_only(false)
+                    .build(),
+            );
+    }
+    if ctx.setting(r, "devices").contains("uverbs") {
+        container = container.linux_parameters(
+            LinuxParameters::builder()
+                .devices(
+                    Device::builder()
+                        .host_path("/dev/infiniband/uverbs0")
+                        .container_path("/dev/infiniband/uverbs0")
+                        .permissions(DeviceCgroupPermission::Read)
+                        .permissions(DeviceCgroupPermission::Write)
+                        .permissions(DeviceCgroupPermission::Mknod)
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    let container = container.build();
+    let mut retry = RetryStrategy::builder().attempts(phase.retry.attempts as i32);
+    if phase.retry.on_spot_interruption && phase.retry.attempts > 1 {
+        retry = retry
+            .evaluate_on_exit(
+                EvaluateOnExit::builder()
+                    .on_status_reason("Host EC2*")
+                    .action(RetryAction::Retry)
+                    .build(),
+            )
+            .evaluate_on_exit(
+                EvaluateOnExit::builder()
+                    .on_reason("*")
+                    .action(RetryAction::Exit)
+                    .build(),
+            );
+    }
+    let mut req = ctx
+        .aws
+        .batch
+        .register_job_definition()
+        .job_definition_name(&r.name)
+        .platform_capabilities(PlatformCapability::Ec2)
+        .propagate_tags(true)
+        .retry_strategy(retry.build());
+    if let Some(t) = phase.timeout {
+        req = req.timeout(
+            JobTimeout::builder()
+                .attempt_duration_seconds(t.secs() as i32)
+                .build(),
+        );
+    }
+    req = if phase.is_multi_node() {
+        req.r#type(JobDefinitionType::Multinode).node_properties(
+            NodeProperties::builder()
+                .num_nodes(phase.nodes as i32)
+                .main_node(0)
+                .node_range_properties(
+                    NodeRangeProperty::builder()
+                        .target_nodes("0:")
+                        .container(container.clone())
+                        .build(),
+                )
+                .build(),
+        )
+    } else {
+        req.r#type(JobDefinitionType::Container)
+            .container_properties(container.clone())
+    };
+    let digest = {
+        let mut h = Sha256::new();
+        h.update(format!(
+            "{:?}|{:?}|{:?}|{}",
+            container, phase.retry.attempts, phase.timeout, phase.nodes
+        ));
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    for (k, v) in ctx.tags(&r.id, &r.name) {
+        req = req.tags(k, v);
+    }
+    Ok((req.tags(TAG_DIGEST, &digest), digest))
+}
+
+async fn wait_ce(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), ProvisionError> {
+    wait_for(ctx, id, ctx.timeouts.compute_environment, || async {
+        let out = ctx
+            .aws
+            .batch
+            .describe_compute_environments()
+            .compute_environments(name)
+            .send()
+            .await
+            .ctx(BATCH, "DescribeComputeEnvironments", id)?;
+        let Some(ce) = out.compute_environments().first() else {
+            return Ok(if gone {
+                Probe::Done(())
+            } else {
+                Probe::Pending("not visible yet".into())
+            });
+        };
+        let status = ce.status().map_or("?", |s| s.as_str());
+        Ok(match status {
+            "VALID" if !gone => Probe::Done(()),
+            "INVALID" => Probe::Failed(format!(
+                "INVALID: {}",
+                ce.status_reason().unwrap_or("no reason given")
+            )),
+            s => Probe::Pending(s.to_string()),
+        })
+    })
+    .await
+}
+
+async fn wait_queue(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), ProvisionError> {
+    wait_for(ctx, id, ctx.timeouts.job_queue, || async {
+        let out = ctx
+            .aws
+            .batch
+            .describe_job_queues()
+            .job_queues(name)
+            .send()
+            .await
+            .ctx(BATCH, "DescribeJobQueues", id)?;
+        let Some(q) = out.job_queues().first() else {
+            return Ok(if gone {
+                Probe::Done(())
+            } else {
+                Probe::Pending("not visible yet".into())
+            });
+        };
+        Ok(match q.status().map_or("?", |s| s.as_str()) {
+            "VALID" if !gone => Probe::Done(()),
+            "INVALID" => Probe::Failed(format!(
+                "INVALID: {}",
+                q.status_reason().unwrap_or("no reason given")
+            )),
+            s => Probe::Pending(s.to_string()),
+        })
+    })
+    .await
+}
+
+fn queue_order(ctx: &Ctx, key: &str) -> Result<Vec<ComputeEnvironmentOrder>, ProvisionError> {
+    let q = &ctx.spec.job_queues[key];
+    q.compute_environments
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ce = ctx.dep(&format!("ce-{c}"))?;
+            Ok(ComputeEnvironmentOrder::builder()
+                .order(i as i32 + 1)
+                .compute_environment(ce.arn.unwrap_or(ce.physical_id))
+                .build())
+        })
+        .collect()
+}
+
+pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+    let b = &ctx.aws.batch;
+    let id = r.id.as_str();
+    match r.kind {
+        Kind::ComputeEnvironment => {
+            let mut req = b
+                .create_compute_environment()
+                .compute_environment_name(&r.name)
+                .r#type(CeType::Managed)
+                .state(CeState::Enabled)
+                .compute_resources(ce_resources(ctx, r)?);
+            if let Some(arn) = ctx.output("role-batch-service").and_then(|l| l.arn) {
+                req = req.service_role(arn);
+            }
+            for (k, v) in ctx.tags(id, &r.name) {
+                req = req.tags(k, v);
+            }
+            let out = req
+                .send()
+                .await
+                .ctx(BATCH, "CreateComputeEnvironment", id)?;
+            wait_ce(ctx, id, &r.name, false).await?;
+            let ce = &ctx.spec.compute_environments[id.trim_start_matches("ce-")];
+            Ok(Live::new(&r.name, "VALID, ENABLED")
+                .arn(out.compute_environment_arn())
+                .attr("status", "VALID")
+                .attr("state", "ENABLED")
+                .attr("min-vcpus", ce.min_vcpus.to_string())
+                .attr("max-vcpus", ce.max_vcpus.to_string()))
+        }
+        Kind::JobQueue => {
+            let key = id.trim_start_matches("jq-");
+            let mut req = b
+                .create_job_queue()
+                .job_queue_name(&r.name)
+                .state(JqState::Enabled)
+                .priority(ctx.spec.job_queues[key].priority as i32)
+                .set_compute_environment_order(Some(queue_order(ctx, key)?));
+            for (k, v) in ctx.tags(id, &r.name) {
+                req = req.tags(k, v);
+            }
+            let out = req.send().await.ctx(BATCH, "CreateJobQueue", id)?;
+            wait_queue(ctx, id, &r.name, false).await?;
+            Ok(Live::new(&r.name, "VALID, ENABLED")
+                .arn(out.job_queue_arn())
+                .attr("status", "VALID")
+                .attr("state", "ENABLED")
+                .attr("priority", ctx.spec.job_queues[key].priority.to_string()))
+        }
+        Kind::JobDefinition => {
+            let (req, digest) = job_definition(ctx, r)?;
+            let out = req.send().await.ctx(BATCH, "RegisterJobDefinition", id)?;
+            Ok(Live::new(&r.name, "ACTIVE")
+                .arn(out.job_definition_arn())
+                .attr("revision", out.revision().unwrap_or(1).to_string())
+                .attr("digest", digest))
+        }
+        _ => unreachable!("not a Batch kind: {:?}", r.kind),
+    }
+}
+
+pub(crate) async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    live: &Live,
+    drifts: &[Drift],
+) -> Result<Live, ProvisionError> {
+    let b = &ctx.aws.batch;
+    let id = r.id.as_str();
+    if !drifts.iter().any(|d| d.in_place) {
+        return Ok(live.clone());
+    }
+    match r.kind {
+        Kind::ComputeEnvironment => {
+            let ce = &ctx.spec.compute_environments[id.trim_start_matches("ce-")];
+            b.update_compute_environment()
+                .compute_environment(&live.physical_id)
+                .state(CeState::Enabled)
+                .compute_resources(
+                    ComputeResourceUpdate::builder()
+                        .minv_cpus(ce.min_vcpus as i32)
+                        .maxv_cpus(ce.max_vcpus as i32)
+                        .build(),
+                )
+                .send()
+                .await
+                .ctx(BATCH, "UpdateComputeEnvironment", id)?;
+            wait_ce(ctx, id, &live.physical_id, false).await?;
+            Ok(live
+                .clone()
+                .attr("min-vcpus", ce.min_vcpus.to_string())
+                .attr("max-vcpus", ce.max_vcpus.to_string())
+                .attr("state", "ENABLED"))
+        }
+        Kind::JobQueue => {
+            let key = id.trim_start_matches("jq-");
+            b.update_job_queue()
+                .job_queue(&live.physical_id)
+                .state(JqState::Enabled)
+                .priority(ctx.spec.job_queues[key].priority as i32)
+                .set_compute_environment_order(Some(queue_order(ctx, key)?))
+                .send()
+                .await
+                .ctx(BATCH, "UpdateJobQueue", id)?;
+            wait_queue(ctx, id, &live.physical_id, false).await?;
+            Ok(live
+                .clone()
+                .attr("priority", ctx.spec.job_queues[key].priority.to_string())
+                .attr("state", "ENABLED"))
+        }
+        Kind::JobDefinition => {
+            // A job definition changes by a new revision; the old ones are deregistered so
+            // only the current one stays ACTIVE.
+            let fresh = create(ctx, r).await?;
+            for arn in live.get("revisions").split(',').filter(|a| !a.is_empty()) {
+                b.deregister_job_definition()
+                    .job_definition(arn)
+                    .send()
+                    .await
+                    .ctx(BATCH, "DeregisterJobDefinition", id)?;
+            }
+            Ok(fresh)
+        }
+        _ => Ok(live.clone()),
+    }
+}
+
+/// Waits for a compute environment or queue found CREATING or UPDATING (an interrupted `up`).
+pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
+    let status = live.get("status");
+    if !matches!(status, "CREATING" | "UPDATING") {
+        return Ok(live.clone());
+    }
+    match r.kind {
+        Kind::ComputeEnvironment => wait_ce(ctx, &r.id, &live.physical_id, false).await?,
+        Kind::JobQueue => wait_queue(ctx, &r.id, &live.physical_id, false).await?,
+        _ => return Ok(live.clone()),
+    }
+    let state = live.get("state").to_string();
+    Ok(live
+        .clone()
+        .attr("status", "VALID")
+        .tap_state(format!("VALID, {state}")))
+}
+
+trait TapState {
+    fn tap_state(self, s: String) -> Self;
+}
+impl TapState for Live {
+    fn tap_state(mut self, s: String) -> Self {
+        self.state = s;
+        self
+    }
+}
+
+/// Ends the stack's jobs that have not ended: a queue cannot go while they run.
+pub(crate) async fn stop_jobs(ctx: &Ctx, queue: &str) -> Result<usize, ProvisionError> {
+    let b = &ctx.aws.batch;
+    let mut n = 0;
+    for status in [
+        JobStatus::Submitted,
+        JobStatus::Pending,
+        JobStatus::Runnable,
+        JobStatus::Starting,
+        JobStatus::Running,
+    ] {
+        let mut pages = b
+            .list_jobs()
+            .job_queue(queue)
+            .job_status(status)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for j in page.ctx(BATCH, "ListJobs", queue)?.job_summary_list() {
+                let job = j.job_id().unwrap_or_default();
+                b.terminate_job()
+                    .job_id(job)
+                    .reason(format!(
+                        "pipectl down: stack {} is being removed",
+                        ctx.stack
+                    ))
+                    .send()
+                    .await
+                    .ctx(BATCH, "TerminateJob", job)?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
+    let b = &ctx.aws.batch;
+    let id = o.logical.as_str();
+    let name = o.live.physical_id.as_str();
+    let patience = Duration::from_secs(600);
+    match o.kind {
+        Kind::JobQueue => {
+            let stopped = stop_jobs(ctx, name).await?;
+            if stopped > 0 {
+                ctx.emit(Event::Note {
+                    message: format!("{id}: terminated {stopped} job(s) that had not ended"),
+                });
+            }
+            if o.live.get("state") != "DISABLED" {
+                b.update_job_queue()
+                    .job_queue(name)
+                    .state(JqState::Disabled)
+                    .send()
+                    .await
+                    .ctx(BATCH, "UpdateJobQueue", id)?;
+            }
+            // Disabling passes through UPDATING; an INVALID queue can still be deleted, and the
+            // delete below retries while the queue is busy.
+            let _ = wait_queue(ctx, id, name, false).await;
+            let busy = |e: &AwsError| {
+                e.message.contains("DISABLED")
+                    || e.message.contains("UPDATING")
+                    || e.message.contains("jobs")
+            };
+            retry_while(ctx, id, patience, busy, || async {
+                b.delete_job_queue()
+                    .job_queue(name)
+                    .send()
+                    .await
+                    .ctx(BATCH, "DeleteJobQueue", id)
+                    .map(drop)
+            })
+            .await?;
+            wait_queue(ctx, id, name, true).await
+        }
+        Kind::ComputeEnvironment => {
+            if o.live.get("state") != "DISABLED" {
+                b.update_compute_environment()
+                    .compute_environment(name)
+                    .state(CeState::Disabled)
+                    .send()
+                    .await
+                    .ctx(BATCH, "UpdateComputeEnvironment", id)?;
+            }
+            // Disabling passes through UPDATING; an INVALID one can still be deleted.
+            let _ = wait_ce(ctx, id, name, false).await;
+            let held = |e: &AwsError| {
+                e.message.contains("JobQueue relationship")
+                    || e.message.contains("ENABLED")
+                    || e.message.contains("UPDATING")
+            };
+            retry_while(ctx, id, patience, held, || async {
+                b.delete_compute_environment()
+                    .compute_environment(name)
+                    .send()
+                    .await
+                    .ctx(BATCH, "DeleteComputeEnvironment", id)
+                    .map(drop)
+            })
+            .await?;
+            wait_ce(ctx, id, name, true).await
+        }
+        Kind::JobDefinition => {
+            for arn in o.live.get("revisions").split(',').filter(|a| !a.is_empty()) {
+                found(
+                    b.deregister_job_definition()
+                        .job_definition(arn)
+                        .send()
+                        .await
+                        .ctx(BATCH, "DeregisterJobDefinition", id),
+                )?;
+            }
+            Ok(())
+        }
+        _ => unreachable!("not a Batch kind: {:?}", o.kind),
+    }
+}

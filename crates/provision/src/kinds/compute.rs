@@ -1,0 +1,353 @@
+//! EC2 pieces Batch launches instances with: the cluster placement group and the launch
+//! templates (IMDSv2 required, encrypted gp3 root volume, an EFA interface where the spec's
+//! EFA mode and the instance types allow it, user data that mounts FSx for Lustre).
+
+use aws_sdk_ec2::types::{
+    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
+    LaunchTemplateTagSpecificationRequest, PlacementStrategy, RequestLaunchTemplateData,
+    ResourceType, Tag, VolumeType,
+};
+use pipectl_aws::ResultExt;
+use pipectl_spec::graph::{Kind, Resource};
+
+use super::Observed;
+use super::network::{stack_filter, tag, tag_spec};
+use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
+use crate::error::ProvisionError;
+
+const EC2: &str = "ec2";
+
+pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+    let ec2 = &ctx.aws.ec2;
+    let (pgs, lts) = tokio::join!(
+        ec2.describe_placement_groups()
+            .filters(stack_filter(ctx))
+            .send(),
+        ec2.describe_launch_templates()
+            .filters(stack_filter(ctx))
+            .send(),
+    );
+    let mut out = Vec::new();
+    for g in pgs
+        .ctx(EC2, "DescribePlacementGroups", "placement groups")?
+        .placement_groups()
+    {
+        let state = g.state().map_or("available", |s| s.as_str());
+        if state == "deleted" {
+            continue;
+        }
+        if tag(g.tags(), TAG_STACK) != Some(ctx.stack.as_str()) {
+            continue;
+        }
+        if let Some(l) = tag(g.tags(), TAG_RESOURCE) {
+            let live = Live::new(g.group_name().unwrap_or_default(), state)
+                .attr("strategy", g.strategy().map_or("", |s| s.as_str()));
+            out.push(Observed {
+                kind: Kind::PlacementGroup,
+                logical: l.into(),
+                live,
+            });
+        }
+    }
+    let lts = lts.ctx(EC2, "DescribeLaunchTemplates", "launch templates")?;
+    for t in lts.launch_templates() {
+        let Some(l) = tag(t.tags(), TAG_RESOURCE)
+            .filter(|_| tag(t.tags(), TAG_STACK) == Some(ctx.stack.as_str()))
+        else {
+            continue;
+        };
+        let ltid = t.launch_template_id().unwrap_or_default();
+        let version = t.latest_version_number().unwrap_or(1);
+        let v = ec2
+            .describe_launch_template_versions()
+            .launch_template_id(ltid)
+            .versions(version.to_string())
+            .send()
+            .await
+            .ctx(EC2, "DescribeLaunchTemplateVersions", l)?;
+        let data = v
+            .launch_template_versions()
+            .first()
+            .and_then(|v| v.launch_template_data());
+        let tokens = data
+            .and_then(|d| d.metadata_options())
+            .and_then(|m| m.http_tokens())
+            .map_or("optional", |t| t.as_str());
+        let encrypted = data
+            .map(|d| d.block_device_mappings())
+            .unwrap_or_default()
+            .iter()
+            .all(|b| b.ebs().and_then(|e| e.encrypted()) == Some(true));
+        let iface = data
+            .map(|d| d.network_interfaces())
+            .unwrap_or_default()
+            .first()
+            .and_then(|n| n.interface_type())
+            .unwrap_or("interface")
+            .to_string();
+        let live = Live::new(ltid, "exists")
+            .attr("name", t.launch_template_name().unwrap_or_default())
+            .attr("version", version.to_string())
+            .attr("http-tokens", tokens)
+            .attr("encrypted", encrypted.to_string())
+            .attr("interface", if iface == "efa" { "efa" } else { "ena" });
+        out.push(Observed {
+            kind: Kind::LaunchTemplate,
+            logical: l.into(),
+            live,
+        });
+    }
+    Ok(out)
+}
+
+fn wants_efa(r: &Resource, ctx: &Ctx) -> bool {
+    ctx.setting(r, "network interface") == "EFA"
+}
+
+pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+    let mut d = Vec::new();
+    match r.kind {
+        Kind::PlacementGroup => {
+            let want = ctx.setting(r, "strategy");
+            if live.get("strategy") != want {
+                d.push(Drift::new("strategy", want, live.get("strategy"), false));
+            }
+        }
+        Kind::LaunchTemplate => {
+            if live.get("http-tokens") != "required" {
+                d.push(Drift::new(
+                    "IMDS tokens",
+                    "required",
+                    live.get("http-tokens"),
+                    false,
+                ));
+            }
+            if live.get("encrypted") != "true" {
+                d.push(Drift::new("root volume encryption", "on", "off", false));
+            }
+            let want = if wants_efa(r, ctx) { "efa" } else { "ena" };
+            if live.get("interface") != want {
+                d.push(Drift::new(
+                    "network interface",
+                    want,
+                    live.get("interface"),
+                    false,
+                ));
+            }
+        }
+        _ => {}
+    }
+    d
+}
+
+pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+    let ec2 = &ctx.aws.ec2;
+    let id = r.id.as_str();
+    match r.kind {
+        Kind::PlacementGroup => {
+            let strategy = ctx.setting(r, "strategy");
+            ec2.create_placement_group()
+                .group_name(&r.name)
+                .strategy(PlacementStrategy::from(strategy))
+                .tag_specifications(tag_spec(ctx, ResourceType::PlacementGroup, id, &r.name))
+                .send()
+                .await
+                .ctx(EC2, "CreatePlacementGroup", id)?;
+            Ok(Live::new(&r.name, "available").attr("strategy", strategy))
+        }
+        Kind::LaunchTemplate => {
+            let ce_key = id.trim_start_matches("lt-");
+            let ce = &ctx.spec.compute_environments[ce_key];
+            let efa = wants_efa(r, ctx);
+            let sg = ctx.dep("sg")?.physical_id;
+            let mut tags = LaunchTemplateTagSpecificationRequest::builder()
+                .resource_type(ResourceType::Instance);
+            let mut vtags = LaunchTemplateTagSpecificationRequest::builder()
+                .resource_type(ResourceType::Volume);
+            for (k, v) in ctx.tags(id, &r.name) {
+                tags = tags.tags(Tag::builder().key(&k).value(&v).build());
+                vtags = vtags.tags(Tag::builder().key(k).value(v).build());
+            }
+            let mut data = RequestLaunchTemplateData::builder()
+                .metadata_options(
+                    LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                        .http_tokens(LaunchTemplateHttpTokensState::Required)
+                        .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
+                        // Containers reach IMDS through one more hop.
+                        .http_put_response_hop_limit(2)
+                        .build(),
+                )
+                .block_device_mappings(
+                    LaunchTemplateBlockDeviceMappingRequest::builder()
+                        .device_name("/dev/xvda")
+                        .ebs(
+                            LaunchTemplateEbsBlockDeviceRequest::builder()
+                                .volume_size(
+                                    i32::try_from(ce.root_volume.bytes() / (1 << 30))
+                                        .unwrap_or(100),
+                                )
+                                .volume_type(VolumeType::Gp3)
+                                .encrypted(true)
+                                .delete_on_termination(true)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .tag_specifications(tags.build())
+                .tag_specifications(vtags.build());
+            if efa {
+                data = data.network_interfaces(
+                    LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
+                        .device_index(0)
+                        .interface_type("efa")
+                        .groups(&sg)
+                        .delete_on_termination(true)
+                        .build(),
+                );
+            }
+            let mut live = Live::new("", "exists");
+            if ctx.setting(r, "user data").starts_with("mounts") {
+                let fsx = ctx.dep("fsx")?;
+                let mount = ctx
+                    .spec
+                    .fsx
+                    .as_ref()
+                    .map_or("/fsx", |f| f.mount_path.as_str());
+                data = data.user_data(base64(
+                    user_data(fsx.get("dns"), fsx.get("mount-name"), mount).as_bytes(),
+                ));
+                live = live.attr(
+                    "mounts",
+                    format!(
+                        "{}@tcp:/{} on {mount}",
+                        fsx.get("dns"),
+                        fsx.get("mount-name")
+                    ),
+                );
+            }
+            let out = ec2
+                .create_launch_template()
+                .launch_template_name(&r.name)
+                .client_token(format!("pipectl-{}-{id}", ctx.stack))
+                .launch_template_data(data.build())
+                .tag_specifications(tag_spec(ctx, ResourceType::LaunchTemplate, id, &r.name))
+                .send()
+                .await
+                .ctx(EC2, "CreateLaunchTemplate", id)?;
+            let t = out.launch_template();
+            live.physical_id = t
+                .and_then(|t| t.launch_template_id())
+                .unwrap_or_default()
+                .to_string();
+            Ok(live
+                .attr("name", &r.name)
+                .attr(
+                    "version",
+                    t.and_then(|t| t.latest_version_number())
+                        .unwrap_or(1)
+                        .to_string(),
+                )
+                .attr("http-tokens", "required")
+                .attr("encrypted", "true")
+                .attr("interface", if efa { "efa" } else { "ena" }))
+        }
+        _ => unreachable!("not a compute kind: {:?}", r.kind),
+    }
+}
+
+pub(crate) async fn update(
+    _ctx: &Ctx,
+    _r: &Resource,
+    live: &Live,
+    _drifts: &[Drift],
+) -> Result<Live, ProvisionError> {
+    // Neither changes in place: a placement group's strategy is fixed, and a compute
+    // environment keeps the launch-template version it was created with.
+    Ok(live.clone())
+}
+
+pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
+    let ec2 = &ctx.aws.ec2;
+    let id = o.logical.as_str();
+    let r = match o.kind {
+        Kind::PlacementGroup => ec2
+            .delete_placement_group()
+            .group_name(&o.live.physical_id)
+            .send()
+            .await
+            .ctx(EC2, "DeletePlacementGroup", id)
+            .map(drop),
+        Kind::LaunchTemplate => ec2
+            .delete_launch_template()
+            .launch_template_id(&o.live.physical_id)
+            .send()
+            .await
+            .ctx(EC2, "DeleteLaunchTemplate", id)
+            .map(drop),
+        _ => unreachable!("not a compute kind: {:?}", o.kind),
+    };
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map_err(Into::into),
+    }
+}
+
+/// Batch needs launch-template user data as MIME multi-part. The script installs the Lustre
+/// client and mounts the file system, retrying while its DNS name propagates.
+pub(crate) fn user_data(dns: &str, mount_name: &str, path: &str) -> String {
+    format!(
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"==PIPECTL==\"\r\n\r\n--==PIPECTL==\r\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\r\n\r\n\
+#!/bin/bash\nset -euo pipefail\n\
+amazon-linux-extras install -y lustre 2>/dev/null || dnf install -y lustre-client || yum install -y lustre-client\n\
+mkdir -p {path}\n\
+for i in $(seq 1 30); do mount -t lustre -o relatime,flock {dns}@tcp:/{mount_name} {path} && break; sleep 10; done\n\
+grep -q ' {path} lustre ' /proc/mounts\n\
+echo '{dns}@tcp:/{mount_name} {path} lustre defaults,relatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network.service 0 0' >> /etc/fstab\n\
+\r\n--==PIPECTL==--\r\n"
+    )
+}
+
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            s.push(if i <= c.len() {
+                A[((n >> shift) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard_alphabet() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn user_data_is_mime_and_mounts_the_file_system() {
+        let u = user_data("fs-1.fsx.us-east-1.amazonaws.com", "abcdef", "/fsx");
+        assert!(u.starts_with("MIME-Version: 1.0"));
+        assert!(u.contains(
+            "mount -t lustre -o relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"
+        ));
+        assert!(u.trim_end().ends_with("--==PIPECTL==--"));
+    }
+}

@@ -1,0 +1,379 @@
+//! IAM: the Batch service role and the ECS instance role with its instance profile, created
+//! under the path `/pipectl/<stack>/` with the AWS managed policies the seed names (and no
+//! more), or existing ones checked and never changed.
+
+use aws_sdk_iam::types::Tag;
+use pipectl_aws::ResultExt;
+use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::model::RoleMode;
+
+use super::Observed;
+use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
+use crate::error::ProvisionError;
+
+const IAM: &str = "iam";
+
+/// Who may assume the role, and the one managed policy it gets.
+fn role_def(id: &str) -> (&'static str, &'static str) {
+    if id == "role-batch-service" {
+        (
+            "batch.amazonaws.com",
+            "arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole",
+        )
+    } else {
+        (
+            "ec2.amazonaws.com",
+            "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+        )
+    }
+}
+
+fn trust(principal: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+    )
+}
+
+fn tags(ctx: &Ctx, id: &str, name: &str) -> Vec<Tag> {
+    ctx.tags(id, name)
+        .into_iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value set")
+        })
+        .collect()
+}
+
+fn owned(tags: &[Tag], stack: &str) -> Option<String> {
+    let get = |k: &str| {
+        tags.iter()
+            .find(|t| t.key() == k)
+            .map(|t| t.value().to_string())
+    };
+    (get(TAG_STACK).as_deref() == Some(stack))
+        .then(|| get(TAG_RESOURCE))
+        .flatten()
+}
+
+pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+    let iam = &ctx.aws.iam;
+    let path = ctx.iam_path();
+    let (roles, profiles) = tokio::join!(
+        iam.list_roles().path_prefix(&path).send(),
+        iam.list_instance_profiles().path_prefix(&path).send()
+    );
+    let mut out = Vec::new();
+    for role in roles.ctx(IAM, "ListRoles", "roles")?.roles() {
+        let name = role.role_name();
+        let t = iam
+            .list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .ctx(IAM, "ListRoleTags", name)?;
+        let Some(logical) = owned(t.tags(), &ctx.stack) else {
+            continue;
+        };
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .ctx(IAM, "ListAttachedRolePolicies", name)?;
+        let policies: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .collect();
+        let live = Live::new(name, "exists")
+            .arn(Some(role.arn()))
+            .attr("policies", policies.join(","));
+        out.push(Observed {
+            kind: Kind::IamRole,
+            logical,
+            live,
+        });
+    }
+    for p in profiles
+        .ctx(IAM, "ListInstanceProfiles", "instance profiles")?
+        .instance_profiles()
+    {
+        let name = p.instance_profile_name();
+        let t = iam
+            .list_instance_profile_tags()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .ctx(IAM, "ListInstanceProfileTags", name)?;
+        let Some(logical) = owned(t.tags(), &ctx.stack) else {
+            continue;
+        };
+        let roles: Vec<&str> = p.roles().iter().map(|r| r.role_name()).collect();
+        let live = Live::new(name, "exists")
+            .arn(Some(p.arn()))
+            .attr("roles", roles.join(","));
+        out.push(Observed {
+            kind: Kind::InstanceProfile,
+            logical,
+            live,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+    match r.kind {
+        Kind::IamRole => {
+            let (_, policy) = role_def(&r.id);
+            if live.get("policies").split(',').any(|p| p == policy) {
+                vec![]
+            } else {
+                vec![Drift::new(
+                    "managed policy",
+                    policy,
+                    live.get("policies"),
+                    true,
+                )]
+            }
+        }
+        Kind::InstanceProfile => {
+            let role = ctx
+                .output("role-ecs-instance")
+                .map(|l| l.physical_id)
+                .unwrap_or_default();
+            if live.get("roles") == role {
+                vec![]
+            } else {
+                vec![Drift::new("role", role, live.get("roles"), true)]
+            }
+        }
+        _ => vec![],
+    }
+}
+
+pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+    let iam = &ctx.aws.iam;
+    let id = r.id.as_str();
+    match r.kind {
+        Kind::IamRole => {
+            let (principal, policy) = role_def(id);
+            let out = iam
+                .create_role()
+                .role_name(&r.name)
+                .path(ctx.iam_path())
+                .assume_role_policy_document(trust(principal))
+                .description(format!(
+                    "pipectl {}: {}",
+                    ctx.stack,
+                    if id == "role-batch-service" {
+                        "AWS Batch service role"
+                    } else {
+                        "ECS container instances of AWS Batch"
+                    }
+                ))
+                .set_tags(Some(tags(ctx, id, &r.name)))
+                .send()
+                .await
+                .ctx(IAM, "CreateRole", id)?;
+            let arn = out.role().map(|r| r.arn().to_string());
+            let live = Live::new(&r.name, "exists").arn(arn.as_deref());
+            update(
+                ctx,
+                r,
+                &live,
+                &[Drift::new("managed policy", policy, "", true)],
+            )
+            .await
+        }
+        Kind::InstanceProfile => {
+            let out = iam
+                .create_instance_profile()
+                .instance_profile_name(&r.name)
+                .path(ctx.iam_path())
+                .set_tags(Some(tags(ctx, id, &r.name)))
+                .send()
+                .await
+                .ctx(IAM, "CreateInstanceProfile", id)?;
+            let arn = out.instance_profile().map(|p| p.arn().to_string());
+            let live = Live::new(&r.name, "exists").arn(arn.as_deref());
+            update(ctx, r, &live, &[Drift::new("role", "", "", true)]).await
+        }
+        _ => unreachable!("not an IAM kind: {:?}", r.kind),
+    }
+}
+
+pub(crate) async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    live: &Live,
+    drifts: &[Drift],
+) -> Result<Live, ProvisionError> {
+    let iam = &ctx.aws.iam;
+    let id = r.id.as_str();
+    let mut live = live.clone();
+    if drifts.iter().any(|d| d.in_place) {
+        match r.kind {
+            Kind::IamRole => {
+                let (_, policy) = role_def(id);
+                iam.attach_role_policy()
+                    .role_name(&live.physical_id)
+                    .policy_arn(policy)
+                    .send()
+                    .await
+                    .ctx(IAM, "AttachRolePolicy", id)?;
+                live = live.attr("policies", policy);
+            }
+            Kind::InstanceProfile => {
+                let role = ctx.dep("role-ecs-instance")?.physical_id;
+                iam.add_role_to_instance_profile()
+                    .instance_profile_name(&live.physical_id)
+                    .role_name(&role)
+                    .send()
+                    .await
+                    .ctx(IAM, "AddRoleToInstanceProfile", id)?;
+                live = live.attr("roles", role);
+            }
+            _ => {}
+        }
+    }
+    Ok(live)
+}
+
+/// Checks the roles the spec says exist (`mode = "existing"`): a missing one stops `up` before
+/// any change.
+pub(crate) async fn check_existing(ctx: &Ctx) -> Result<(), ProvisionError> {
+    let iam = &ctx.aws.iam;
+    for (what, role) in [
+        ("service_role", &ctx.spec.iam.service_role),
+        ("instance_role", &ctx.spec.iam.instance_role),
+    ] {
+        if role.mode != RoleMode::Existing {
+            continue;
+        }
+        let name = role.name.as_deref().unwrap_or_default();
+        let at = format!("iam.{what} {name}");
+        let r = iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .ctx(IAM, "GetRole", &at)?;
+        let arn = r.role().map(|r| r.arn().to_string());
+        if what == "instance_role" {
+            let p = iam
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .ctx(IAM, "GetInstanceProfile", &at)?;
+            let parn = p.instance_profile().map(|p| p.arn().to_string());
+            ctx.set_output(
+                "instance-profile",
+                Live::new(name, "exists").arn(parn.as_deref()),
+            );
+        } else {
+            ctx.set_output(
+                "role-batch-service",
+                Live::new(name, "exists").arn(arn.as_deref()),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
+    let iam = &ctx.aws.iam;
+    let id = o.logical.as_str();
+    let name = o.live.physical_id.as_str();
+    let gone = |r: Result<(), pipectl_aws::AwsError>| match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map_err(ProvisionError::from),
+    };
+    match o.kind {
+        Kind::InstanceProfile => {
+            for role in o.live.get("roles").split(',').filter(|r| !r.is_empty()) {
+                gone(
+                    iam.remove_role_from_instance_profile()
+                        .instance_profile_name(name)
+                        .role_name(role)
+                        .send()
+                        .await
+                        .ctx(IAM, "RemoveRoleFromInstanceProfile", id)
+                        .map(drop),
+                )?;
+            }
+            gone(
+                iam.delete_instance_profile()
+                    .instance_profile_name(name)
+                    .send()
+                    .await
+                    .ctx(IAM, "DeleteInstanceProfile", id)
+                    .map(drop),
+            )
+        }
+        Kind::IamRole => {
+            // A role goes only once nothing is attached to it or holds it.
+            if let Some(p) = super::found(
+                iam.list_instance_profiles_for_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .ctx(IAM, "ListInstanceProfilesForRole", id),
+            )? {
+                for ip in p.instance_profiles() {
+                    gone(
+                        iam.remove_role_from_instance_profile()
+                            .instance_profile_name(ip.instance_profile_name())
+                            .role_name(name)
+                            .send()
+                            .await
+                            .ctx(IAM, "RemoveRoleFromInstanceProfile", id)
+                            .map(drop),
+                    )?;
+                }
+            }
+            for policy in o.live.get("policies").split(',').filter(|p| !p.is_empty()) {
+                gone(
+                    iam.detach_role_policy()
+                        .role_name(name)
+                        .policy_arn(policy)
+                        .send()
+                        .await
+                        .ctx(IAM, "DetachRolePolicy", id)
+                        .map(drop),
+                )?;
+            }
+            if let Some(inline) =
+                super::found(iam.list_role_policies().role_name(name).send().await.ctx(
+                    IAM,
+                    "ListRolePolicies",
+                    id,
+                ))?
+            {
+                for p in inline.policy_names() {
+                    gone(
+                        iam.delete_role_policy()
+                            .role_name(name)
+                            .policy_name(p)
+                            .send()
+                            .await
+                            .ctx(IAM, "DeleteRolePolicy", id)
+                            .map(drop),
+                    )?;
+                }
+            }
+            gone(
+                iam.delete_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .ctx(IAM, "DeleteRole", id)
+                    .map(drop),
+            )
+        }
+        _ => unreachable!("not an IAM kind: {:?}", o.kind),
+    }
+}

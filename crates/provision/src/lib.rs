@@ -1,0 +1,22 @@
+//! pipectl's provisioner: makes a spec's AWS resources exist (`up`), reports them (`status`)
+//! and removes them (`down`), against AWS or LocalStack through the same code. Ownership is
+//! by tags (`pipectl:stack`, `pipectl:resource`); the state file is a cache of ids.
+
+// Errors carry the resource, operation, code and message by value; they are rare and not hot.
+#![allow(clippy::result_large_err)]
+
+mod apply;
+mod ctx;
+mod destroy;
+mod error;
+mod kinds;
+mod session;
+mod state;
+
+pub use apply::{Action, Change, Plan, Summary, apply, plan};
+pub use ctx::{Ctx, Drift, Event, Live, Progress, TAG_RESOURCE, TAG_STACK, Timeouts};
+pub use destroy::{DownSummary, destroy};
+pub use error::ProvisionError;
+pub use kinds::Observed;
+pub use session::{Session, default_state_dir};
+pub use state::{Entry, STATE_VERSION, State, StateStore};

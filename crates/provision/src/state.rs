@@ -1,0 +1,231 @@
+//! The state file: a cache of the physical ids of a stack's resources, written atomically
+//! (temporary file + rename) after every resource, and a lock that stops two `up`/`down` on
+//! one stack at once. Tags stay the source of truth: `down` works without this file.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProvisionError;
+
+/// Bumped when the layout changes incompatibly.
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct State {
+    pub version: u32,
+    pub stack: String,
+    pub region: String,
+    /// The account the resources live in.
+    pub account: String,
+    /// Where the calls went: `aws` or the endpoint URL.
+    pub endpoint: String,
+    /// Logical id → what AWS knows it as.
+    pub resources: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Entry {
+    pub kind: String,
+    /// The id AWS gave it (vpc-…, fs-…), or its name where names are ids (roles, buckets).
+    pub physical_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Outputs dependents need (launch-template version, FSx DNS name and mount name, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+    /// When pipectl first saw it exist (RFC 3339, UTC): the start of its billable lifetime.
+    pub since: String,
+}
+
+impl State {
+    pub fn new(stack: &str, region: &str, account: &str, endpoint: &str) -> Self {
+        State {
+            version: STATE_VERSION,
+            stack: stack.into(),
+            region: region.into(),
+            account: account.into(),
+            endpoint: endpoint.into(),
+            resources: BTreeMap::new(),
+        }
+    }
+}
+
+/// The state directory of one stack, held locked for as long as this value lives.
+#[derive(Debug)]
+pub struct StateStore {
+    path: PathBuf,
+    // Dropping the file releases the lock; the OS releases it too if the process dies.
+    _lock: File,
+}
+
+impl StateStore {
+    /// Locks `<dir>/<stack>.lock` (waiting for nobody: a held lock is an error naming it).
+    pub fn open(dir: &Path, stack: &str) -> Result<Self, ProvisionError> {
+        fs::create_dir_all(dir)
+            .map_err(|e| ProvisionError::io("create the state directory", dir, e))?;
+        let lock_path = dir.join(format!("{stack}.lock"));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| ProvisionError::io("open the lock file", &lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(ProvisionError::Locked { path: lock_path });
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(ProvisionError::io("lock", &lock_path, e));
+            }
+        }
+        Ok(StateStore {
+            path: dir.join(format!("{stack}.json")),
+            _lock: lock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The stored state, or `None` when there is none (first `up`, or it was lost).
+    pub fn load(&self) -> Result<Option<State>, ProvisionError> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ProvisionError::io("read the state file", &self.path, e)),
+        };
+        let state: State = serde_json::from_str(&text).map_err(|e| ProvisionError::BadState {
+            path: self.path.clone(),
+            message: format!("line {} column {}: {e}", e.line(), e.column()),
+        })?;
+        if state.version != STATE_VERSION {
+            return Err(ProvisionError::BadState {
+                path: self.path.clone(),
+                message: format!(
+                    "version {} (this pipectl reads version {STATE_VERSION})",
+                    state.version
+                ),
+            });
+        }
+        Ok(Some(state))
+    }
+
+    /// Writes the whole state atomically: a reader (or a crash) sees the old file or the new one.
+    pub fn save(&self, state: &State) -> Result<(), ProvisionError> {
+        let tmp = self.path.with_extension("json.tmp");
+        let body = serde_json::to_vec_pretty(state).expect("state serialises");
+        let write = || -> std::io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&body)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            fs::rename(&tmp, &self.path)?;
+            if let Some(dir) = self.path.parent() {
+                // Make the rename itself durable.
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(())
+        };
+        write().map_err(|e| ProvisionError::io("write the state file", &self.path, e))
+    }
+
+    /// Removes the state file (after a complete `down`).
+    pub fn remove(&self) -> Result<(), ProvisionError> {
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ProvisionError::io("remove the state file", &self.path, e)),
+        }
+    }
+}
+
+/// Now, as RFC 3339 UTC with seconds (no date crate needed for this one format).
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    rfc3339(secs)
+}
+
+pub(crate) fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_381_199), "2026-11-22T20:59:59Z");
+    }
+
+    #[test]
+    fn state_round_trips_and_a_second_lock_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path(), "s").unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        let mut st = State::new("s", "us-east-1", "000000000000", "http://127.0.0.1:4566");
+        st.resources.insert(
+            "vpc".into(),
+            Entry {
+                kind: "vpc".into(),
+                physical_id: "vpc-1".into(),
+                arn: None,
+                attrs: BTreeMap::new(),
+                since: now_rfc3339(),
+            },
+        );
+        store.save(&st).unwrap();
+        assert_eq!(store.load().unwrap(), Some(st));
+        assert!(
+            !dir.path().join("s.json.tmp").exists(),
+            "no temporary file left behind"
+        );
+
+        let err = StateStore::open(dir.path(), "s").unwrap_err();
+        assert!(matches!(err, ProvisionError::Locked { .. }), "{err}");
+        drop(store);
+        StateStore::open(dir.path(), "s").expect("the lock is released when the holder goes");
+    }
+
+    #[test]
+    fn a_damaged_or_newer_state_file_is_refused_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path(), "s").unwrap();
+        fs::write(store.path(), "{ not json").unwrap();
+        let err = store.load().unwrap_err().to_string();
+        assert!(err.contains("s.json") && err.contains("line 1"), "{err}");
+        let mut v = serde_json::to_value(State::new("s", "r", "a", "e")).unwrap();
+        v["version"] = 99.into();
+        fs::write(store.path(), v.to_string()).unwrap();
+        assert!(store.load().unwrap_err().to_string().contains("version 99"));
+    }
+}

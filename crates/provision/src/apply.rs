@@ -162,7 +162,7 @@ pub async fn apply(
     for c in &plan.changes {
         if c.action == Action::Unchanged {
             let live = c.live.clone().expect("unchanged resources are live");
-            record(&ctx, state, &c.id, c.kind, &live);
+            record(state, &c.id, c.kind, &live);
             done.insert(c.id.clone());
             summary.unchanged.push(c.id.clone());
         } else {
@@ -232,7 +232,7 @@ pub async fn apply(
         match result {
             Ok(live) => {
                 ctx.set_output(&id, live.clone());
-                record(&ctx, state, &id, change.kind, &live);
+                record(state, &id, change.kind, &live);
                 store.save(state)?;
                 let word = match change.action {
                     Action::Create => "created",
@@ -273,14 +273,13 @@ pub async fn apply(
     }
 }
 
-fn record(ctx: &Ctx, state: &mut State, id: &str, kind: Kind, live: &Live) {
+fn record(state: &mut State, id: &str, kind: Kind, live: &Live) {
     let since = state
         .resources
         .get(id)
         .filter(|e| e.physical_id == live.physical_id)
         .map(|e| e.since.clone())
         .unwrap_or_else(now_rfc3339);
-    let _ = ctx;
     state.resources.insert(
         id.to_string(),
         Entry {

@@ -598,6 +598,40 @@ async fn down_after_an_interrupted_up_leaves_nothing_behind() {
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }
 
+/// Batch refuses to update a compute environment that is still CREATING; `down` right after an
+/// interrupted `up` meets one and must wait for it rather than fail.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_waits_for_a_compute_environment_still_creating() {
+    use aws_sdk_batch::types::{CeStatus, CeType};
+    let s = stack("two-hour-pipeline.toml", "creating");
+    let aws = aws().await;
+    let name = format!("{}-documentation", s.name);
+    aws.batch
+        .create_compute_environment()
+        .compute_environment_name(&name)
+        .r#type(CeType::Unmanaged)
+        .tags("pipectl:stack", &s.name)
+        .tags("pipectl:resource", "ce-documentation")
+        .send()
+        .await
+        .unwrap();
+    let ce = aws
+        .batch
+        .describe_compute_environments()
+        .compute_environments(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ce.compute_environments()[0].status(),
+        Some(&CeStatus::Creating),
+        "the local AWS keeps a new compute environment CREATING for a while"
+    );
+    let down = ok(&s.run(&["down", "--yes"]));
+    assert!(down.contains("1 deleted"), "{down}");
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
 #[test]
 fn a_held_lock_stops_a_second_up_on_the_same_stack() {
     let s = stack("two-hour-pipeline.toml", "lock");

@@ -8,7 +8,7 @@ use pipectl_aws::wait::WaitError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    #[error("{0}")]
+    #[error(transparent)]
     Aws(#[from] AwsError),
     #[error("{resource}: {source}")]
     Wait {

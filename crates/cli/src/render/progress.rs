@@ -65,6 +65,8 @@ pub fn line(e: &Event) -> String {
             physical_id,
             seconds,
         } => format!("  ✓ {id}: {action} {physical_id} ({seconds:.1}s)"),
+        // Errors name their resource already.
+        Event::Failed { id, error } if error.starts_with(id.as_str()) => format!("  ✗ {error}"),
         Event::Failed { id, error } => format!("  ✗ {id}: {error}"),
         Event::Note { message } => format!("  note: {message}"),
     }

@@ -707,6 +707,15 @@ pub(crate) async fn stop_jobs(ctx: &Ctx, queue: &str) -> Result<usize, Provision
     Ok(n)
 }
 
+fn in_transition(live: &Live) -> bool {
+    matches!(live.get("status"), "CREATING" | "UPDATING")
+}
+
+/// Batch refuses updates to a compute environment or queue still CREATING or UPDATING.
+fn in_transition_error(e: &AwsError) -> bool {
+    e.message.contains("while CREATING") || e.message.contains("while UPDATING")
+}
+
 pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
     let b = &ctx.aws.batch;
     let id = o.logical.as_str();
@@ -720,13 +729,21 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
                     message: format!("{id}: terminated {stopped} job(s) that had not ended"),
                 });
             }
+            // A queue an interrupted `up` left CREATING or UPDATING cannot be updated yet.
+            if in_transition(&o.live) {
+                let _ = wait_queue(ctx, id, name, false).await;
+            }
             if o.live.get("state") != "DISABLED" {
-                b.update_job_queue()
-                    .job_queue(name)
-                    .state(JqState::Disabled)
-                    .send()
-                    .await
-                    .ctx(BATCH, "UpdateJobQueue", id)?;
+                retry_while(ctx, id, patience, in_transition_error, || async {
+                    b.update_job_queue()
+                        .job_queue(name)
+                        .state(JqState::Disabled)
+                        .send()
+                        .await
+                        .ctx(BATCH, "UpdateJobQueue", id)
+                        .map(drop)
+                })
+                .await?;
             }
             // Disabling passes through UPDATING; an INVALID queue can still be deleted, and the
             // delete below retries while the queue is busy.
@@ -748,13 +765,21 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
             wait_queue(ctx, id, name, true).await
         }
         Kind::ComputeEnvironment => {
+            // One an interrupted `up` left CREATING or UPDATING cannot be updated yet.
+            if in_transition(&o.live) {
+                let _ = wait_ce(ctx, id, name, false).await;
+            }
             if o.live.get("state") != "DISABLED" {
-                b.update_compute_environment()
-                    .compute_environment(name)
-                    .state(CeState::Disabled)
-                    .send()
-                    .await
-                    .ctx(BATCH, "UpdateComputeEnvironment", id)?;
+                retry_while(ctx, id, patience, in_transition_error, || async {
+                    b.update_compute_environment()
+                        .compute_environment(name)
+                        .state(CeState::Disabled)
+                        .send()
+                        .await
+                        .ctx(BATCH, "UpdateComputeEnvironment", id)
+                        .map(drop)
+                })
+                .await?;
             }
             // Disabling passes through UPDATING; an INVALID one can still be deleted.
             let _ = wait_ce(ctx, id, name, false).await;

@@ -9,8 +9,11 @@ AWS_BIN=localstack/.venv/bin/aws
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
 EP="--endpoint-url ${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
 S="cli$$"
-CALLS=0
-aws() { CALLS=$((CALLS + 1)); "$AWS_BIN" $EP "$@"; }
+# Calls are counted in a file: most run inside $(...) subshells.
+COUNT=$(mktemp)
+trap 'rm -f "$COUNT"' EXIT
+aws() { echo >>"$COUNT"; "$AWS_BIN" $EP "$@"; }
+calls() { wc -l <"$COUNT" | tr -d ' '; }
 q() { aws "$@" --output text; }
 TAGS="Tags=[{Key=pipectl:stack,Value=$S}]"
 until_eq() { # until_eq WANT CMD...: poll once a second until CMD prints WANT
@@ -89,9 +92,9 @@ for jd in training inference documentation; do
 done
 aws cloudwatch put-dashboard --dashboard-name "pipectl-$S" --dashboard-body '{"widgets":[]}' >/dev/null
 t1=$(date +%s.%N)
-echo "up $(python3 -c "print(round($t1 - $t0, 2))") $CALLS"
+echo "up $(python3 -c "print(round($t1 - $t0, 2))") $(calls)"
 
-CALLS=0
+: >"$COUNT"
 t0=$(date +%s.%N)
 aws fsx delete-file-system --file-system-id "$FS" >/dev/null
 for qn in training inference documentation; do
@@ -130,4 +133,4 @@ aws ec2 delete-security-group --group-id "$SG"
 for s in "$SA" "$SB" "$SP"; do aws ec2 delete-subnet --subnet-id "$s"; done
 aws ec2 delete-vpc --vpc-id "$VPC"
 t1=$(date +%s.%N)
-echo "down $(python3 -c "print(round($t1 - $t0, 2))") $CALLS"
+echo "down $(python3 -c "print(round($t1 - $t0, 2))") $(calls)"

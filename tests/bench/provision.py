@@ -10,7 +10,7 @@ import time
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PIPECTL = os.path.join(ROOT, "target", "release", "pipectl")
+PIPECTL = os.environ.get("PIPECTL_BIN") or os.path.join(ROOT, "target", "release", "pipectl")
 SPEC = os.path.join(ROOT, "infra-specs", "two-hour-pipeline.toml")
 
 # What each kind waits for in the local AWS, by the delay names of /_pipectl/config.

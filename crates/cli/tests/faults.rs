@@ -4,43 +4,7 @@
 
 mod stack;
 
-use stack::{aws, err, ok, stack, tagged};
-
-fn control(method: &str, body: &str) -> String {
-    let o = std::process::Command::new("curl")
-        .args([
-            "-fsS",
-            "-X",
-            method,
-            "-H",
-            "Content-Type: application/json",
-            "--data",
-            body,
-            "http://127.0.0.1:4566/_pipectl/faults",
-        ])
-        .output()
-        .expect("curl");
-    assert!(
-        o.status.success(),
-        "control endpoint: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-struct FaultsOff;
-impl Drop for FaultsOff {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("curl")
-            .args([
-                "-fsS",
-                "-X",
-                "DELETE",
-                "http://127.0.0.1:4566/_pipectl/faults",
-            ])
-            .output();
-    }
-}
+use stack::{FaultsOff, aws, control, err, ok, stack, tagged};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_and_down_succeed_under_throttling_and_server_errors() {

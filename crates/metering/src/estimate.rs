@@ -14,7 +14,7 @@ use pipectl_spec::{Spec, graph::INTERFACE_ENDPOINTS};
 
 use crate::allocate::{Allocation, weights};
 use crate::checks;
-use crate::money::{ser, ser_opt};
+use crate::money::{round6, ser, ser_opt};
 use crate::prices::{HOURS_PER_MONTH, PriceSheet, Rate};
 use crate::schedule::schedule;
 
@@ -200,6 +200,25 @@ pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placemen
         });
     }
     None
+}
+
+/// Compute cost of a phase that ran: each attempt billed separately (60 s minimum) on the
+/// instances its placement needs, at its compute environment's price (Spot or On-Demand).
+/// `None` when the sheet has no price for its instance type.
+pub fn compute_usd(
+    spec: &Spec,
+    phase: &Phase,
+    prices: &PriceSheet,
+    attempt_secs: &[f64],
+) -> Option<f64> {
+    let placed = place(spec, phase, prices)?;
+    let rate = match placed.purchase {
+        Purchase::Spot => prices.spot(&placed.instance_type),
+        Purchase::OnDemand => prices.on_demand(&placed.instance_type),
+    }?;
+    let concurrent = (placed.instances / placed.waves.max(1)).max(1) as f64;
+    let billed: f64 = attempt_secs.iter().map(|s| s.max(MIN_BILLED_SECS)).sum();
+    Some(round6(rate.usd * concurrent * billed / 3600.0))
 }
 
 /// Prices one run of `spec` with `prices`.

@@ -44,7 +44,9 @@ pub fn run(
                 }
                 return Ok(());
             }
-            eprint!("Stack {} in {}:\n{text}", plan.stack, session.ctx.aws.region);
+            if !quiet {
+                eprint!("Stack {} in {}:\n{text}", plan.stack, session.ctx.aws.region);
+            }
         }
         confirm(&format!("Apply these changes to stack {}?", plan.stack), args.yes)?;
         let summary = pipectl_provision::apply(session.ctx.clone(), &plan, &session.store, &mut session.state, args.concurrency).await?;

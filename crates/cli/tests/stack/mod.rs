@@ -54,6 +54,55 @@ pub fn stack(file: &str, tag: &str) -> Stack {
 }
 
 impl Stack {
+    /// Gives the seed spec's three phases commands that run here in seconds (the local AWS
+    /// runs a job's command as a host process).
+    pub fn local_commands(&self, training: &str, inference: &str, documentation: &str) {
+        let text = std::fs::read_to_string(&self.spec).unwrap();
+        let mut out = String::new();
+        let mut phase = "";
+        for l in text.lines() {
+            if let Some(n) = l.strip_prefix("name = \"") {
+                phase = match n.trim_end_matches('"') {
+                    "training" => training,
+                    "inference" => inference,
+                    "documentation" => documentation,
+                    _ => phase,
+                };
+            }
+            if l.starts_with("command = [") {
+                out.push_str(&format!("command = [\"sh\", \"-c\", {phase:?}]\n"));
+            } else {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        assert_eq!(
+            out.matches("command = [\"sh\"").count(),
+            3,
+            "three phases rewritten"
+        );
+        std::fs::write(&self.spec, out).unwrap();
+    }
+
+    /// The run record the runs directory holds (the only one unless `id` says which).
+    pub fn record(&self, id: Option<&str>) -> serde_json::Value {
+        let dir = self.dir.path().join(".pipectl/runs");
+        let path = match id {
+            Some(id) => dir.join(format!("{id}.json")),
+            None => {
+                let files: Vec<_> = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect();
+                assert_eq!(files.len(), 1, "{files:?}");
+                files[0].clone()
+            }
+        };
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         let mut full: Vec<&str> = args.to_vec();
         full.push(self.spec.to_str().unwrap());
@@ -422,4 +471,42 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
     }
     found.sort();
     found
+}
+
+/// Calls the local AWS's fault-injection endpoint; returns its answer.
+pub fn control(method: &str, body: &str) -> String {
+    let o = std::process::Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            method,
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            body,
+            "http://127.0.0.1:4566/_pipectl/faults",
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        o.status.success(),
+        "control endpoint: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Switches fault injection off when dropped (also when the test panics).
+pub struct FaultsOff;
+impl Drop for FaultsOff {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("curl")
+            .args([
+                "-fsS",
+                "-X",
+                "DELETE",
+                "http://127.0.0.1:4566/_pipectl/faults",
+            ])
+            .output();
+    }
 }

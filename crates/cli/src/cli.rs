@@ -62,6 +62,53 @@ pub enum Command {
     Down(DownArgs),
     /// Every resource of the stack with its live state, and how it differs from the spec.
     Status(StatusArgs),
+    /// Run the pipeline: submit every phase to AWS Batch, watch, time, record (`--attach` resumes).
+    Run(RunArgs),
+    /// The runs recorded in the runs directory, newest last.
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub prices: PricesArgs,
+    /// Resume watching a run whose CLI went away (its jobs kept running).
+    #[arg(long, value_name = "RUN_ID")]
+    pub attach: Option<String>,
+    /// On Ctrl-C leave the jobs running, without asking, and print how to attach.
+    #[arg(long)]
+    pub detach: bool,
+    /// Stream the running jobs' CloudWatch Logs to stderr.
+    #[arg(long)]
+    pub follow: bool,
+    /// Remove the stack as soon as the last phase ends (the S3 buckets and their data stay).
+    #[arg(long)]
+    pub down_after: bool,
+    /// Bounds of the adaptive poll interval, in seconds.
+    #[arg(long, default_value = "2..30", value_name = "MIN..MAX")]
+    pub poll: String,
+    /// Submit even when the estimate exceeds the spec's budget.
+    #[arg(long)]
+    pub ignore_budget: bool,
+    /// Do not publish the CloudWatch metrics.
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
+    pub runs_dir: PathBuf,
+    /// `json`: one JSON event per line on stdout, the record last.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
+    pub runs_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
 }
 
 #[derive(Debug, Args)]

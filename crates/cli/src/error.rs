@@ -21,6 +21,10 @@ pub mod exit {
     pub const LOCKED: u8 = 7;
     /// The changes were not confirmed; nothing was changed.
     pub const NOT_CONFIRMED: u8 = 8;
+    /// The pipeline ran and a phase failed (its dependents were cancelled).
+    pub const RUN_FAILED: u8 = 9;
+    /// The run was interrupted and its jobs terminated on request.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +37,15 @@ pub enum CliError {
     Provision(Box<pipectl_provision::ProvisionError>),
     #[error("{0}")]
     NotConfirmed(String),
+    #[error(transparent)]
+    Run(Box<pipectl_runner::RunError>),
+    /// The run ended and did not succeed; the report has been printed.
+    #[error("run {run_id} {what}")]
+    RunEnded {
+        run_id: String,
+        what: String,
+        code: u8,
+    },
     #[error("failed to write output")]
     Output(#[source] std::io::Error),
 }
@@ -43,6 +56,26 @@ impl CliError {
             CliError::Load(_) | CliError::NoPrices { .. } => exit::INVALID_INPUT,
             CliError::Output(_) => exit::FAILURE,
             CliError::NotConfirmed(_) => exit::NOT_CONFIRMED,
+            CliError::RunEnded { code, .. } => *code,
+            CliError::Run(r) => {
+                use pipectl_runner::RunError as R;
+                match &**r {
+                    R::Aws(e)
+                        if matches!(
+                            e.kind,
+                            pipectl_aws::ErrorKind::Unreachable | pipectl_aws::ErrorKind::Throttled
+                        ) =>
+                    {
+                        exit::UNREACHABLE
+                    }
+                    R::LostContact { .. } => exit::UNREACHABLE,
+                    R::NoSuchRun { .. } | R::OtherStack { .. } | R::BadRecord { .. } => {
+                        exit::INVALID_INPUT
+                    }
+                    R::Io { .. } => exit::FAILURE,
+                    _ => exit::AWS_REFUSED,
+                }
+            }
             CliError::Provision(p) => {
                 use pipectl_aws::ErrorKind;
                 use pipectl_provision::ProvisionError as P;
@@ -71,6 +104,7 @@ impl CliError {
                 Some("check the path; the shipped specs are in infra-specs/".into())
             }
             CliError::Provision(p) => p.hint(),
+            CliError::Run(r) => r.hint(),
             CliError::NotConfirmed(_) => Some("pass --yes to confirm without a terminal".into()),
             _ => None,
         }
@@ -80,6 +114,12 @@ impl CliError {
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::Output(e)
+    }
+}
+
+impl From<pipectl_runner::RunError> for CliError {
+    fn from(e: pipectl_runner::RunError) -> Self {
+        CliError::Run(Box::new(e))
     }
 }
 

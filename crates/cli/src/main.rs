@@ -35,8 +35,8 @@ fn init_tracing(verbose: u8, quiet: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Not locked for the whole command: `run --output json` prints events from other threads.
+    let mut out = std::io::stdout();
     let result = match &cli.command {
         Command::Validate(a) => commands::validate::run(a, &mut out),
         Command::Plan(a) => commands::plan::run(a, cli.quiet, &mut out),
@@ -44,6 +44,8 @@ fn main() -> ExitCode {
         Command::Up(a) => commands::up::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Down(a) => commands::down::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Status(a) => commands::status::run(a, &cli.aws, cli.quiet, &mut out),
+        Command::Run(a) => commands::run::run(a, &cli.aws, cli.quiet, &mut out),
+        Command::Runs(a) => commands::run::list(a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -3,6 +3,7 @@
 pub mod cost;
 pub mod down;
 pub mod plan;
+pub mod run;
 pub mod stack;
 pub mod status;
 pub mod up;

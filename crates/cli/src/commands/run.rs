@@ -1,0 +1,462 @@
+//! `pipectl run SPEC`: submit the pipeline, watch it, report every phase's timing and cost;
+//! `--attach RUN_ID` resumes a run whose CLI went away; `pipectl runs` lists the records.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use pipectl_provision::{Session, Timeouts};
+use pipectl_runner::record::{PriceRef, utc};
+use pipectl_runner::{
+    Interrupt, Outcome, PollSettings, Progress, RunError, RunEvent, RunOptions, RunRecord,
+    RunStatus, RunStore, Runner,
+};
+use sha2::{Digest, Sha256};
+
+use super::stack::{connect, runtime};
+use super::{load_prices, load_spec};
+use crate::cli::{AwsArgs, RunArgs, RunsArgs, TableOrJson};
+use crate::error::{CliError, exit};
+use crate::render::progress;
+use crate::render::table::Table;
+
+pub fn run(
+    args: &RunArgs,
+    aws_args: &AwsArgs,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let loaded = load_spec(&args.spec, quiet)?;
+    let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
+    let poll = PollSettings::parse(&args.poll).map_err(|m| {
+        CliError::Run(Box::new(RunError::NotReady {
+            what: format!("--poll {m}"),
+        }))
+    })?;
+    let json = matches!(args.output, TableOrJson::Json);
+    let bytes = std::fs::read(&args.spec).unwrap_or_default();
+    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let price_ref = PriceRef {
+        name: prices.sheet.name.clone(),
+        date: prices.sheet.date.clone(),
+        path: prices.sheet.path.as_ref().map(|p| p.display().to_string()),
+    };
+    let store = RunStore::new(&args.runs_dir);
+    let spec = loaded.spec;
+    if args.attach.is_none() {
+        // Before any AWS call.
+        pipectl_runner::check_budget(&spec, &prices, args.ignore_budget)?;
+    }
+    runtime()?.block_on(async {
+        let aws = connect(aws_args, &spec).await;
+        let account = aws.account_id().await.map_err(RunError::from)?;
+        let opts = RunOptions {
+            poll,
+            detach: args.detach,
+            follow: args.follow,
+            metrics: !args.no_metrics,
+            ..RunOptions::default()
+        };
+        let runner = Runner::new(
+            aws.clone(),
+            spec.clone(),
+            prices,
+            price_ref,
+            account,
+            store.clone(),
+            sink(quiet, json, &spec),
+            interrupt(),
+            opts,
+        );
+        let mut rec = match &args.attach {
+            Some(id) => {
+                let rec = store.load(id)?;
+                if rec.stack != spec.stack.name {
+                    return Err(RunError::OtherStack {
+                        run_id: id.clone(),
+                        stack: rec.stack,
+                        wanted: spec.stack.name.clone(),
+                    }
+                    .into());
+                }
+                if !quiet && !json {
+                    eprintln!(
+                        "Attaching to run {id} of stack {} (submitted {})",
+                        rec.stack,
+                        utc(rec.submitted_at_ms)
+                    );
+                }
+                rec
+            }
+            None => {
+                let rec = runner
+                    .prepare(&args.spec.display().to_string(), &sha, args.ignore_budget)
+                    .await?;
+                if !quiet && !json {
+                    eprintln!(
+                        "Run {} of stack {}: {} phase(s), estimate ${:.4}{}; record {}",
+                        rec.run_id,
+                        rec.stack,
+                        rec.phases.len(),
+                        rec.estimate_usd,
+                        rec.budget_usd
+                            .map(|b| format!(" (budget ${b:.4})"))
+                            .unwrap_or_default(),
+                        store.path(&rec.run_id).display()
+                    );
+                }
+                rec
+            }
+        };
+        if !rec.is_finished() {
+            runner.submit(&mut rec).await?;
+            rec = match runner.watch(rec).await? {
+                Outcome::Ended(r) => r,
+                Outcome::Detached(r) => {
+                    writeln!(
+                        out,
+                        "Run {} left running. Attach again: pipectl run {} --attach {}",
+                        r.run_id,
+                        args.spec.display(),
+                        r.run_id
+                    )?;
+                    return Ok(());
+                }
+            };
+        }
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&rec).unwrap_or_default())?;
+        } else {
+            write!(out, "{}", report(&rec, &store))?;
+        }
+        if args.down_after {
+            let mut session = Session::open(
+                aws,
+                spec,
+                &aws_args.state_dir,
+                Timeouts::default(),
+                progress::sink(quiet, json),
+            )
+            .await?;
+            let s = pipectl_provision::destroy(
+                session.ctx.clone(),
+                &session.store,
+                &mut session.state,
+                true,
+            )
+            .await?;
+            if !json {
+                writeln!(
+                    out,
+                    "--down-after: stack {} removed ({} deleted, kept {}) in {:.1}s",
+                    rec.stack,
+                    s.deleted.len(),
+                    s.kept.join(", "),
+                    s.seconds
+                )?;
+            }
+        }
+        match rec.status {
+            RunStatus::Succeeded => Ok(()),
+            RunStatus::Terminated => Err(CliError::RunEnded {
+                run_id: rec.run_id.clone(),
+                what: "was interrupted; its jobs were terminated".into(),
+                code: exit::INTERRUPTED,
+            }),
+            _ => Err(CliError::RunEnded {
+                run_id: rec.run_id.clone(),
+                what: match &rec.failure {
+                    Some(f) => format!(
+                        "failed: phase {} (attempt {}): {}",
+                        f.phase, f.attempt, f.reason
+                    ),
+                    None => "failed".into(),
+                },
+                code: exit::RUN_FAILED,
+            }),
+        }
+    })
+}
+
+/// Ctrl-C: ask on a terminal; without one, terminate (jobs left running cost money unseen).
+fn interrupt() -> Interrupt {
+    Arc::new(|open: usize| {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "\ninterrupted: terminating {open} job(s) (use --detach to leave them running)"
+            );
+            return true;
+        }
+        eprint!("\nTerminate the {open} job(s) not ended? [y/N] (N leaves them running) ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "Y" | "yes")
+    })
+}
+
+fn mmss(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn line(e: &RunEvent) -> String {
+    match e {
+        RunEvent::Submitted { phase, job_id, .. } => format!("  {phase:<16} submitted ({job_id})"),
+        RunEvent::Phase {
+            phase,
+            status,
+            attempt,
+            max_attempts,
+            reason,
+            running_seconds,
+            planned_seconds,
+        } => {
+            let mut s = format!("  {phase:<16} {status:<10} attempt {attempt}/{max_attempts}");
+            if let Some(r) = running_seconds {
+                s.push_str(&format!(
+                    ", {} of {} planned, ETA {}",
+                    mmss(*r),
+                    mmss(*planned_seconds),
+                    mmss(planned_seconds - r)
+                ));
+            }
+            if let Some(r) = reason {
+                s.push_str(&format!(": {r}"));
+            }
+            s
+        }
+        RunEvent::AttemptEnded {
+            phase,
+            attempt,
+            run_seconds,
+            exit_code,
+            reason,
+            spot_interruption,
+        } => format!(
+            "  {phase:<16} attempt {attempt} ended after {}{}{}{}",
+            mmss(*run_seconds),
+            exit_code.map(|c| format!(", exit {c}")).unwrap_or_default(),
+            reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default(),
+            if *spot_interruption {
+                " (Spot interruption)"
+            } else {
+                ""
+            }
+        ),
+        RunEvent::Log { phase, line } => format!("  [{phase}] {line}"),
+        RunEvent::Cancelled { phase, because } => format!("  {phase:<16} cancelled: {because}"),
+        RunEvent::Unreachable { error, seconds } => {
+            format!("  AWS not reachable for {seconds}s (jobs untouched, still watching): {error}")
+        }
+        RunEvent::Reachable => "  AWS reachable again".into(),
+        RunEvent::BudgetWarning {
+            projected_usd,
+            budget_usd,
+        } => format!(
+            "  warning: projected cost ${projected_usd:.4} exceeds the budget ${budget_usd:.4}"
+        ),
+        RunEvent::Note { message } => format!("  note: {message}"),
+        RunEvent::Finished {
+            status,
+            seconds,
+            describe_jobs_calls,
+            ..
+        } => {
+            format!(
+                "  run {status:?} after {} ({describe_jobs_calls} DescribeJobs calls)",
+                mmss(*seconds)
+            )
+        }
+    }
+}
+
+/// Events: JSON lines on stdout with `--output json`; a bar per phase on a terminal; plain
+/// lines on stderr otherwise.
+fn sink(quiet: bool, json: bool, spec: &pipectl_spec::Spec) -> Progress {
+    if json {
+        return Arc::new(|e: &RunEvent| {
+            let mut o = std::io::stdout().lock();
+            let _ = writeln!(o, "{}", serde_json::to_string(e).unwrap_or_default());
+            let _ = o.flush();
+        });
+    }
+    if quiet {
+        return Arc::new(|_| {});
+    }
+    if !std::io::stderr().is_terminal() {
+        return Arc::new(|e: &RunEvent| eprintln!("{}", line(e)));
+    }
+    let multi = MultiProgress::new();
+    let style = ProgressStyle::with_template("{spinner} {prefix:<16} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bars: HashMap<String, ProgressBar> = spec
+        .phases
+        .iter()
+        .map(|p| {
+            let b = multi.add(
+                ProgressBar::new_spinner()
+                    .with_style(style.clone())
+                    .with_prefix(p.name.clone())
+                    .with_message("not submitted"),
+            );
+            b.enable_steady_tick(Duration::from_millis(150));
+            (p.name.clone(), b)
+        })
+        .collect();
+    let bars = Mutex::new(bars);
+    Arc::new(move |e: &RunEvent| {
+        let bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+        let phase = match e {
+            RunEvent::Submitted { phase, .. }
+            | RunEvent::Phase { phase, .. }
+            | RunEvent::Cancelled { phase, .. } => Some(phase),
+            _ => None,
+        };
+        match (phase.and_then(|p| bars.get(p)), e) {
+            (Some(b), RunEvent::Phase { status, .. })
+                if status == "SUCCEEDED" || status == "FAILED" =>
+            {
+                b.finish_with_message(
+                    line(e)
+                        .trim_start()
+                        .trim_start_matches(b.prefix().as_str())
+                        .trim()
+                        .to_string(),
+                );
+            }
+            (Some(b), _) => b.set_message(
+                line(e)
+                    .trim_start()
+                    .trim_start_matches(b.prefix().as_str())
+                    .trim()
+                    .to_string(),
+            ),
+            (None, _) => {
+                let _ = multi.println(line(e));
+            }
+        }
+    })
+}
+
+/// The table of phases, the failure if any, and where the record is.
+fn report(rec: &RunRecord, store: &RunStore) -> String {
+    let mut t = Table::new(&[
+        "phase",
+        "status",
+        "attempts",
+        "spot int.",
+        "queue wait",
+        "run",
+        "total",
+        "planned",
+        "compute $",
+    ]);
+    let opt = |v: Option<f64>| v.map_or("-".into(), mmss);
+    for p in &rec.phases {
+        t.row(vec![
+            p.name.clone(),
+            p.status.clone(),
+            p.attempts.len().to_string(),
+            p.spot_interruptions.to_string(),
+            opt(p.queue_wait_seconds),
+            opt(p.run_seconds),
+            opt(p.total_seconds),
+            mmss(p.planned_seconds),
+            p.compute_usd.map_or("-".into(), |c| format!("{c:.6}")),
+        ]);
+    }
+    let mut s = format!(
+        "Run {} of stack {}: {:?}\n",
+        rec.run_id, rec.stack, rec.status
+    );
+    s.push_str(&t.render());
+    if let Some(c) = rec.compute_usd {
+        s.push_str(&format!(
+            "compute ${c:.6} for what ran (estimate for the whole pipeline: ${:.4})\n",
+            rec.estimate_usd
+        ));
+    }
+    if let Some(f) = &rec.failure {
+        s.push_str(&format!(
+            "failed: phase {} attempt {}{}: {}\n",
+            f.phase,
+            f.attempt,
+            f.exit_code
+                .map(|c| format!(" (exit {c})"))
+                .unwrap_or_default(),
+            f.reason
+        ));
+        if !f.cancelled.is_empty() {
+            s.push_str(&format!(
+                "cancelled (they depend on it): {}\n",
+                f.cancelled.join(", ")
+            ));
+        }
+        if !f.log_tail.is_empty() {
+            s.push_str("last lines of its log:\n");
+            for l in &f.log_tail {
+                s.push_str(&format!("  | {l}\n"));
+            }
+        }
+    }
+    s.push_str(&format!("Record: {}\n", store.path(&rec.run_id).display()));
+    s
+}
+
+/// `pipectl runs`.
+pub fn list(args: &RunsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = RunStore::new(&args.runs_dir);
+    let (runs, bad) = store.list()?;
+    for b in &bad {
+        eprintln!("warning: {b}");
+    }
+    if matches!(args.output, TableOrJson::Json) {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&runs).unwrap_or_default()
+        )?;
+        return Ok(());
+    }
+    if runs.is_empty() {
+        writeln!(out, "No runs recorded in {}.", store.dir().display())?;
+        return Ok(());
+    }
+    let mut t = Table::new(&[
+        "run",
+        "stack",
+        "submitted",
+        "status",
+        "phases",
+        "wall",
+        "compute $",
+    ]);
+    for r in &runs {
+        let done = r.phases.iter().filter(|p| p.status == "SUCCEEDED").count();
+        t.row(vec![
+            r.run_id.clone(),
+            r.stack.clone(),
+            utc(r.submitted_at_ms),
+            format!("{:?}", r.status),
+            format!("{done}/{} succeeded", r.phases.len()),
+            r.finished_at_ms.map_or("-".into(), |f| {
+                mmss((f - r.submitted_at_ms) as f64 / 1000.0)
+            }),
+            r.compute_usd.map_or("-".into(), |c| format!("{c:.6}")),
+        ]);
+    }
+    write!(out, "{}", t.render())?;
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! Phase and attempt timing from AWS's own timestamps (never this machine's clock): queue wait
+//! from the moment a job could start (submitted and its dependencies ended) to its first
+//! attempt, run time as the sum of every attempt (what compute is billed for), and Spot
+//! interruptions as attempts whose `statusReason` starts with `Host EC2`.
+
+use aws_sdk_batch::types::JobDetail;
+
+use crate::record::{Attempt, PhaseRecord};
+
+/// What one `DescribeJobs` answer says of a job, reduced to what the record keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobView {
+    pub job_id: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub created_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub stopped_at: Option<i64>,
+    /// Ended attempts, oldest first.
+    pub attempts: Vec<Attempt>,
+    /// The stream of the attempt under way (or the last).
+    pub log_stream: Option<String>,
+}
+
+pub fn is_spot_interruption(reason: Option<&str>) -> bool {
+    reason.is_some_and(|r| r.starts_with("Host EC2"))
+}
+
+impl From<&JobDetail> for JobView {
+    fn from(j: &JobDetail) -> Self {
+        let attempts = j
+            .attempts()
+            .iter()
+            .filter_map(|a| {
+                let (start, stop) = (a.started_at()?, a.stopped_at()?);
+                let c = a.container();
+                Some(Attempt {
+                    started_at_ms: start,
+                    stopped_at_ms: stop,
+                    run_seconds: (stop - start).max(0) as f64 / 1000.0,
+                    exit_code: c.and_then(|c| c.exit_code()),
+                    status_reason: a.status_reason().map(str::to_string),
+                    log_stream: c.and_then(|c| c.log_stream_name()).map(str::to_string),
+                    spot_interruption: is_spot_interruption(a.status_reason()),
+                })
+            })
+            .collect();
+        JobView {
+            job_id: j.job_id().unwrap_or_default().to_string(),
+            status: j.status().map_or("UNKNOWN", |s| s.as_str()).to_string(),
+            status_reason: j.status_reason().map(str::to_string),
+            // A job that never started may carry 0 rather than no timestamp.
+            created_at: j.created_at().filter(|t| *t > 0),
+            started_at: j.started_at().filter(|t| *t > 0),
+            stopped_at: j.stopped_at().filter(|t| *t > 0),
+            attempts,
+            log_stream: j
+                .container()
+                .and_then(|c| c.log_stream_name())
+                .map(str::to_string),
+        }
+    }
+}
+
+fn secs(from: i64, to: i64) -> f64 {
+    (to - from).max(0) as f64 / 1000.0
+}
+
+/// Brings a phase's record up to date with what AWS says of its job. `deps_stopped`: when the
+/// last of its dependencies ended (`None` while one has not, or when it has none).
+/// Returns whether anything the record shows changed.
+pub fn update(p: &mut PhaseRecord, v: &JobView, deps_stopped: Option<i64>, has_deps: bool) -> bool {
+    let before = (
+        p.status.clone(),
+        p.attempts.len(),
+        p.started_at_ms,
+        p.stopped_at_ms,
+        p.log_streams.len(),
+    );
+    p.status = v.status.clone();
+    p.status_reason = v.status_reason.clone();
+    p.created_at_ms = v.created_at;
+    p.ready_at_ms = match (v.created_at, has_deps, deps_stopped) {
+        (Some(c), false, _) => Some(c),
+        (Some(c), true, Some(d)) => Some(c.max(d)),
+        _ => None,
+    };
+    p.attempts = v.attempts.clone();
+    let first_start = v.attempts.first().map(|a| a.started_at_ms).or(v.started_at);
+    p.started_at_ms = first_start;
+    p.stopped_at_ms = v.stopped_at;
+    p.queue_wait_seconds = match (p.ready_at_ms, first_start) {
+        (Some(r), Some(s)) => Some(secs(r, s)),
+        _ => None,
+    };
+    p.run_seconds = if v.attempts.is_empty() {
+        match (v.started_at, v.stopped_at) {
+            (Some(a), Some(b)) => Some(secs(a, b)),
+            _ => None,
+        }
+    } else {
+        Some(v.attempts.iter().map(|a| a.run_seconds).sum())
+    };
+    p.total_seconds = match (p.ready_at_ms, v.stopped_at) {
+        (Some(r), Some(s)) => Some(secs(r, s)),
+        _ => None,
+    };
+    p.spot_interruptions = v.attempts.iter().filter(|a| a.spot_interruption).count() as u32;
+    for s in v
+        .attempts
+        .iter()
+        .filter_map(|a| a.log_stream.as_ref())
+        .chain(v.log_stream.as_ref())
+    {
+        if !p.log_streams.contains(s) {
+            p.log_streams.push(s.clone());
+        }
+    }
+    before
+        != (
+            p.status.clone(),
+            p.attempts.len(),
+            p.started_at_ms,
+            p.stopped_at_ms,
+            p.log_streams.len(),
+        )
+}
+
+pub fn is_terminal(status: &str) -> bool {
+    matches!(status, "SUCCEEDED" | "FAILED")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase() -> PhaseRecord {
+        PhaseRecord {
+            job_id: Some("j".into()),
+            status: "SUBMITTED".into(),
+            ..PhaseRecord::new("training", 60.0)
+        }
+    }
+
+    fn attempt(start: i64, stop: i64, reason: &str, code: Option<i32>) -> Attempt {
+        Attempt {
+            started_at_ms: start,
+            stopped_at_ms: stop,
+            run_seconds: (stop - start) as f64 / 1000.0,
+            exit_code: code,
+            status_reason: Some(reason.into()),
+            log_stream: Some(format!("s/{start}")),
+            spot_interruption: is_spot_interruption(Some(reason)),
+        }
+    }
+
+    #[test]
+    fn an_interrupted_attempt_is_counted_and_its_time_kept() {
+        let mut p = phase();
+        let v = JobView {
+            job_id: "j".into(),
+            status: "SUCCEEDED".into(),
+            status_reason: Some("Essential container in task exited".into()),
+            created_at: Some(1_000),
+            started_at: Some(9_000),
+            stopped_at: Some(15_000),
+            attempts: vec![
+                attempt(3_000, 5_500, "Host EC2 (instance i-1) terminated.", None),
+                attempt(9_000, 15_000, "Essential container in task exited", Some(0)),
+            ],
+            log_stream: Some("s/9000".into()),
+        };
+        assert!(update(&mut p, &v, None, false));
+        assert_eq!(p.spot_interruptions, 1);
+        assert_eq!(
+            p.queue_wait_seconds,
+            Some(2.0),
+            "ready 1 s → first attempt 3 s"
+        );
+        assert_eq!(p.run_seconds, Some(8.5), "2.5 s lost to Spot + 6 s");
+        assert_eq!(p.total_seconds, Some(14.0));
+        assert_eq!(p.log_streams, vec!["s/3000", "s/9000"]);
+        assert!(
+            !update(&mut p, &v, None, false),
+            "nothing new the second time"
+        );
+    }
+
+    #[test]
+    fn queue_wait_of_a_dependent_starts_when_its_dependency_ended() {
+        let mut p = phase();
+        let v = JobView {
+            job_id: "j".into(),
+            status: "RUNNING".into(),
+            status_reason: None,
+            created_at: Some(1_000),
+            started_at: Some(21_000),
+            stopped_at: None,
+            attempts: vec![],
+            log_stream: Some("s".into()),
+        };
+        update(&mut p, &v, None, true);
+        assert_eq!(p.ready_at_ms, None, "a dependency has not ended");
+        update(&mut p, &v, Some(20_000), true);
+        assert_eq!(p.queue_wait_seconds, Some(1.0));
+        assert_eq!(p.run_seconds, None, "no attempt has ended");
+    }
+}

@@ -194,28 +194,101 @@ async fn a_failing_phase_fails_the_run_and_cancels_its_dependents() {
     down(&s);
 }
 
+/// Starts `pipectl run` (no terminal) and returns once it reports training RUNNING.
+fn run_until_training_runs(s: &Stack, extra: &[&str]) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipectl"))
+        .args(["run", "--poll", POLL])
+        .args(extra)
+        .arg(&s.spec)
+        .current_dir(s.dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keeps reading to the end: a closed pipe would fail the CLI's next line.
+    std::thread::spawn(move || {
+        for l in stderr.lines().map_while(Result::ok) {
+            if l.contains("training") && l.contains("RUNNING") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv().expect("run ended before training ran");
+    child
+}
+
+fn interrupt(child: &std::process::Child) {
+    let o = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_terminates_the_jobs_and_with_detach_leaves_them_running() {
+    let s = stack("two-hour-pipeline.toml", "ctrlc");
+    s.local_commands("sleep 60", "sleep 1", "sleep 1");
+    let aws = aws().await;
+    up(&s);
+    let job = |rec: &Value| rec["phases"][0]["job_id"].as_str().unwrap().to_string();
+    let status = async |id: &str| {
+        let d = aws.batch.describe_jobs().jobs(id).send().await.unwrap();
+        d.jobs()[0].status().unwrap().as_str().to_string()
+    };
+
+    // Without a terminal to ask on, Ctrl-C terminates what was submitted.
+    let child = run_until_training_runs(&s, &[]);
+    interrupt(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let rec = s.record(None);
+    assert_eq!(rec["status"], "TERMINATED");
+    assert!(
+        rec["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "FAILED"),
+        "{rec:#}"
+    );
+    assert_eq!(status(&job(&rec)).await, "FAILED");
+    std::fs::remove_dir_all(s.dir.path().join(".pipectl/runs")).unwrap();
+
+    // --detach leaves them running and says how to attach.
+    let child = run_until_training_runs(&s, &["--detach"]);
+    interrupt(&child);
+    let o = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    let rec = s.record(None);
+    assert!(
+        stdout.contains(&format!("--attach {}", rec["run_id"].as_str().unwrap())),
+        "{stdout}"
+    );
+    assert_eq!(rec["status"], "RUNNING");
+    assert_eq!(status(&job(&rec)).await, "RUNNING");
+    // `down` ends the jobs it finds before removing the queues.
+    down(&s);
+    assert_eq!(status(&job(&rec)).await, "FAILED");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_cli_is_replaced_by_attach_and_the_record_completes() {
     let s = stack("two-hour-pipeline.toml", "attach");
     s.local_commands("sleep 4", "sleep 1", "sleep 1");
     let aws = aws().await;
     up(&s);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipectl"))
-        .args(["run", "--poll", POLL, s.spec.to_str().unwrap()])
-        .current_dir(s.dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    for l in stderr.lines() {
-        let l = l.unwrap();
-        if l.contains("training") && l.contains("RUNNING") {
-            child.kill().unwrap();
-            break;
-        }
-    }
+    let mut child = run_until_training_runs(&s, &[]);
+    child.kill().unwrap();
     child.wait().unwrap();
     let rec = s.record(None);
     assert_eq!(rec["status"], "RUNNING", "the killed CLI left the run open");

@@ -17,6 +17,19 @@ fn record(stdout: &str) -> Value {
 fn runs_survive_spot_interruptions_and_throttling() {
     let s = stack("two-hour-pipeline.toml", "runfaults");
     s.local_commands("sleep 3", "sleep 1", "sleep 1");
+    // A budget just above the estimate: the lost attempt pushes the projection over it.
+    let cost: Value = serde_json::from_str(&ok(&s.run(&["cost", "--output", "json"]))).unwrap();
+    let budget = cost["total_usd"].as_f64().unwrap() + 0.0005;
+    let text = std::fs::read_to_string(&s.spec).unwrap();
+    std::fs::write(
+        &s.spec,
+        text.replacen(
+            "region = \"us-east-1\"",
+            &format!("region = \"us-east-1\"\nbudget_usd = {budget}"),
+            1,
+        ),
+    )
+    .unwrap();
     ok(&s.run(&["up", "--yes"]));
     let _off = FaultsOff;
 
@@ -56,6 +69,11 @@ fn runs_survive_spot_interruptions_and_throttling() {
     assert!(
         out(&o).contains("\"spot_interruption\":true"),
         "an attempt-ended event says so"
+    );
+    assert!(
+        out(&o).contains("\"event\":\"budget-warning\""),
+        "the projection crossed the budget: {}",
+        out(&o)
     );
     // The second attempt is billed too (60 s minimum each).
     assert!(training["compute_usd"].as_f64().unwrap() > 0.0);

@@ -857,21 +857,27 @@ impl Runner {
         estimate::compute_usd(&self.spec, phase, &self.prices, &secs)
     }
 
-    /// What has run so far plus the plan for what has not.
+    /// The whole run's cost as it now looks: the estimate, with each phase's planned compute
+    /// replaced by what its ended attempts cost plus, while it has not ended, one more attempt
+    /// of its planned length (a retried attempt starts the work again).
     fn projected_cost(&self, rec: &RunRecord) -> f64 {
-        rec.phases
-            .iter()
-            .filter_map(|p| {
-                let phase = self.phase_spec(&p.name)?;
-                if timing::is_terminal(&p.status) {
-                    return p.compute_usd;
-                }
-                let ran: f64 = p.attempts.iter().map(|a| a.run_seconds).sum();
+        let mut total = rec.estimate_usd;
+        for p in &rec.phases {
+            let Some(phase) = self.phase_spec(&p.name) else {
+                continue;
+            };
+            let planned =
+                estimate::compute_usd(&self.spec, phase, &self.prices, &[p.planned_seconds]);
+            let now = if timing::is_terminal(&p.status) {
+                p.compute_usd
+            } else {
                 let mut secs: Vec<f64> = p.attempts.iter().map(|a| a.run_seconds).collect();
-                secs.push((p.planned_seconds - ran).max(0.0));
+                secs.push(p.planned_seconds);
                 estimate::compute_usd(&self.spec, phase, &self.prices, &secs)
-            })
-            .sum()
+            };
+            total += now.unwrap_or(0.0) - planned.unwrap_or(0.0);
+        }
+        total
     }
 
     /// The phase's metrics under `Pipectl` with dimensions Stack and Phase. A failure to

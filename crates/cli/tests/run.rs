@@ -155,6 +155,40 @@ async fn seed_run_succeeds_in_dependency_order_with_timings_from_aws() {
     ] {
         assert!(names.contains(want), "{want} not published: {names:?}");
     }
+    // Reconciled against the plan: per phase planned, actual, variance and components; the
+    // compute actually billed is what the record says the attempts cost.
+    let r: Value =
+        serde_json::from_str(&ok(&s.run(&["cost", "--run", "latest", "--output", "json"])))
+            .unwrap();
+    assert_eq!(r["run_id"], rec["run_id"]);
+    for (p, rp) in r["phases"].as_array().unwrap().iter().zip(phases) {
+        assert_eq!(p["name"], rp["name"]);
+        let (planned, actual) = (f(&p["planned_usd"]), f(&p["actual_usd"]));
+        assert!(
+            (f(&p["variance_usd"]) - (actual - planned)).abs() < 1e-5,
+            "{p:#}"
+        );
+        let compute = p["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["component"] == "compute")
+            .unwrap();
+        assert!(
+            (f(&compute["actual_usd"]) - f(&rp["compute_usd"])).abs() < 1e-5,
+            "{compute:#} vs {rp:#}"
+        );
+        assert!(
+            f(&compute["actual_quantity"]) < f(&compute["planned_quantity"]),
+            "seconds ran, minutes planned"
+        );
+        assert!(
+            (f(&compute["quantity_variance_usd"]) + f(&compute["price_variance_usd"])
+                - f(&compute["variance_usd"]))
+            .abs()
+                < 1e-5
+        );
+    }
     down(&s);
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }

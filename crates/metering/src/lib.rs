@@ -7,6 +7,7 @@ mod checks;
 pub mod estimate;
 pub mod money;
 pub mod prices;
+pub mod reconcile;
 pub mod schedule;
 
 pub use allocate::Allocation;

@@ -11,6 +11,9 @@ use crate::render::cost;
 
 pub fn run(args: &CostArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
+    if let Some(run) = &args.run {
+        return reconcile(args, &loaded.spec, run, out);
+    }
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
     let opts = Options {
         allocation: args.allocation.into(),
@@ -24,6 +27,163 @@ pub fn run(args: &CostArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
             cost::csv(&est).map_err(|e| CliError::Output(std::io::Error::other(e)))?
         }
         CostOutput::Markdown => cost::markdown(&est),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// `pipectl cost SPEC --run RUN_ID|latest`: plan against what the run recorded, priced with the
+/// sheet the run was priced with.
+fn reconcile(
+    args: &CostArgs,
+    spec: &pipectl_spec::Spec,
+    run: &str,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    use pipectl_metering::reconcile::{ActualPhase, reconcile};
+    use pipectl_runner::{RunError, RunStore};
+
+    let store = RunStore::new(&args.runs_dir);
+    let rec = if run == "latest" {
+        let (runs, _) = store.list()?;
+        runs.into_iter()
+            .rev()
+            .find(|r| r.stack == spec.stack.name)
+            .ok_or_else(|| RunError::NoSuchRun {
+                run_id: format!("of stack {}", spec.stack.name),
+                dir: store.dir().to_path_buf(),
+            })?
+    } else {
+        store.load(run)?
+    };
+    if rec.stack != spec.stack.name {
+        return Err(RunError::OtherStack {
+            run_id: rec.run_id,
+            stack: rec.stack,
+            wanted: spec.stack.name.clone(),
+        }
+        .into());
+    }
+    // The sheet the run was priced with, unless one is named; a different one is said, never
+    // used silently.
+    let sheet = args.prices.prices.clone().or_else(|| {
+        // A built-in sheet is named "(built-in) …": it is loaded by region again.
+        rec.price_sheet
+            .path
+            .clone()
+            .filter(|p| !p.starts_with("(built-in)"))
+            .map(Into::into)
+    });
+    let prices = load_prices(sheet.as_deref(), &spec.stack.region)?;
+    if prices.sheet.name != rec.price_sheet.name || prices.sheet.date != rec.price_sheet.date {
+        eprintln!(
+            "warning: run {} was priced with \"{}\" ({}); reconciling with \"{}\" ({})",
+            rec.run_id,
+            rec.price_sheet.name,
+            rec.price_sheet.date,
+            prices.sheet.name,
+            prices.sheet.date
+        );
+    }
+    let actual: Vec<ActualPhase> = rec
+        .phases
+        .iter()
+        .filter(|p| p.stopped_at_ms.is_some())
+        .map(|p| ActualPhase {
+            name: p.name.clone(),
+            attempt_secs: if p.attempts.is_empty() {
+                p.run_seconds.into_iter().collect()
+            } else {
+                p.attempts.iter().map(|a| a.run_seconds).collect()
+            },
+            wall_secs: p.total_seconds,
+        })
+        .collect();
+    let r = reconcile(spec, &prices, &actual);
+    let header = [
+        "phase",
+        "component",
+        "basis",
+        "unit",
+        "planned qty",
+        "actual qty",
+        "rate",
+        "planned $",
+        "actual $",
+        "qty var $",
+        "price var $",
+        "variance $",
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for p in &r.phases {
+        for f in &p.components {
+            rows.push(vec![
+                p.name.clone(),
+                format!("{:?}", f.component).to_lowercase(),
+                format!("{:?}", f.basis).to_lowercase(),
+                f.unit.to_string(),
+                format!("{:.4}", f.planned_quantity),
+                format!("{:.4}", f.actual_quantity),
+                format!("{:.6}", f.actual_rate),
+                format!("{:.6}", f.planned_usd),
+                format!("{:.6}", f.actual_usd),
+                format!("{:.6}", f.quantity_variance_usd),
+                format!("{:.6}", f.price_variance_usd),
+                format!("{:.6}", f.variance_usd),
+            ]);
+        }
+    }
+    let text = match args.output {
+        CostOutput::Json => {
+            let mut v = serde_json::to_value(&r).unwrap_or_default();
+            v["run_id"] = rec.run_id.clone().into();
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        CostOutput::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let io = |e: csv::Error| CliError::Output(std::io::Error::other(e));
+            w.write_record(header).map_err(io)?;
+            for row in &rows {
+                w.write_record(row).map_err(io)?;
+            }
+            String::from_utf8_lossy(
+                &w.into_inner()
+                    .map_err(|e| CliError::Output(std::io::Error::other(e.to_string())))?,
+            )
+            .into_owned()
+        }
+        CostOutput::Markdown => {
+            let mut s = format!(
+                "| {} |\n|{}\n",
+                header.join(" | "),
+                "---|".repeat(header.len())
+            );
+            for row in &rows {
+                s.push_str(&format!("| {} |\n", row.join(" | ")));
+            }
+            s.push_str(&format!(
+                "\nplanned ${:.6}, actual ${:.6}, variance ${:.6}\n",
+                r.totals.planned_usd, r.totals.actual_usd, r.totals.variance_usd
+            ));
+            s
+        }
+        CostOutput::Table => {
+            let mut t = crate::render::table::Table::new(&header);
+            for row in rows {
+                t.row(row);
+            }
+            format!(
+                "Run {} of stack {} against the plan, priced with \"{}\" ({}):\n{}planned ${:.6}, actual ${:.6}, variance ${:+.6}\n",
+                rec.run_id,
+                r.stack,
+                r.price_sheet.name,
+                r.price_sheet.date,
+                t.render(),
+                r.totals.planned_usd,
+                r.totals.actual_usd,
+                r.totals.variance_usd
+            )
+        }
     };
     out.write_all(text.as_bytes())?;
     Ok(())

@@ -1,0 +1,263 @@
+//! Plan against actual: each phase's components priced twice, from the spec's planned
+//! durations and from what a run recorded, with the variance split into a quantity part
+//! ((actual qty − plan qty) × plan rate) and a price part ((actual rate − plan rate) × actual
+//! qty), which add up to the whole variance. Every figure says whether it is `reconciled`
+//! (from the run's own timestamps) or still an `estimate` (nothing measured it).
+
+use serde::Serialize;
+
+use pipectl_spec::Spec;
+use pipectl_spec::model::Purchase;
+
+use crate::estimate::{Component, MIN_BILLED_SECS, Options, SheetRef, estimate, place};
+use crate::money::{round6, ser};
+use crate::prices::PriceSheet;
+
+/// What a run recorded of one phase.
+#[derive(Debug, Clone)]
+pub struct ActualPhase {
+    pub name: String,
+    /// Each attempt's run time (seconds), in order.
+    pub attempt_secs: Vec<f64>,
+    /// Ready → stopped (seconds), when it ended.
+    pub wall_secs: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// From the run's timestamps.
+    Reconciled,
+    /// Not measured: the planned figure, or a rate the sheet itself calls an estimate.
+    Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub component: Component,
+    pub basis: Basis,
+    pub unit: &'static str,
+    pub planned_quantity: f64,
+    pub actual_quantity: f64,
+    pub planned_rate: f64,
+    pub actual_rate: f64,
+    #[serde(serialize_with = "ser")]
+    pub planned_usd: f64,
+    #[serde(serialize_with = "ser")]
+    pub actual_usd: f64,
+    #[serde(serialize_with = "ser")]
+    pub quantity_variance_usd: f64,
+    #[serde(serialize_with = "ser")]
+    pub price_variance_usd: f64,
+    #[serde(serialize_with = "ser")]
+    pub variance_usd: f64,
+    pub note: String,
+}
+
+impl Figure {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        component: Component,
+        basis: Basis,
+        unit: &'static str,
+        pq: f64,
+        aq: f64,
+        pr: f64,
+        ar: f64,
+        note: String,
+    ) -> Figure {
+        let (planned, actual) = (pq * pr, aq * ar);
+        Figure {
+            component,
+            basis,
+            unit,
+            planned_quantity: pq,
+            actual_quantity: aq,
+            planned_rate: pr,
+            actual_rate: ar,
+            planned_usd: planned,
+            actual_usd: actual,
+            quantity_variance_usd: (aq - pq) * pr,
+            price_variance_usd: (ar - pr) * aq,
+            variance_usd: actual - planned,
+            note,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReconciliation {
+    pub name: String,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub components: Vec<Figure>,
+}
+
+/// Planned, actual and their difference.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Totals {
+    #[serde(serialize_with = "ser")]
+    pub planned_usd: f64,
+    #[serde(serialize_with = "ser")]
+    pub actual_usd: f64,
+    #[serde(serialize_with = "ser")]
+    pub variance_usd: f64,
+}
+
+impl Totals {
+    fn new(planned: f64, actual: f64) -> Totals {
+        Totals {
+            planned_usd: round6(planned),
+            actual_usd: round6(actual),
+            variance_usd: round6(actual - planned),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reconciliation {
+    pub stack: String,
+    pub price_sheet: SheetRef,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub phases: Vec<PhaseReconciliation>,
+}
+
+fn billed_hours(secs: &[f64]) -> f64 {
+    secs.iter().map(|s| s.max(MIN_BILLED_SECS)).sum::<f64>() / 3600.0
+}
+
+/// Reconciles one run. Compute: instance-hours planned (the planned duration, 60 s minimum)
+/// against billed (every attempt, 60 s minimum each) at the sheet's rate. Storage (shared,
+/// allocated to phases by time overlap): the phase's share per planned hour, over its actual
+/// wall time. Network: the spec's planned transfer (not measured by a run).
+pub fn reconcile(spec: &Spec, prices: &PriceSheet, actual: &[ActualPhase]) -> Reconciliation {
+    let est = estimate(spec, prices, Options::default());
+    let mut phases = Vec::new();
+    for (phase, planned) in spec.phases.iter().zip(&est.phases) {
+        let ran = actual.iter().find(|a| a.name == phase.name);
+        let mut figures = Vec::new();
+        if let Some(pl) = place(spec, phase, prices) {
+            let rate = match pl.purchase {
+                Purchase::Spot => prices.spot(&pl.instance_type),
+                Purchase::OnDemand => prices.on_demand(&pl.instance_type),
+            };
+            if let Some(rate) = rate {
+                let n = (pl.instances / pl.waves.max(1)).max(1) as f64;
+                let pq = n * billed_hours(&[phase.duration.secs() as f64]);
+                let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
+                let attempts = ran.map_or(0, |r| r.attempt_secs.len());
+                figures.push(Figure::new(
+                    Component::Compute,
+                    if ran.is_some() && !rate.assumed {
+                        Basis::Reconciled
+                    } else {
+                        Basis::Estimate
+                    },
+                    "instance-hours",
+                    pq,
+                    aq,
+                    rate.usd,
+                    rate.usd,
+                    format!(
+                        "{} × {} {}, {attempts} attempt(s){}",
+                        n,
+                        pl.instance_type,
+                        match pl.purchase {
+                            Purchase::Spot => "Spot",
+                            Purchase::OnDemand => "On-Demand",
+                        },
+                        if rate.assumed {
+                            "; Spot rate assumed by the sheet"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        }
+        let planned_h = phase.duration.secs() as f64 / 3600.0;
+        if planned.storage_usd > 0.0 && planned_h > 0.0 {
+            let rate = planned.storage_usd / planned_h;
+            let aq = ran
+                .and_then(|r| r.wall_secs)
+                .map_or(planned_h, |s| s / 3600.0);
+            figures.push(Figure::new(
+                Component::Storage,
+                if ran.is_some_and(|r| r.wall_secs.is_some()) {
+                    Basis::Reconciled
+                } else {
+                    Basis::Estimate
+                },
+                "phase-hours of shared storage",
+                planned_h,
+                aq,
+                rate,
+                rate,
+                "FSx and S3 allocated by time overlap, over the phase's wall time".into(),
+            ));
+        }
+        if planned.network_usd > 0.0 {
+            let gb = phase.data_out.gb();
+            let rate = if gb > 0.0 {
+                planned.network_usd / gb
+            } else {
+                planned.network_usd
+            };
+            let q = if gb > 0.0 { gb } else { 1.0 };
+            figures.push(Figure::new(
+                Component::Network,
+                Basis::Estimate,
+                "GB out",
+                q,
+                q,
+                rate,
+                rate,
+                "planned transfer; a run does not measure it".into(),
+            ));
+        }
+        let p: f64 = figures.iter().map(|f| f.planned_usd).sum();
+        let a: f64 = figures.iter().map(|f| f.actual_usd).sum();
+        phases.push(PhaseReconciliation {
+            name: phase.name.clone(),
+            totals: Totals::new(p, a),
+            components: figures,
+        });
+    }
+    let planned: f64 = phases.iter().map(|p| p.totals.planned_usd).sum();
+    let actual_total: f64 = phases.iter().map(|p| p.totals.actual_usd).sum();
+    Reconciliation {
+        stack: spec.stack.name.clone(),
+        price_sheet: est.price_sheet,
+        totals: Totals::new(planned, actual_total),
+        phases,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantity_and_price_variance_add_up_to_the_variance() {
+        let f = Figure::new(
+            Component::Compute,
+            Basis::Reconciled,
+            "h",
+            2.0,
+            3.5,
+            0.5,
+            0.42,
+            String::new(),
+        );
+        assert!((f.quantity_variance_usd - 0.75).abs() < 1e-12);
+        assert!((f.price_variance_usd - (-0.28)).abs() < 1e-12);
+        assert!((f.quantity_variance_usd + f.price_variance_usd - f.variance_usd).abs() < 1e-12);
+        assert!((f.variance_usd - (3.5 * 0.42 - 1.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_attempt_is_billed_with_the_minimum() {
+        assert!((billed_hours(&[10.0, 120.0]) - 180.0 / 3600.0).abs() < 1e-12);
+    }
+}

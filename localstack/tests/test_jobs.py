@@ -14,7 +14,9 @@ def test_a_job_runs_its_command_for_its_real_duration(aws, compute, name):
     assert seen == ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"], seen
     job = aws.batch.describe_jobs(jobs=[job_id])["jobs"][0]
     run = (job["stoppedAt"] - job["startedAt"]) / 1000
-    assert 1.8 <= run <= 2.2, run
+    # At least the 2 s it sleeps; above that only interpreter start-up and the engine's tick,
+    # which a loaded 2-core machine stretches (2.22 s seen in CI): a wide upper bound.
+    assert 2.0 <= run <= 3.5, run
     assert job["startedAt"] - job["createdAt"] > 0, "queue wait is reported separately"
     attempt = job["attempts"][0]
     assert attempt["container"]["exitCode"] == 0
@@ -70,7 +72,8 @@ def test_a_spot_interruption_is_retried_by_the_retry_strategy(aws, compute, name
     first, second = job["attempts"]
     assert first["statusReason"].startswith("Host EC2 (instance i-") and first["statusReason"].endswith(") terminated.")
     assert "exitCode" not in first["container"]
-    assert 0.25 <= (first["stoppedAt"] - first["startedAt"]) / 1000 <= 0.6
+    # Interrupted 0.3 s in, well before the 1 s command would have ended on its own.
+    assert 0.25 <= (first["stoppedAt"] - first["startedAt"]) / 1000 < 0.95
     assert second["container"]["exitCode"] == 0
     assert control("faults")[1]["counts"]["spot_interruptions"] == 1
 

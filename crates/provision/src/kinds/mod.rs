@@ -19,6 +19,34 @@ use serde::Serialize;
 use crate::ctx::{Ctx, Drift, Event, Live};
 use crate::error::ProvisionError;
 
+/// Which module knows a kind.
+enum Module {
+    Network,
+    Compute,
+    Iam,
+    Batch,
+    Storage,
+}
+
+fn module(kind: Kind) -> Module {
+    match kind {
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::RouteTable
+        | Kind::InternetGateway
+        | Kind::ElasticIp
+        | Kind::NatGateway
+        | Kind::VpcEndpoint
+        | Kind::SecurityGroup => Module::Network,
+        Kind::PlacementGroup | Kind::LaunchTemplate => Module::Compute,
+        Kind::IamRole | Kind::InstanceProfile => Module::Iam,
+        Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => Module::Batch,
+        Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
+            Module::Storage
+        }
+    }
+}
+
 /// One resource of the stack found in AWS.
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {
@@ -46,45 +74,23 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
 
 /// How a live resource differs from what the spec asks.
 pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
-    match r.kind {
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::RouteTable
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::VpcEndpoint
-        | Kind::SecurityGroup => network::drift(ctx, r, live),
-        Kind::PlacementGroup | Kind::LaunchTemplate => compute::drift(ctx, r, live),
-        Kind::IamRole | Kind::InstanceProfile => iam::drift(ctx, r, live),
-        Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => {
-            batch::drift(ctx, r, live)
-        }
-        Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
-            storage::drift(ctx, r, live)
-        }
+    match module(r.kind) {
+        Module::Network => network::drift(ctx, r, live),
+        Module::Compute => compute::drift(ctx, r, live),
+        Module::Iam => iam::drift(ctx, r, live),
+        Module::Batch => batch::drift(ctx, r, live),
+        Module::Storage => storage::drift(ctx, r, live),
     }
 }
 
 /// Creates a resource and waits until dependents can use it.
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
-    match r.kind {
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::RouteTable
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::VpcEndpoint
-        | Kind::SecurityGroup => network::create(ctx, r).await,
-        Kind::PlacementGroup | Kind::LaunchTemplate => compute::create(ctx, r).await,
-        Kind::IamRole | Kind::InstanceProfile => iam::create(ctx, r).await,
-        Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => {
-            batch::create(ctx, r).await
-        }
-        Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
-            storage::create(ctx, r).await
-        }
+    match module(r.kind) {
+        Module::Network => network::create(ctx, r).await,
+        Module::Compute => compute::create(ctx, r).await,
+        Module::Iam => iam::create(ctx, r).await,
+        Module::Batch => batch::create(ctx, r).await,
+        Module::Storage => storage::create(ctx, r).await,
     }
 }
 
@@ -95,23 +101,12 @@ pub(crate) async fn update(
     live: &Live,
     drifts: &[Drift],
 ) -> Result<Live, ProvisionError> {
-    match r.kind {
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::RouteTable
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::VpcEndpoint
-        | Kind::SecurityGroup => network::update(ctx, r, live, drifts).await,
-        Kind::PlacementGroup | Kind::LaunchTemplate => compute::update(ctx, r, live, drifts).await,
-        Kind::IamRole | Kind::InstanceProfile => iam::update(ctx, r, live, drifts).await,
-        Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => {
-            batch::update(ctx, r, live, drifts).await
-        }
-        Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
-            storage::update(ctx, r, live, drifts).await
-        }
+    match module(r.kind) {
+        Module::Network => network::update(ctx, r, live, drifts).await,
+        Module::Compute => compute::update(ctx, r, live, drifts).await,
+        Module::Iam => iam::update(ctx, r, live, drifts).await,
+        Module::Batch => batch::update(ctx, r, live, drifts).await,
+        Module::Storage => storage::update(ctx, r, live, drifts).await,
     }
 }
 
@@ -141,23 +136,12 @@ pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live,
 
 /// Deletes a resource found in AWS and waits until it is gone.
 pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(), ProvisionError> {
-    match o.kind {
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::RouteTable
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::VpcEndpoint
-        | Kind::SecurityGroup => network::delete(ctx, o).await,
-        Kind::PlacementGroup | Kind::LaunchTemplate => compute::delete(ctx, o).await,
-        Kind::IamRole | Kind::InstanceProfile => iam::delete(ctx, o).await,
-        Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => {
-            batch::delete(ctx, o).await
-        }
-        Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
-            storage::delete(ctx, o, keep_data).await
-        }
+    match module(o.kind) {
+        Module::Network => network::delete(ctx, o).await,
+        Module::Compute => compute::delete(ctx, o).await,
+        Module::Iam => iam::delete(ctx, o).await,
+        Module::Batch => batch::delete(ctx, o).await,
+        Module::Storage => storage::delete(ctx, o, keep_data).await,
     }
 }
 

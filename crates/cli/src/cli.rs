@@ -86,8 +86,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub down_after: bool,
     /// Bounds of the adaptive poll interval, in seconds.
-    #[arg(long, default_value = "2..30", value_name = "MIN..MAX")]
-    pub poll: String,
+    #[arg(long, default_value = "2..30", value_name = "MIN..MAX", value_parser = pipectl_runner::PollSettings::parse)]
+    pub poll: pipectl_runner::PollSettings,
     /// Submit even when the estimate exceeds the spec's budget.
     #[arg(long)]
     pub ignore_budget: bool,

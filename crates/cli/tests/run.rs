@@ -390,3 +390,11 @@ fn a_budget_below_the_estimate_stops_the_run_before_any_call() {
         err(&o)
     );
 }
+
+#[test]
+fn a_bad_poll_interval_is_a_command_line_error() {
+    let s = stack("two-hour-pipeline.toml", "poll");
+    let o = s.run(&["run", "--poll", "5..1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("5 s is more than 1 s"), "{}", err(&o));
+}

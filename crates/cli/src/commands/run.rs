@@ -10,8 +10,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pipectl_provision::{Session, Timeouts};
 use pipectl_runner::record::{PriceRef, utc};
 use pipectl_runner::{
-    Interrupt, Outcome, PollSettings, Progress, RunError, RunEvent, RunOptions, RunRecord,
-    RunStatus, RunStore, Runner,
+    Interrupt, Outcome, Progress, RunError, RunEvent, RunOptions, RunRecord, RunStatus, RunStore,
+    Runner,
 };
 use sha2::{Digest, Sha256};
 
@@ -30,11 +30,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
-    let poll = PollSettings::parse(&args.poll).map_err(|m| {
-        CliError::Run(Box::new(RunError::NotReady {
-            what: format!("--poll {m}"),
-        }))
-    })?;
+    let poll = args.poll;
     let json = matches!(args.output, TableOrJson::Json);
     let bytes = std::fs::read(&args.spec).unwrap_or_default();
     let sha = format!("{:x}", Sha256::digest(&bytes));

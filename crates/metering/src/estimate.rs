@@ -26,6 +26,19 @@ pub struct Options {
     pub allocation: Allocation,
     /// Apply the account's monthly free transfer-out allowance to this pipeline.
     pub free_allowance: bool,
+    /// How long the FSx file system lives.
+    pub fsx_release: FsxRelease,
+}
+
+/// When the FSx file system is deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FsxRelease {
+    /// At the end of the pipeline (what `pipectl down` after a run does).
+    #[default]
+    EndOfPipeline,
+    /// As soon as the last phase that mounts it has ended.
+    AfterLastUse,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -365,7 +378,19 @@ fn price_run(spec: &Spec, prices: &PriceSheet, opts: Options, all_on_demand: boo
     // Storage: shared, for the pipeline's length.
     if let Some(f) = &spec.fsx {
         let gb = f.capacity.gib(); // FSx bills provisioned GiB as "GB"
-        let months = makespan_h / HOURS_PER_MONTH;
+        let fsx_h = match opts.fsx_release {
+            FsxRelease::EndOfPipeline => makespan_h,
+            FsxRelease::AfterLastUse => {
+                spec.phases
+                    .iter()
+                    .zip(&intervals)
+                    .filter(|(p, _)| spec.phase_uses_fsx(p))
+                    .map(|(_, i)| i.1)
+                    .fold(0.0, f64::max)
+                    / 3600.0
+            }
+        };
+        let months = fsx_h / HOURS_PER_MONTH;
         let rate = prices.fsx(f.deployment_type.as_aws(), f.throughput_per_tib);
         let tier = f
             .throughput_per_tib
@@ -381,7 +406,7 @@ fn price_run(spec: &Spec, prices: &PriceSheet, opts: Options, all_on_demand: boo
             phase: None,
             quantity: gb * months,
             unit: "GB-months",
-            basis: format!("{gb:.0} GB × {makespan_h:.2} h"),
+            basis: format!("{gb:.0} GB × {fsx_h:.2} h"),
             usd: rate.as_ref().map(|r| r.usd * gb * months),
             rate,
             rate_unit: "per GB-month",

@@ -2,13 +2,16 @@
 //! phases, and checks of the figures a spec's source states. Pure: no AWS, no I/O beyond
 //! reading a price sheet.
 
+pub mod advise;
 pub mod allocate;
+pub mod analysis;
 mod checks;
 pub mod estimate;
 pub mod money;
 pub mod prices;
 pub mod reconcile;
 pub mod schedule;
+pub mod variant;
 
 pub use allocate::Allocation;
 pub use estimate::{Estimate, Options, estimate};

@@ -68,6 +68,53 @@ pub struct Ec2Prices {
     /// Used for Spot when a type has no Spot price: a stated assumption, labelled as such.
     #[serde(default)]
     pub spot_estimate: Option<SpotEstimate>,
+    /// Effective hourly rates of commitments (Linux, no upfront), by term and instance type:
+    /// billed for every hour of the term whether an instance runs or not.
+    #[serde(default)]
+    pub reserved_1yr: IndexMap<String, Price>,
+    #[serde(default)]
+    pub reserved_3yr: IndexMap<String, Price>,
+    #[serde(default)]
+    pub savings_plan_1yr: IndexMap<String, Price>,
+    #[serde(default)]
+    pub savings_plan_3yr: IndexMap<String, Price>,
+}
+
+/// A way of buying instance-hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Offer {
+    Spot,
+    OnDemand,
+    Reserved1yr,
+    Reserved3yr,
+    SavingsPlan1yr,
+    SavingsPlan3yr,
+}
+
+impl Offer {
+    pub const ALL: [Offer; 6] = [
+        Offer::Spot,
+        Offer::OnDemand,
+        Offer::Reserved1yr,
+        Offer::Reserved3yr,
+        Offer::SavingsPlan1yr,
+        Offer::SavingsPlan3yr,
+    ];
+    /// Paid for every hour of a term (730 hours a month), used or not.
+    pub fn is_commitment(self) -> bool {
+        !matches!(self, Offer::Spot | Offer::OnDemand)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Offer::Spot => "Spot",
+            Offer::OnDemand => "On-Demand",
+            Offer::Reserved1yr => "Reserved 1-yr",
+            Offer::Reserved3yr => "Reserved 3-yr",
+            Offer::SavingsPlan1yr => "Savings Plan 1-yr",
+            Offer::SavingsPlan3yr => "Savings Plan 3-yr",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -106,6 +153,33 @@ pub struct VpcPrices {
     /// Per endpoint per availability zone per hour.
     #[serde(default)]
     pub interface_endpoint_hour: Option<Price>,
+}
+
+/// One price of a sheet, as an input a what-if analysis can vary.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "key", rename_all = "kebab-case")]
+pub enum PriceKey {
+    OnDemand(String),
+    Spot(String),
+    Fsx(String),
+    S3Standard,
+    TransferOut,
+    NatHour,
+    NatGb,
+}
+
+impl std::fmt::Display for PriceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PriceKey::OnDemand(t) => write!(f, "{t} On-Demand price"),
+            PriceKey::Spot(t) => write!(f, "{t} Spot price"),
+            PriceKey::Fsx(k) => write!(f, "FSx {k} price"),
+            PriceKey::S3Standard => f.write_str("S3 Standard price"),
+            PriceKey::TransferOut => f.write_str("transfer-out price"),
+            PriceKey::NatHour => f.write_str("NAT gateway hourly price"),
+            PriceKey::NatGb => f.write_str("NAT gateway per-GB price"),
+        }
+    }
 }
 
 /// A price resolved against the sheet's defaults, ready to cite.
@@ -158,8 +232,16 @@ impl PriceSheet {
         for (k, p) in &self.ec2.on_demand {
             price(path!["ec2", "on_demand", k], p);
         }
-        for (k, p) in &self.ec2.spot {
-            price(path!["ec2", "spot", k], p);
+        for (table, name) in [
+            (&self.ec2.spot, "spot"),
+            (&self.ec2.reserved_1yr, "reserved_1yr"),
+            (&self.ec2.reserved_3yr, "reserved_3yr"),
+            (&self.ec2.savings_plan_1yr, "savings_plan_1yr"),
+            (&self.ec2.savings_plan_3yr, "savings_plan_3yr"),
+        ] {
+            for (k, p) in table {
+                price(path!["ec2", name, k], p);
+            }
         }
         for (k, p) in &self.fsx_lustre {
             price(path!["fsx_lustre", k], p);
@@ -228,6 +310,60 @@ impl PriceSheet {
             date: od.date,
             assumed: true,
         })
+    }
+
+    /// This sheet with one price multiplied by `factor`. A Spot price the sheet only estimates
+    /// becomes an explicit one (the estimate × `factor`), so the On-Demand price stays as is.
+    pub fn scaled(&self, key: &PriceKey, factor: f64) -> PriceSheet {
+        let mut s = self.clone();
+        let scale = |p: &mut Price| p.usd *= factor;
+        match key {
+            PriceKey::OnDemand(t) => s.ec2.on_demand.get_mut(t).map(scale).unwrap_or_default(),
+            PriceKey::Spot(t) => {
+                if let Some(p) = s.ec2.spot.get_mut(t) {
+                    scale(p);
+                } else if let Some(r) = self.spot(t) {
+                    s.ec2.spot.insert(
+                        t.clone(),
+                        Price {
+                            usd: r.usd * factor,
+                            source: Some(r.source),
+                            date: Some(r.date),
+                            note: None,
+                        },
+                    );
+                }
+            }
+            PriceKey::Fsx(k) => s.fsx_lustre.get_mut(k).map(scale).unwrap_or_default(),
+            PriceKey::S3Standard => s.s3.standard.as_mut().map(scale).unwrap_or_default(),
+            PriceKey::TransferOut => s
+                .data_transfer
+                .out_to_internet
+                .as_mut()
+                .map(scale)
+                .unwrap_or_default(),
+            PriceKey::NatHour => s
+                .vpc
+                .nat_gateway_hour
+                .as_mut()
+                .map(scale)
+                .unwrap_or_default(),
+            PriceKey::NatGb => s.vpc.nat_gateway_gb.as_mut().map(scale).unwrap_or_default(),
+        }
+        s
+    }
+
+    /// The hourly rate of `instance_type` bought as `offer`.
+    pub fn offer(&self, offer: Offer, instance_type: &str) -> Option<Rate> {
+        let table = match offer {
+            Offer::Spot => return self.spot(instance_type),
+            Offer::OnDemand => return self.on_demand(instance_type),
+            Offer::Reserved1yr => &self.ec2.reserved_1yr,
+            Offer::Reserved3yr => &self.ec2.reserved_3yr,
+            Offer::SavingsPlan1yr => &self.ec2.savings_plan_1yr,
+            Offer::SavingsPlan3yr => &self.ec2.savings_plan_3yr,
+        };
+        table.get(instance_type).map(|p| self.rate(p))
     }
 
     /// FSx for Lustre per GB-month for a deployment type and, for persistent types, its tier.

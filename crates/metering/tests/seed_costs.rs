@@ -172,7 +172,7 @@ fn every_allocation_rule_conserves_each_component() {
             "us-east-1.toml",
             Options {
                 allocation,
-                free_allowance: false,
+                ..Options::default()
             },
         );
         for (component, total) in [

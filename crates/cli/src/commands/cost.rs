@@ -18,6 +18,7 @@ pub fn run(args: &CostArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
     let opts = Options {
         allocation: args.allocation.into(),
         free_allowance: args.free_allowance,
+        ..Options::default()
     };
     let est = estimate(&loaded.spec, &prices, opts);
     let text = match args.output {

@@ -21,7 +21,7 @@ pub struct Cli {
 }
 
 /// Where AWS calls go. The local default is LocalStack as `localstack/start` runs it.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
     /// Talk to real AWS (credential chain, --profile) instead of the local endpoint.
     #[arg(long, global = true, conflicts_with = "endpoint_url")]
@@ -66,6 +66,94 @@ pub enum Command {
     Run(RunArgs),
     /// The runs recorded in the runs directory, newest last.
     Runs(RunsArgs),
+    /// Priced recommendations: what to change, what it saves, what it risks.
+    Advise(AdviseArgs),
+    /// Ways to buy, monthly scenarios, break-even points and sensitivity of a spec's cost.
+    Analyze(AnalyzeArgs),
+    /// A run's report: index.html with charts, report.json, report.csv, report.md.
+    Report(ReportArgs),
+}
+
+/// Where a run record is and how to price it.
+#[derive(Debug, Args)]
+pub struct RunRef {
+    /// The run: its id, or `latest` (the newest of the spec's stack).
+    #[arg(long, value_name = "RUN_ID|latest")]
+    pub run: Option<String>,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
+    pub runs_dir: PathBuf,
+    /// Do not ask AWS (Spot price history, CloudWatch): price Spot from the sheet.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Volumes and spreads of the analysis.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Runs per month to price (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,10,30,100,300,1000",
+        value_name = "N,..."
+    )]
+    pub runs_per_month: Vec<f64>,
+    /// Requests per day to price, each one item of the phase that declares `items`.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub requests_per_day: Vec<f64>,
+    /// How far each input moves in the sensitivity table (percent).
+    #[arg(long, default_value_t = 20.0, value_name = "PCT", value_parser = percent)]
+    pub sensitivity: f64,
+    /// Apply the account's free transfer-out allowance.
+    #[arg(long)]
+    pub free_allowance: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub prices: PricesArgs,
+    /// Price with a run's actual durations instead of the plan's.
+    #[command(flatten)]
+    pub run: RunRef,
+    /// Apply the account's free transfer-out allowance.
+    #[arg(long)]
+    pub free_allowance: bool,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub prices: PricesArgs,
+    #[command(flatten)]
+    pub run: RunRef,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The spec (default: the one the run recorded).
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    #[command(flatten)]
+    pub prices: PricesArgs,
+    #[command(flatten)]
+    pub run: RunRef,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// The directory to write the report into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +278,9 @@ pub struct CostArgs {
     /// Directory of run records (with --run).
     #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
     pub runs_dir: PathBuf,
+    /// With --run: do not ask AWS for the Spot price history (price Spot from the sheet).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -226,5 +317,15 @@ impl From<AllocationArg> for pipectl_metering::Allocation {
             AllocationArg::Even => Self::Even,
             AllocationArg::ByCost => Self::ByCost,
         }
+    }
+}
+
+/// A percentage strictly between 0 and 100.
+fn percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if v > 0.0 && v < 100.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a percentage between 0 and 100"))
     }
 }

@@ -40,12 +40,15 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Validate(a) => commands::validate::run(a, &mut out),
         Command::Plan(a) => commands::plan::run(a, cli.quiet, &mut out),
-        Command::Cost(a) => commands::cost::run(a, cli.quiet, &mut out),
+        Command::Cost(a) => commands::cost::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Up(a) => commands::up::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Down(a) => commands::down::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Status(a) => commands::status::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Run(a) => commands::run::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Runs(a) => commands::run::list(a, &mut out),
+        Command::Advise(a) => commands::advise::run(a, &cli.aws, cli.quiet, &mut out),
+        Command::Analyze(a) => commands::advise::analyze(a, &cli.aws, cli.quiet, &mut out),
+        Command::Report(a) => commands::report::run(a, &cli.aws, cli.quiet, &mut out),
     };
     let _ = out.flush();
     match result {

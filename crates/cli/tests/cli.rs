@@ -295,3 +295,79 @@ fn unpriced_items_are_never_zero() {
     assert!(fsx["usd"].is_null(), "{fsx}");
     assert!(v["baseline_on_demand_total_usd"].is_null());
 }
+
+#[test]
+fn advise_savings_are_differences_of_the_cost_model() {
+    let spec = root().join("infra-specs/two-hour-pipeline.toml");
+    let spec = spec.to_str().unwrap();
+    let o = pipectl(&["-q", "advise", spec, "--output", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let cost: serde_json::Value =
+        serde_json::from_str(&stdout(&pipectl(&["-q", "cost", spec, "--output", "json"]))).unwrap();
+    let current = a["current_total_usd"].as_f64().unwrap();
+    assert!((current - cost["total_usd"].as_f64().unwrap()).abs() < 1e-6);
+    let recs = a["recommendations"].as_array().unwrap();
+    let ids: Vec<&str> = recs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for want in [
+        "release-fsx",
+        "keep-data-in-region",
+        "spot-inference",
+        "instance-type-inference",
+    ] {
+        assert!(ids.contains(&want), "{want} missing: {ids:?}");
+    }
+    for r in recs {
+        let (saving, after) = (
+            r["saving_usd"].as_f64().unwrap(),
+            r["total_after_usd"].as_f64().unwrap(),
+        );
+        assert!((current - after - saving).abs() < 2e-6, "{r:#}");
+        assert!(saving > 0.0);
+    }
+    // keeping the 5 GB in the region saves exactly its transfer at the list price
+    let egress = recs
+        .iter()
+        .find(|r| r["id"] == "keep-data-in-region")
+        .unwrap();
+    assert!((egress["saving_usd"].as_f64().unwrap() - 5.0 * 0.09).abs() < 1e-6);
+    let optimized = a["optimized_total_usd"].as_f64().unwrap();
+    assert!(optimized < current - 0.45 - 0.28, "{optimized}");
+    let table = stdout(&pipectl(&["-q", "advise", spec]));
+    assert!(table.contains("Release FSx after inference"), "{table}");
+    assert!(
+        table.contains("with every recommendation that computes the same"),
+        "{table}"
+    );
+}
+
+#[test]
+fn analyze_prices_offers_scenarios_and_sensitivity() {
+    let spec = root().join("infra-specs/two-hour-pipeline.toml");
+    let spec = spec.to_str().unwrap();
+    let o = pipectl(&[
+        "-q",
+        "analyze",
+        spec,
+        "--runs-per-month",
+        "1,100",
+        "--sensitivity",
+        "10",
+        "--output",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 2);
+    assert_eq!(v["offers"].as_array().unwrap().len(), 3);
+    let rows = v["sensitivity"]["rows"].as_array().unwrap();
+    assert!(
+        rows.windows(2)
+            .all(|w| w[0]["swing_usd"].as_f64() >= w[1]["swing_usd"].as_f64())
+    );
+    assert_eq!(v["sensitivity"]["percent"], 10.0);
+    // a bad percentage is a command-line error
+    let bad = pipectl(&["-q", "analyze", spec, "--sensitivity", "150"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("not a percentage"));
+}

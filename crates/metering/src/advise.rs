@@ -224,6 +224,11 @@ fn candidates(
             .filter(|t| t.name != pl.instance_type)
             .filter(|t| t.gpus >= phase.gpus && t.vcpus >= phase.vcpus && (!efa || t.efa))
             .filter(|t| (phase.gpus == 0) == (t.gpus == 0))
+            // with less memory only where at least half of what the job asks remains usable
+            .filter(|t| {
+                let usable_mib = (t.memory_mib as f64 / 1024.0 * 0.94).floor() * 1024.0;
+                usable_mib >= (mem_mib as f64 / 2.0).max(1024.0)
+            })
             .filter_map(|t| {
                 let r = rate_of(t.name)?.usd;
                 (r < current).then_some((t, r, t.memory_mib >= mem_mib))

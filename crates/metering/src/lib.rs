@@ -11,6 +11,7 @@ pub mod money;
 pub mod prices;
 pub mod reconcile;
 pub mod schedule;
+pub mod spot;
 pub mod variant;
 
 pub use allocate::Allocation;

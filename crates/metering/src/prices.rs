@@ -40,8 +40,9 @@ pub struct SheetInfo {
     pub date: String,
     /// Default source of every price.
     pub source: String,
-    /// Where the sheet was loaded from (filled in on load).
-    #[serde(default, skip_deserializing)]
+    /// Where the sheet was loaded from (filled in on load; not part of the sheet's data, so a
+    /// sheet stored in a run record reads back).
+    #[serde(default, skip)]
     pub path: Option<PathBuf>,
 }
 

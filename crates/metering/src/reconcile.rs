@@ -21,6 +21,45 @@ pub struct ActualPhase {
     pub attempt_secs: Vec<f64>,
     /// Ready → stopped (seconds), when it ended.
     pub wall_secs: Option<f64>,
+    /// The Spot price it actually paid (time-weighted over its attempts), when known.
+    pub measured_rate: Option<MeasuredRate>,
+}
+
+/// A rate measured for the window a phase ran in, and where it came from.
+#[derive(Debug, Clone)]
+pub struct MeasuredRate {
+    pub usd: f64,
+    pub note: String,
+}
+
+/// How long a shared resource existed, from the provisioner's records.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lifetime {
+    /// `fsx` or `nat-gateway`.
+    pub kind: String,
+    pub physical_id: String,
+    pub since: String,
+    /// `None` while it still exists (priced up to now).
+    pub until: Option<String>,
+    pub hours: f64,
+    /// The hours of the run itself (first submission → last phase stopped).
+    pub run_hours: f64,
+}
+
+/// A shared resource's billable lifetime, priced.
+#[derive(Debug, Clone, Serialize)]
+pub struct LifetimeCost {
+    #[serde(flatten)]
+    pub lifetime: Lifetime,
+    pub unit: &'static str,
+    pub rate: f64,
+    /// The whole lifetime: what AWS bills for it.
+    #[serde(serialize_with = "ser")]
+    pub usd: f64,
+    /// Its hours while nothing of the run was using it, priced.
+    #[serde(serialize_with = "ser")]
+    pub idle_usd: f64,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -120,7 +159,11 @@ pub struct Reconciliation {
     pub price_sheet: SheetRef,
     #[serde(flatten)]
     pub totals: Totals,
+    pub free_allowance_applied: bool,
     pub phases: Vec<PhaseReconciliation>,
+    /// Shared resources priced from creation to deletion (not part of the totals above, which
+    /// price the run; the difference is what keeping them around cost).
+    pub lifetimes: Vec<LifetimeCost>,
 }
 
 fn billed_hours(secs: &[f64]) -> f64 {
@@ -131,8 +174,14 @@ fn billed_hours(secs: &[f64]) -> f64 {
 /// against billed (every attempt, 60 s minimum each) at the sheet's rate. Storage (shared,
 /// allocated to phases by time overlap): the phase's share per planned hour, over its actual
 /// wall time. Network: the spec's planned transfer (not measured by a run).
-pub fn reconcile(spec: &Spec, prices: &PriceSheet, actual: &[ActualPhase]) -> Reconciliation {
-    let est = estimate(spec, prices, Options::default());
+pub fn reconcile(
+    spec: &Spec,
+    prices: &PriceSheet,
+    actual: &[ActualPhase],
+    opts: Options,
+    lifetimes: &[Lifetime],
+) -> Reconciliation {
+    let est = estimate(spec, prices, opts);
     let mut phases = Vec::new();
     for (phase, planned) in spec.phases.iter().zip(&est.phases) {
         let ran = actual.iter().find(|a| a.name == phase.name);
@@ -147,9 +196,17 @@ pub fn reconcile(spec: &Spec, prices: &PriceSheet, actual: &[ActualPhase]) -> Re
                 let pq = n * billed_hours(&[phase.duration.secs() as f64]);
                 let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
                 let attempts = ran.map_or(0, |r| r.attempt_secs.len());
+                let measured = ran
+                    .and_then(|r| r.measured_rate.as_ref())
+                    .filter(|_| pl.purchase == Purchase::Spot);
+                let rate_note = match measured {
+                    Some(m) => format!("; {}", m.note),
+                    None if rate.assumed => "; Spot rate assumed by the sheet".into(),
+                    None => String::new(),
+                };
                 figures.push(Figure::new(
                     Component::Compute,
-                    if ran.is_some() && !rate.assumed {
+                    if ran.is_some() && (measured.is_some() || !rate.assumed) {
                         Basis::Reconciled
                     } else {
                         Basis::Estimate
@@ -158,20 +215,15 @@ pub fn reconcile(spec: &Spec, prices: &PriceSheet, actual: &[ActualPhase]) -> Re
                     pq,
                     aq,
                     rate.usd,
-                    rate.usd,
+                    measured.map_or(rate.usd, |m| m.usd),
                     format!(
-                        "{} × {} {}, {attempts} attempt(s){}",
+                        "{} × {} {}, {attempts} attempt(s){rate_note}",
                         n,
                         pl.instance_type,
                         match pl.purchase {
                             Purchase::Spot => "Spot",
                             Purchase::OnDemand => "On-Demand",
                         },
-                        if rate.assumed {
-                            "; Spot rate assumed by the sheet"
-                        } else {
-                            ""
-                        }
                     ),
                 ));
             }
@@ -213,7 +265,11 @@ pub fn reconcile(spec: &Spec, prices: &PriceSheet, actual: &[ActualPhase]) -> Re
                 q,
                 rate,
                 rate,
-                "planned transfer; a run does not measure it".into(),
+                if opts.free_allowance {
+                    "planned transfer, after the free allowance; a run does not measure it".into()
+                } else {
+                    "planned transfer; a run does not measure it".into()
+                },
             ));
         }
         let p: f64 = figures.iter().map(|f| f.planned_usd).sum();
@@ -230,8 +286,52 @@ pub fn reconcile(spec: &Spec, prices: &PriceSheet, actual: &[ActualPhase]) -> Re
         stack: spec.stack.name.clone(),
         price_sheet: est.price_sheet,
         totals: Totals::new(planned, actual_total),
+        free_allowance_applied: opts.free_allowance,
         phases,
+        lifetimes: lifetimes
+            .iter()
+            .filter_map(|l| price_lifetime(spec, prices, l))
+            .collect(),
     }
+}
+
+/// Prices a shared resource for its whole life: FSx per GB-month of its capacity, a NAT
+/// gateway per hour.
+fn price_lifetime(spec: &Spec, prices: &PriceSheet, l: &Lifetime) -> Option<LifetimeCost> {
+    let (unit, rate, note) = match l.kind.as_str() {
+        "fsx" => {
+            let f = spec.fsx.as_ref()?;
+            let gb = f.capacity.gib();
+            let r = prices.fsx(f.deployment_type.as_aws(), f.throughput_per_tib)?;
+            (
+                "hours",
+                r.usd * gb / crate::prices::HOURS_PER_MONTH,
+                format!("{gb:.0} GB × {:.4} $/GB-month, by the second", r.usd),
+            )
+        }
+        "nat-gateway" => {
+            let r = prices.nat_hour()?;
+            (
+                "hours",
+                r.usd,
+                "per hour it exists, data processed not included".into(),
+            )
+        }
+        _ => return None,
+    };
+    let idle = (l.hours - l.run_hours).max(0.0);
+    Some(LifetimeCost {
+        lifetime: l.clone(),
+        unit,
+        rate,
+        usd: rate * l.hours,
+        idle_usd: rate * idle,
+        note: if l.until.is_none() {
+            format!("{note}; still exists: priced up to now")
+        } else {
+            note
+        },
+    })
 }
 
 #[cfg(test)]

@@ -89,7 +89,9 @@ async fn delete_all(
                         .get(&o.logical)
                         .is_some_and(|e| e.physical_id == o.live.physical_id)
                     {
-                        st.resources.remove(&o.logical);
+                        if let Some(e) = st.resources.remove(&o.logical) {
+                            store.record_ended(&o.logical, &e);
+                        }
                         let _ = store.save(st);
                     }
                 }

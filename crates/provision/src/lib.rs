@@ -19,4 +19,6 @@ pub use destroy::{DownSummary, destroy};
 pub use error::ProvisionError;
 pub use kinds::Observed;
 pub use session::{Session, default_state_dir};
-pub use state::{Entry, STATE_VERSION, State, StateStore};
+pub use state::{
+    Ended, Entry, Lifespan, STATE_VERSION, State, StateStore, lifespans, parse_rfc3339,
+};

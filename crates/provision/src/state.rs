@@ -137,6 +137,31 @@ impl StateStore {
         write().map_err(|e| ProvisionError::io("write the state file", &self.path, e))
     }
 
+    /// Appends a deleted resource to `<stack>.history.jsonl` beside the state: how long each
+    /// resource lived is what it was billed for, and the metering reads it after `down`.
+    pub fn record_ended(&self, logical: &str, entry: &Entry) {
+        let line = Ended {
+            logical: logical.to_string(),
+            kind: entry.kind.clone(),
+            physical_id: entry.physical_id.clone(),
+            since: entry.since.clone(),
+            until: now_rfc3339(),
+        };
+        let path = self.path.with_extension("history.jsonl");
+        let write = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+            let mut body = serde_json::to_vec(&line).map_err(std::io::Error::other)?;
+            body.push(b'\n');
+            f.write_all(&body)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(
+                "could not record the lifetime of {logical} in {}: {e}",
+                path.display()
+            );
+        }
+    }
+
     /// Removes the state file (after a complete `down`).
     pub fn remove(&self) -> Result<(), ProvisionError> {
         match fs::remove_file(&self.path) {
@@ -145,6 +170,94 @@ impl StateStore {
             Err(e) => Err(ProvisionError::io("remove the state file", &self.path, e)),
         }
     }
+}
+
+/// A resource `down` deleted, and when it existed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ended {
+    pub logical: String,
+    pub kind: String,
+    pub physical_id: String,
+    pub since: String,
+    pub until: String,
+}
+
+/// How long one resource existed (or has existed so far), in Unix milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lifespan {
+    pub logical: String,
+    pub kind: String,
+    pub physical_id: String,
+    pub since: String,
+    pub since_ms: i64,
+    /// `None` while it exists.
+    pub until: Option<String>,
+    pub until_ms: Option<i64>,
+}
+
+/// Every lifetime the state directory knows for `stack`: resources deleted by `down` (from the
+/// history) and those that exist now (from the state, without taking its lock: read only).
+pub fn lifespans(dir: &Path, stack: &str) -> Vec<Lifespan> {
+    let mut out = Vec::new();
+    let history = dir.join(format!("{stack}.history.jsonl"));
+    if let Ok(text) = fs::read_to_string(&history) {
+        for e in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Ended>(l).ok())
+        {
+            let (Some(s), Some(u)) = (parse_rfc3339(&e.since), parse_rfc3339(&e.until)) else {
+                continue;
+            };
+            out.push(Lifespan {
+                logical: e.logical,
+                kind: e.kind,
+                physical_id: e.physical_id,
+                since: e.since,
+                since_ms: s * 1000,
+                until: Some(e.until),
+                until_ms: Some(u * 1000),
+            });
+        }
+    }
+    if let Ok(text) = fs::read_to_string(dir.join(format!("{stack}.json")))
+        && let Ok(state) = serde_json::from_str::<State>(&text)
+    {
+        for (logical, e) in state.resources {
+            let Some(s) = parse_rfc3339(&e.since) else {
+                continue;
+            };
+            out.push(Lifespan {
+                logical,
+                kind: e.kind,
+                physical_id: e.physical_id,
+                since: e.since,
+                since_ms: s * 1000,
+                until: None,
+                until_ms: None,
+            });
+        }
+    }
+    out
+}
+
+/// Seconds since the Unix epoch of `YYYY-MM-DDTHH:MM:SSZ` (the form [`now_rfc3339`] writes).
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    // Days-from-civil (Howard Hinnant's algorithm), the inverse of `rfc3339`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 /// Now, as RFC 3339 UTC with seconds (no date crate needed for this one format).
@@ -179,6 +292,47 @@ pub(crate) fn rfc3339(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for secs in [0, 951_782_400, 1_795_000_000, 4_107_542_399] {
+            assert_eq!(parse_rfc3339(&rfc3339(secs)), Some(secs));
+        }
+        assert_eq!(parse_rfc3339("2026-11-01T00:00:00Z"), Some(1_793_491_200));
+        assert_eq!(parse_rfc3339("2026-11-01 00:00:00"), None);
+    }
+
+    #[test]
+    fn deleted_resources_keep_their_lifetimes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path(), "s").unwrap();
+        let mut st = State::new("s", "us-east-1", "1", "aws");
+        let e = Entry {
+            kind: "fsx".into(),
+            physical_id: "fs-1".into(),
+            arn: None,
+            attrs: BTreeMap::new(),
+            since: "2026-11-01T00:00:00Z".into(),
+        };
+        st.resources.insert("fsx".into(), e.clone());
+        st.resources.insert(
+            "bucket-x".into(),
+            Entry {
+                kind: "bucket".into(),
+                ..e.clone()
+            },
+        );
+        store.save(&st).unwrap();
+        store.record_ended("fsx", &e);
+        st.resources.remove("fsx");
+        store.save(&st).unwrap();
+        let l = lifespans(dir.path(), "s");
+        let fsx = l.iter().find(|l| l.kind == "fsx").unwrap();
+        assert_eq!(fsx.since_ms, 1_793_491_200_000);
+        assert!(fsx.until_ms.unwrap() > fsx.since_ms);
+        let bucket = l.iter().find(|l| l.kind == "bucket").unwrap();
+        assert_eq!(bucket.until, None);
+    }
 
     #[test]
     fn dates_are_rfc3339() {

@@ -8,7 +8,9 @@
 #![allow(clippy::result_large_err)]
 
 mod error;
+pub mod metrics;
 pub mod poll;
+pub mod pricing;
 pub mod record;
 mod run;
 pub mod timing;

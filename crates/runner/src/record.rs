@@ -46,6 +46,10 @@ pub struct RunRecord {
     /// SHA-256 of the spec file's bytes, hex.
     pub spec_sha256: String,
     pub price_sheet: PriceRef,
+    /// The whole sheet the run was priced with, so that it is reconciled with the same prices
+    /// later (never re-priced silently with a newer catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices: Option<pipectl_metering::PriceSheet>,
     /// The estimate of one run from the spec's planned durations, before submitting.
     pub estimate_usd: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -371,6 +375,12 @@ mod tests {
                 date: "d".into(),
                 path: None,
             },
+            // a sheet as loaded (with the path it came from) reads back from the record
+            prices: Some(
+                pipectl_metering::prices::builtin("us-east-1")
+                    .unwrap()
+                    .unwrap(),
+            ),
             estimate_usd: 1.0,
             budget_usd: None,
             submitted_at_ms: 5,
@@ -381,7 +391,12 @@ mod tests {
             failure: None,
         };
         store.save(&rec).unwrap();
-        assert_eq!(store.load(&rec.run_id).unwrap().submitted_at_ms, 5);
+        let back = store.load(&rec.run_id).unwrap();
+        assert_eq!(back.submitted_at_ms, 5);
+        assert_eq!(
+            back.prices.unwrap().on_demand("g4dn.xlarge").unwrap().usd,
+            0.526
+        );
         let (all, bad) = store.list().unwrap();
         assert_eq!((all.len(), bad.len()), (1, 0));
         let newer = std::fs::read_to_string(store.path(&rec.run_id))

@@ -285,6 +285,7 @@ impl Runner {
             spec_path: spec_path.to_string(),
             spec_sha256: spec_sha256.to_string(),
             price_sheet: self.price_ref.clone(),
+            prices: Some(self.prices.clone()),
             estimate_usd: estimate,
             budget_usd: self.spec.stack.budget_usd,
             submitted_at_ms: now_ms(),

@@ -571,7 +571,11 @@ impl Graph {
                 settings,
             );
         }
-        let queues: Vec<String> = spec.job_queues.keys().map(|q| format!("jq-{q}")).collect();
+        let mut queues: Vec<String> = spec.job_queues.keys().map(|q| format!("jq-{q}")).collect();
+        // its FSx widget needs the file system's id
+        if spec.fsx.is_some() {
+            queues.push("fsx".into());
+        }
         let qref: Vec<&str> = queues.iter().map(String::as_str).collect();
         b.add(
             "dashboard",

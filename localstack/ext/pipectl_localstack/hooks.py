@@ -53,7 +53,18 @@ def _routes(router):
         except (KeyError, ValueError) as e:
             return reply({"error": str(e)}, 400)
 
+    def spot_endpoint(request, **_):
+        from . import ec2
+
+        try:
+            if request.method == "POST":
+                return reply(ec2.set_spot_prices(request.get_json(force=True) or {}))
+            return reply(ec2.reset_spot_prices())
+        except (KeyError, ValueError) as e:
+            return reply({"error": str(e)}, 400)
+
     router.add("/_pipectl/faults", faults_endpoint, methods=["GET", "POST", "DELETE"])
+    router.add("/_pipectl/spot-prices", spot_endpoint, methods=["POST", "DELETE"])
     router.add("/_pipectl/config", config_endpoint, methods=["GET", "POST", "DELETE"])
 
 

@@ -4,15 +4,20 @@ use std::io::Write;
 
 use pipectl_metering::{Options, estimate};
 
-use super::{load_prices, load_spec};
-use crate::cli::{CostArgs, CostOutput};
+use super::{load_prices, load_spec, metered};
+use crate::cli::{AwsArgs, CostArgs, CostOutput};
 use crate::error::CliError;
 use crate::render::cost;
 
-pub fn run(args: &CostArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
+pub fn run(
+    args: &CostArgs,
+    aws: &AwsArgs,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
     if let Some(run) = &args.run {
-        return reconcile(args, &loaded.spec, run, out);
+        return reconcile(args, aws, &loaded.spec, run, out);
     }
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
     let opts = Options {
@@ -34,73 +39,32 @@ pub fn run(args: &CostArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
 }
 
 /// `pipectl cost SPEC --run RUN_ID|latest`: plan against what the run recorded, priced with the
-/// sheet the run was priced with.
+/// sheet the run was priced with (stored in its record).
 fn reconcile(
     args: &CostArgs,
+    aws: &AwsArgs,
     spec: &pipectl_spec::Spec,
     run: &str,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    use pipectl_metering::reconcile::{ActualPhase, reconcile};
-    use pipectl_runner::{RunError, RunStore};
-
-    let store = RunStore::new(&args.runs_dir);
-    let rec = if run == "latest" {
-        let (runs, _) = store.list()?;
-        runs.into_iter()
-            .rev()
-            .find(|r| r.stack == spec.stack.name)
-            .ok_or_else(|| RunError::NoSuchRun {
-                run_id: format!("of stack {}", spec.stack.name),
-                dir: store.dir().to_path_buf(),
-            })?
-    } else {
-        store.load(run)?
+    let rec = metered::find_run(&args.runs_dir, &spec.stack.name, run)?;
+    let opts = Options {
+        allocation: args.allocation.into(),
+        free_allowance: args.free_allowance,
+        ..Options::default()
     };
-    if rec.stack != spec.stack.name {
-        return Err(RunError::OtherStack {
-            run_id: rec.run_id,
-            stack: rec.stack,
-            wanted: spec.stack.name.clone(),
-        }
-        .into());
+    let m = metered::meter(
+        spec,
+        &rec,
+        args.prices.prices.as_deref(),
+        opts,
+        aws,
+        args.offline,
+    )?;
+    for n in &m.notes {
+        eprintln!("note: {n}");
     }
-    // The sheet the run was priced with, unless one is named; a different one is said, never
-    // used silently.
-    let sheet = args.prices.prices.clone().or_else(|| {
-        // A built-in sheet is named "(built-in) …": it is loaded by region again.
-        rec.price_sheet
-            .path
-            .clone()
-            .filter(|p| !p.starts_with("(built-in)"))
-            .map(Into::into)
-    });
-    let prices = load_prices(sheet.as_deref(), &spec.stack.region)?;
-    if prices.sheet.name != rec.price_sheet.name || prices.sheet.date != rec.price_sheet.date {
-        eprintln!(
-            "warning: run {} was priced with \"{}\" ({}); reconciling with \"{}\" ({})",
-            rec.run_id,
-            rec.price_sheet.name,
-            rec.price_sheet.date,
-            prices.sheet.name,
-            prices.sheet.date
-        );
-    }
-    let actual: Vec<ActualPhase> = rec
-        .phases
-        .iter()
-        .filter(|p| p.stopped_at_ms.is_some())
-        .map(|p| ActualPhase {
-            name: p.name.clone(),
-            attempt_secs: if p.attempts.is_empty() {
-                p.run_seconds.into_iter().collect()
-            } else {
-                p.attempts.iter().map(|a| a.run_seconds).collect()
-            },
-            wall_secs: p.total_seconds,
-        })
-        .collect();
-    let r = reconcile(spec, &prices, &actual);
+    let r = m.reconciliation;
     let header = [
         "phase",
         "component",

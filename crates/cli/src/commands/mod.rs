@@ -1,8 +1,11 @@
 //! One module per subcommand, and the input loading they share.
 
+pub mod advise;
 pub mod cost;
 pub mod down;
+pub mod metered;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod stack;
 pub mod status;

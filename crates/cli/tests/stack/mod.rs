@@ -475,6 +475,12 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
 
 /// Calls the local AWS's fault-injection endpoint; returns its answer.
 pub fn control(method: &str, body: &str) -> String {
+    control_at("faults", method, body)
+}
+
+/// Calls one of the local AWS's control endpoints (`/_pipectl/<what>`); returns its answer.
+pub fn control_at(what: &str, method: &str, body: &str) -> String {
+    let url = format!("http://127.0.0.1:4566/_pipectl/{what}");
     let o = std::process::Command::new("curl")
         .args([
             "-fsS",
@@ -484,7 +490,7 @@ pub fn control(method: &str, body: &str) -> String {
             "Content-Type: application/json",
             "--data",
             body,
-            "http://127.0.0.1:4566/_pipectl/faults",
+            &url,
         ])
         .output()
         .expect("curl");

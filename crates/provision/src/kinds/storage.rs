@@ -436,37 +436,108 @@ fn tls_policy(bucket: &str) -> String {
     )
 }
 
+/// The stack's dashboard: the runner's per-phase metrics (namespace `Pipectl`: duration,
+/// queue wait, attempts and Spot interruptions as the jobs' state, estimated cost), FSx
+/// throughput, the CPU and memory of each compute environment's ECS cluster, and GPU
+/// utilisation where the CloudWatch agent publishes it.
 fn dashboard_body(ctx: &Ctx) -> String {
+    use serde_json::{Value, json};
     let region = &ctx.aws.region;
     let stack = &ctx.stack;
-    let phases: Vec<String> = ctx
+    let per_phase = |metric: &str| -> Vec<Value> {
+        ctx.spec
+            .phases
+            .iter()
+            .map(|p| json!(["Pipectl", metric, "Stack", stack, "Phase", p.name]))
+            .collect()
+    };
+    let widget = |x: u32, y: u32, title: String, stat: &str, metrics: Vec<Value>| {
+        json!({"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+               "properties": {"title": title, "region": region, "stat": stat, "period": 300,
+                              "view": "timeSeries", "metrics": metrics}})
+    };
+    let mut widgets = vec![
+        widget(
+            0,
+            0,
+            format!("{stack}: phase run time (s)"),
+            "Maximum",
+            per_phase("PhaseDuration"),
+        ),
+        widget(
+            12,
+            0,
+            format!("{stack}: estimated compute cost (USD)"),
+            "Sum",
+            per_phase("EstimatedCost"),
+        ),
+        widget(
+            0,
+            6,
+            format!("{stack}: queue wait (s)"),
+            "Maximum",
+            per_phase("QueueWait"),
+        ),
+        widget(
+            12,
+            6,
+            format!("{stack}: job attempts and Spot interruptions"),
+            "Sum",
+            per_phase("Attempts")
+                .into_iter()
+                .chain(per_phase("SpotInterruptions"))
+                .collect(),
+        ),
+    ];
+    let mut y = 12;
+    if let Some(fs) = ctx.output("fsx") {
+        let id = fs.physical_id;
+        widgets.push(widget(
+            0,
+            y,
+            "FSx for Lustre throughput (bytes)".into(),
+            "Sum",
+            vec![
+                json!(["AWS/FSx", "DataReadBytes", "FileSystemId", id]),
+                json!(["AWS/FSx", "DataWriteBytes", "FileSystemId", id]),
+            ],
+        ));
+    }
+    // Batch names each environment's ECS cluster after it; a search finds the cluster and
+    // the instances' metrics without knowing their ids in advance.
+    let search = |expr: String, id: &str| json!([{"expression": expr, "id": id, "period": 300}]);
+    let ces: Vec<String> = ctx
         .spec
-        .phases
-        .iter()
-        .map(|p| {
-            format!(
-                r#"["Pipectl","PhaseDuration","Stack","{stack}","Phase","{}"]"#,
-                p.name
-            )
-        })
+        .compute_environments
+        .keys()
+        .filter_map(|c| ctx.output(&format!("ce-{c}")).map(|l| l.physical_id))
         .collect();
-    let costs: Vec<String> = ctx
-        .spec
-        .phases
-        .iter()
-        .map(|p| {
-            format!(
-                r#"["Pipectl","EstimatedCost","Stack","{stack}","Phase","{}"]"#,
-                p.name
-            )
-        })
-        .collect();
-    let fsx = ctx.output("fsx").map(|l| format!(r#",{{"type":"metric","x":0,"y":6,"width":24,"height":6,"properties":{{"title":"FSx for Lustre throughput (bytes)","region":"{region}","stat":"Sum","period":60,"metrics":[["AWS/FSx","DataReadBytes","FileSystemId","{0}"],["AWS/FSx","DataWriteBytes","FileSystemId","{0}"]]}}}}"#, l.physical_id)).unwrap_or_default();
-    format!(
-        r#"{{"widgets":[{{"type":"metric","x":0,"y":0,"width":12,"height":6,"properties":{{"title":"{stack}: phase duration (s)","region":"{region}","stat":"Maximum","period":300,"metrics":[{}]}}}},{{"type":"metric","x":12,"y":0,"width":12,"height":6,"properties":{{"title":"{stack}: estimated cost (USD)","region":"{region}","stat":"Sum","period":300,"metrics":[{}]}}}}{fsx}]}}"#,
-        phases.join(","),
-        costs.join(",")
-    )
+    for (i, ce) in ces.iter().enumerate() {
+        widgets.push(widget(
+            if (i + 1) % 2 == 0 { 0 } else { 12 },
+            y + 6 * (i as u32).div_ceil(2),
+            format!("{ce}: ECS cluster CPU and memory (%)"),
+            "Average",
+            vec![
+                search(format!("SEARCH('{{AWS/ECS,ClusterName}} MetricName=\"CPUUtilization\" {ce}', 'Average', 300)"), &format!("cpu{i}")),
+                search(format!("SEARCH('{{AWS/ECS,ClusterName}} MetricName=\"MemoryUtilization\" {ce}', 'Average', 300)"), &format!("mem{i}")),
+            ],
+        ));
+    }
+    y += 6 * ((ces.len() as u32 + 2) / 2);
+    if ctx.spec.phases.iter().any(|p| p.gpus > 0) {
+        widgets.push(widget(
+            0,
+            y,
+            "GPU utilisation (%) (CloudWatch agent nvidia_smi on the instances)".into(),
+            "Average",
+            vec![search(
+                "SEARCH('{CWAgent,InstanceId} MetricName=\"nvidia_smi_utilization_gpu\"', 'Average', 60)".into(),
+                "gpu",
+            )],
+        ));
+    }
+    json!({ "widgets": widgets }).to_string()
 }
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {

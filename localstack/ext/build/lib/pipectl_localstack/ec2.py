@@ -145,3 +145,109 @@ OPERATIONS = {
     "DescribePlacementGroups": describe_placement_groups,
     "DeletePlacementGroup": delete_placement_group,
 }
+
+
+# --- Spot price history -----------------------------------------------------------------
+# moto answers DescribeSpotPriceHistory with fixed placeholder prices and ignores the time
+# window. Here the history is what a test (or a user) loads through /_pipectl/spot-prices,
+# answered with EC2's rules: records inside [StartTime, EndTime] plus, per type and zone, the
+# last change before StartTime (the price in effect when the window opens), newest first.
+
+_spot_lock = threading.Lock()
+_spot: list[dict] = []
+
+
+def _ts(v) -> float:
+    from datetime import datetime, timezone
+
+    if v is None:
+        return 0.0
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=v.tzinfo or timezone.utc).timestamp()
+    try:
+        return float(v)
+    except ValueError:
+        pass
+    return datetime.fromisoformat(str(v).replace("Z", "+00:00")).timestamp()
+
+
+def set_spot_prices(body: dict) -> dict:
+    """{"prices": [{"InstanceType", "AvailabilityZone", "SpotPrice", "Timestamp" (ISO 8601 or
+    epoch seconds), "ProductDescription" (default Linux/UNIX)}], "replace": bool}"""
+    rows = []
+    for p in body.get("prices") or []:
+        for key in ("InstanceType", "AvailabilityZone", "SpotPrice", "Timestamp"):
+            if key not in p:
+                raise ValueError(f"each price needs {key}")
+        rows.append(
+            {
+                "InstanceType": p["InstanceType"],
+                "AvailabilityZone": p["AvailabilityZone"],
+                "SpotPrice": f"{float(p['SpotPrice']):.6f}",
+                "ProductDescription": p.get("ProductDescription", "Linux/UNIX"),
+                "ts": _ts(p["Timestamp"]),
+            }
+        )
+    with _spot_lock:
+        if body.get("replace", True):
+            _spot.clear()
+        _spot.extend(rows)
+        return {"prices": len(_spot)}
+
+
+def reset_spot_prices() -> dict:
+    with _spot_lock:
+        _spot.clear()
+    return {"prices": 0}
+
+
+def describe_spot_price_history(context, request):
+    from datetime import datetime, timezone
+
+    types = set(request.get("InstanceTypes") or [])
+    products = set(request.get("ProductDescriptions") or [])
+    zone = request.get("AvailabilityZone")
+    start = _ts(request.get("StartTime")) if request.get("StartTime") else None
+    end = _ts(request.get("EndTime")) if request.get("EndTime") else None
+    with _spot_lock:
+        rows = [
+            r
+            for r in _spot
+            if (not types or r["InstanceType"] in types)
+            and (not products or r["ProductDescription"] in products)
+            and (not zone or r["AvailabilityZone"] == zone)
+        ]
+    out = []
+    keys = {(r["InstanceType"], r["AvailabilityZone"], r["ProductDescription"]) for r in rows}
+    for key in keys:
+        series = sorted((r for r in rows if (r["InstanceType"], r["AvailabilityZone"], r["ProductDescription"]) == key), key=lambda r: r["ts"])
+        inside = [r for r in series if (start is None or r["ts"] >= start) and (end is None or r["ts"] <= end)]
+        if start is not None:
+            before = [r for r in series if r["ts"] < start]
+            if before:
+                inside.insert(0, before[-1])
+        out.extend(inside)
+    out.sort(key=lambda r: r["ts"], reverse=True)
+    token = int(request.get("NextToken") or 0)
+    size = int(request.get("MaxResults") or 1000)
+    page = out[token : token + size]
+    result = {
+        "SpotPriceHistory": [
+            {
+                "AvailabilityZone": r["AvailabilityZone"],
+                "InstanceType": r["InstanceType"],
+                "ProductDescription": r["ProductDescription"],
+                "SpotPrice": r["SpotPrice"],
+                "Timestamp": datetime.fromtimestamp(r["ts"], tz=timezone.utc),
+            }
+            for r in page
+        ]
+    }
+    if token + size < len(out):
+        result["NextToken"] = str(token + size)
+    return result
+
+
+OPERATIONS["DescribeSpotPriceHistory"] = describe_spot_price_history

@@ -1,0 +1,180 @@
+//! What `cost --run`, `report` and `advise --run` share: finding a run record, the price
+//! sheet it was priced with, its phases as the metering sees them, the Spot prices it paid
+//! (from AWS when reachable), and the lifetimes of the stack's shared resources.
+
+use std::path::Path;
+
+use pipectl_metering::reconcile::{ActualPhase, Lifetime, Reconciliation, reconcile};
+use pipectl_metering::{Options, PriceSheet};
+use pipectl_runner::{RunError, RunRecord, RunStore};
+use pipectl_spec::Spec;
+
+use super::load_prices;
+use crate::cli::AwsArgs;
+use crate::error::CliError;
+
+/// The run `run` names (`latest`: the newest of `stack`), refused if it is another stack's.
+pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, CliError> {
+    let store = RunStore::new(runs_dir);
+    let rec = if run == "latest" {
+        let (runs, _) = store.list()?;
+        runs.into_iter()
+            .rev()
+            .find(|r| r.stack == stack)
+            .ok_or_else(|| RunError::NoSuchRun {
+                run_id: format!("of stack {stack}"),
+                dir: store.dir().to_path_buf(),
+            })?
+    } else {
+        store.load(run)?
+    };
+    if rec.stack != stack {
+        return Err(RunError::OtherStack {
+            run_id: rec.run_id,
+            stack: rec.stack,
+            wanted: stack.to_string(),
+        }
+        .into());
+    }
+    Ok(rec)
+}
+
+/// The sheet stored with the run, unless another is named (which is said, never silent).
+pub fn run_prices(
+    rec: &RunRecord,
+    named: Option<&Path>,
+    region: &str,
+    notes: &mut Vec<String>,
+) -> Result<PriceSheet, CliError> {
+    if named.is_none()
+        && let Some(p) = &rec.prices
+    {
+        return Ok(p.clone());
+    }
+    // Records written before the sheet was stored name its file.
+    let file = named.map(Path::to_path_buf).or_else(|| {
+        rec.price_sheet
+            .path
+            .clone()
+            .filter(|p| !p.starts_with("(built-in)"))
+            .map(Into::into)
+    });
+    let prices = load_prices(file.as_deref(), region)?;
+    if prices.sheet.name != rec.price_sheet.name || prices.sheet.date != rec.price_sheet.date {
+        notes.push(format!(
+            "run {} was priced with \"{}\" ({}); reconciled with \"{}\" ({})",
+            rec.run_id,
+            rec.price_sheet.name,
+            rec.price_sheet.date,
+            prices.sheet.name,
+            prices.sheet.date
+        ));
+    }
+    Ok(prices)
+}
+
+/// The run's phases that ended, as the metering takes them.
+pub fn actual_phases(rec: &RunRecord) -> Vec<ActualPhase> {
+    rec.phases
+        .iter()
+        .filter(|p| p.stopped_at_ms.is_some())
+        .map(|p| ActualPhase {
+            name: p.name.clone(),
+            attempt_secs: if p.attempts.is_empty() {
+                p.run_seconds.into_iter().collect()
+            } else {
+                p.attempts.iter().map(|a| a.run_seconds).collect()
+            },
+            wall_secs: p.total_seconds,
+            measured_rate: None,
+        })
+        .collect()
+}
+
+/// Lifetimes of the stack's FSx file systems and NAT gateways that overlapped the run.
+pub fn lifetimes(state_dir: &Path, rec: &RunRecord) -> Vec<Lifetime> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let run_start = rec.submitted_at_ms;
+    let run_end = rec.finished_at_ms.unwrap_or(now);
+    pipectl_provision::lifespans(state_dir, &rec.stack)
+        .into_iter()
+        .filter_map(|l| {
+            let kind = match l.kind.as_str() {
+                "file-system" => "fsx",
+                "nat-gateway" => "nat-gateway",
+                _ => return None,
+            };
+            let until = l.until_ms.unwrap_or(now);
+            if l.since_ms > run_end || until < run_start {
+                return None;
+            }
+            let overlap = (until.min(run_end) - l.since_ms.max(run_start)).max(0);
+            Some(Lifetime {
+                kind: kind.into(),
+                physical_id: l.physical_id,
+                since: l.since,
+                until: l.until,
+                hours: (until - l.since_ms).max(0) as f64 / 3_600_000.0,
+                run_hours: overlap as f64 / 3_600_000.0,
+            })
+        })
+        .collect()
+}
+
+/// A run reconciled, with what was measured and what could not be.
+pub struct Metered {
+    pub reconciliation: Reconciliation,
+    pub prices: PriceSheet,
+    pub notes: Vec<String>,
+}
+
+/// Reconciles `rec`: Spot phases priced from AWS's price history unless `offline` (or AWS
+/// does not answer: then the sheet, said in the notes), shared resources over their lives.
+pub fn meter(
+    spec: &Spec,
+    rec: &RunRecord,
+    prices_file: Option<&Path>,
+    opts: Options,
+    aws: &AwsArgs,
+    offline: bool,
+) -> Result<Metered, CliError> {
+    let mut notes = Vec::new();
+    let prices = run_prices(rec, prices_file, &spec.stack.region, &mut notes)?;
+    let mut actual = actual_phases(rec);
+    let has_spot = rec
+        .phases
+        .iter()
+        .any(|p| p.purchase == "spot" && !p.attempts.is_empty());
+    if has_spot && !offline {
+        let rt = super::stack::runtime()?;
+        let measured = rt.block_on(async {
+            // a price history is a nicety: do not retry an unreachable endpoint for long
+            let quick = AwsArgs {
+                max_attempts: 2,
+                ..aws.clone()
+            };
+            let client = super::stack::connect(&quick, spec).await;
+            pipectl_runner::pricing::measured_spot_rates(&client, spec, &prices, rec).await
+        });
+        for (phase, m) in measured {
+            match m {
+                Ok(rate) => {
+                    if let Some(a) = actual.iter_mut().find(|a| a.name == phase) {
+                        a.measured_rate = Some(rate);
+                    }
+                }
+                Err(why) => notes.push(format!("{phase}: {why}")),
+            }
+        }
+    } else if has_spot {
+        notes.push("offline: Spot priced from the sheet, not the price history".into());
+    }
+    let lifetimes = lifetimes(&aws.state_dir, rec);
+    Ok(Metered {
+        reconciliation: reconcile(spec, &prices, &actual, opts, &lifetimes),
+        prices,
+        notes,
+    })
+}

@@ -1,0 +1,207 @@
+//! `pipectl report --run RUN_ID|latest --out DIR`: a run's report (index.html with charts,
+//! report.json, report.csv, report.md). Reads the run record and the spec it names; asks AWS
+//! only for the Spot price history and the run's CloudWatch metrics, and says so when it
+//! cannot (`--offline` skips both).
+
+use std::io::Write;
+
+use pipectl_metering::advise::advise;
+use pipectl_metering::analysis::{break_evens, offers, scenarios, sensitivity};
+use pipectl_metering::{Options, estimate, variant};
+use pipectl_report::{JobBar, MetricValue, REPORT_SCHEMA, Report, ScalingPoint};
+use pipectl_runner::{RunRecord, RunStore};
+use sha2::{Digest, Sha256};
+
+use super::{advise::volumes, load_spec, metered};
+use crate::cli::{AwsArgs, ReportArgs, TableOrJson};
+use crate::error::CliError;
+
+fn jobs(rec: &RunRecord) -> Vec<JobBar> {
+    let mut out = Vec::new();
+    for p in &rec.phases {
+        let n = p.attempts.len();
+        for (i, a) in p.attempts.iter().enumerate() {
+            let outcome = if a.spot_interruption {
+                "INTERRUPTED"
+            } else if a.exit_code == Some(0) || (i + 1 == n && p.status == "SUCCEEDED") {
+                "SUCCEEDED"
+            } else {
+                "FAILED"
+            };
+            out.push(JobBar {
+                phase: p.name.clone(),
+                attempt: i + 1,
+                ready_ms: p.ready_at_ms,
+                started_ms: a.started_at_ms,
+                stopped_ms: a.stopped_at_ms,
+                outcome: outcome.into(),
+            });
+        }
+    }
+    out
+}
+
+/// Each succeeded phase of every run of the stack: its node count and last attempt's time.
+fn scaling(runs_dir: &std::path::Path, stack: &str) -> Vec<ScalingPoint> {
+    let Ok((runs, _)) = RunStore::new(runs_dir).list() else {
+        return vec![];
+    };
+    runs.iter()
+        .filter(|r| r.stack == stack)
+        .flat_map(|r| {
+            r.phases
+                .iter()
+                .filter(|p| p.status == "SUCCEEDED")
+                .filter_map(|p| {
+                    Some(ScalingPoint {
+                        phase: p.name.clone(),
+                        nodes: p.nodes,
+                        seconds: p.attempts.last()?.run_seconds,
+                        run_id: r.run_id.clone(),
+                    })
+                })
+        })
+        .collect()
+}
+
+pub fn run(
+    args: &ReportArgs,
+    aws: &AwsArgs,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let run_id = args.run.run.clone().unwrap_or_else(|| "latest".into());
+    // The spec: named, or the one the run recorded (found through the run by stack name).
+    let (spec_path, rec) = match &args.spec {
+        Some(p) => {
+            let stack = load_spec(p, true)?.spec.stack.name;
+            (
+                p.clone(),
+                metered::find_run(&args.run.runs_dir, &stack, &run_id)?,
+            )
+        }
+        None => {
+            let rec = if run_id == "latest" {
+                let (runs, _) = RunStore::new(&args.run.runs_dir).list()?;
+                runs.into_iter()
+                    .next_back()
+                    .ok_or_else(|| pipectl_runner::RunError::NoSuchRun {
+                        run_id: "latest".into(),
+                        dir: args.run.runs_dir.clone(),
+                    })?
+            } else {
+                RunStore::new(&args.run.runs_dir).load(&run_id)?
+            };
+            (std::path::PathBuf::from(&rec.spec_path), rec)
+        }
+    };
+    let loaded = load_spec(&spec_path, quiet)?;
+    let spec = loaded.spec;
+    let mut notes = Vec::new();
+    if let Ok(bytes) = std::fs::read(&spec_path) {
+        let sha = format!("{:x}", Sha256::digest(&bytes));
+        if sha != rec.spec_sha256 {
+            notes.push(format!(
+                "{} has changed since run {}: the plan is today's file",
+                spec_path.display(),
+                rec.run_id
+            ));
+        }
+    }
+    let opts = Options {
+        free_allowance: args.analysis.free_allowance,
+        ..Options::default()
+    };
+    let m = metered::meter(
+        &spec,
+        &rec,
+        args.prices.prices.as_deref(),
+        opts,
+        aws,
+        args.run.offline,
+    )?;
+    notes.extend(m.notes);
+    let prices = m.prices;
+    let metrics = if args.run.offline {
+        notes.push("offline: CloudWatch not read".into());
+        vec![]
+    } else {
+        let rt = super::stack::runtime()?;
+        let quick = AwsArgs {
+            max_attempts: 2,
+            ..aws.clone()
+        };
+        match rt.block_on(async {
+            let client = super::stack::connect(&quick, &spec).await;
+            pipectl_runner::metrics::read_back(&client, &rec).await
+        }) {
+            Ok(v) => v
+                .into_iter()
+                .map(|v| MetricValue {
+                    namespace: pipectl_runner::metrics::NAMESPACE.into(),
+                    metric: v.metric,
+                    phase: Some(v.phase),
+                    value: v.value,
+                    unit: v.unit,
+                })
+                .collect(),
+            Err(e) => {
+                notes.push(format!("CloudWatch metrics not read: {e}"));
+                vec![]
+            }
+        }
+    };
+    // The analysis and advice at the run's own durations.
+    let durations: Vec<(String, f64)> = rec
+        .phases
+        .iter()
+        .filter_map(|p| p.run_seconds.map(|s| (p.name.clone(), s)))
+        .collect();
+    let as_run = variant::with_durations(&spec, &durations);
+    let report = Report {
+        schema: REPORT_SCHEMA,
+        run_id: rec.run_id.clone(),
+        stack: rec.stack.clone(),
+        status: format!("{:?}", rec.status).to_uppercase(),
+        spec_path: spec_path.display().to_string(),
+        submitted_at: pipectl_runner::record::utc(rec.submitted_at_ms),
+        finished_at: rec.finished_at_ms.map(pipectl_runner::record::utc),
+        jobs: jobs(&rec),
+        reconciliation: m.reconciliation,
+        estimate: estimate(&spec, &prices, opts),
+        offers: offers(&as_run, &prices),
+        scenarios: scenarios(&as_run, &prices, opts, &volumes(&args.analysis)),
+        break_evens: break_evens(&as_run, &prices, opts),
+        sensitivity: sensitivity(&as_run, &prices, opts, args.analysis.sensitivity),
+        advice: advise(&as_run, &prices, opts, &format!("run {}", rec.run_id)),
+        scaling: scaling(&args.run.runs_dir, &rec.stack),
+        metrics,
+        items: spec
+            .phases
+            .iter()
+            .filter_map(|p| p.items.map(|n| (p.name.clone(), n)))
+            .collect(),
+        notes,
+    };
+    let written = pipectl_report::write(&report, &args.out)?;
+    let text = match args.output {
+        TableOrJson::Json => serde_json::to_string_pretty(&written).unwrap_or_default() + "\n",
+        TableOrJson::Table => {
+            let mut s = format!(
+                "Report of run {} ({} charts) in {}:\n",
+                report.run_id,
+                written.charts,
+                written.dir.display()
+            );
+            for f in &written.files {
+                s.push_str(&format!("  {}\n", f.display()));
+            }
+            for n in &report.notes {
+                s.push_str(&format!("note: {n}\n"));
+            }
+            s
+        }
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}

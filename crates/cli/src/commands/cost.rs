@@ -130,6 +130,7 @@ fn reconcile(
                 "\nplanned ${:.6}, actual ${:.6}, variance ${:.6}\n",
                 r.totals.planned_usd, r.totals.actual_usd, r.totals.variance_usd
             ));
+            s.push_str(&lifetimes(&r));
             s
         }
         CostOutput::Table => {
@@ -147,9 +148,35 @@ fn reconcile(
                 r.totals.planned_usd,
                 r.totals.actual_usd,
                 r.totals.variance_usd
-            )
+            ) + &lifetimes(&r)
         }
     };
     out.write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// The shared resources' billable lives, one line each (empty when none is known).
+fn lifetimes(r: &pipectl_metering::reconcile::Reconciliation) -> String {
+    let mut s = String::new();
+    for l in &r.lifetimes {
+        s.push_str(&format!(
+            "{} {}: {} to {}, {:.3} h (run {:.3} h): ${:.6}, of which idle ${:.6}; {}\n",
+            l.lifetime.kind,
+            l.lifetime.physical_id,
+            l.lifetime.since,
+            l.lifetime.until.as_deref().unwrap_or("now"),
+            l.lifetime.hours,
+            l.lifetime.run_hours,
+            l.usd,
+            l.idle_usd,
+            l.note
+        ));
+    }
+    if !s.is_empty() {
+        s.insert_str(
+            0,
+            "\nShared resources over their billable lives (not in the totals above):\n",
+        );
+    }
+    s
 }

@@ -53,13 +53,14 @@ fn reconcile(
         free_allowance: args.free_allowance,
         ..Options::default()
     };
+    let remote = metered::Remote::open(aws, spec, args.offline)?;
     let m = metered::meter(
         spec,
         &rec,
         args.prices.prices.as_deref(),
         opts,
-        aws,
-        args.offline,
+        &aws.state_dir,
+        remote.as_ref(),
     )?;
     for n in &m.notes {
         eprintln!("note: {n}");

@@ -130,15 +130,38 @@ pub struct Metered {
     pub notes: Vec<String>,
 }
 
-/// Reconciles `rec`: Spot phases priced from AWS's price history unless `offline` (or AWS
-/// does not answer: then the sheet, said in the notes), shared resources over their lives.
+/// A connection for the few reads the metering makes (Spot price history, CloudWatch), made
+/// once per command. A price history is a nicety: an unreachable endpoint is not retried long.
+pub struct Remote {
+    pub rt: tokio::runtime::Runtime,
+    pub aws: pipectl_aws::Aws,
+}
+
+impl Remote {
+    /// `None` when `offline`.
+    pub fn open(args: &AwsArgs, spec: &Spec, offline: bool) -> Result<Option<Remote>, CliError> {
+        if offline {
+            return Ok(None);
+        }
+        let rt = super::stack::runtime()?;
+        let quick = AwsArgs {
+            max_attempts: 2,
+            ..args.clone()
+        };
+        let aws = rt.block_on(super::stack::connect(&quick, spec));
+        Ok(Some(Remote { rt, aws }))
+    }
+}
+
+/// Reconciles `rec`: Spot phases priced from AWS's price history when `remote` is given (and
+/// AWS answers; otherwise the sheet, said in the notes), shared resources over their lives.
 pub fn meter(
     spec: &Spec,
     rec: &RunRecord,
     prices_file: Option<&Path>,
     opts: Options,
-    aws: &AwsArgs,
-    offline: bool,
+    state_dir: &Path,
+    remote: Option<&Remote>,
 ) -> Result<Metered, CliError> {
     let mut notes = Vec::new();
     let prices = run_prices(rec, prices_file, &spec.stack.region, &mut notes)?;
@@ -147,31 +170,28 @@ pub fn meter(
         .phases
         .iter()
         .any(|p| p.purchase == "spot" && !p.attempts.is_empty());
-    if has_spot && !offline {
-        let rt = super::stack::runtime()?;
-        let measured = rt.block_on(async {
-            // a price history is a nicety: do not retry an unreachable endpoint for long
-            let quick = AwsArgs {
-                max_attempts: 2,
-                ..aws.clone()
-            };
-            let client = super::stack::connect(&quick, spec).await;
-            pipectl_runner::pricing::measured_spot_rates(&client, spec, &prices, rec).await
-        });
-        for (phase, m) in measured {
-            match m {
-                Ok(rate) => {
-                    if let Some(a) = actual.iter_mut().find(|a| a.name == phase) {
-                        a.measured_rate = Some(rate);
+    match remote {
+        Some(r) if has_spot => {
+            let measured = r.rt.block_on(pipectl_runner::pricing::measured_spot_rates(
+                &r.aws, spec, &prices, rec,
+            ));
+            for (phase, m) in measured {
+                match m {
+                    Ok(rate) => {
+                        if let Some(a) = actual.iter_mut().find(|a| a.name == phase) {
+                            a.measured_rate = Some(rate);
+                        }
                     }
+                    Err(why) => notes.push(format!("{phase}: {why}")),
                 }
-                Err(why) => notes.push(format!("{phase}: {why}")),
             }
         }
-    } else if has_spot {
-        notes.push("offline: Spot priced from the sheet, not the price history".into());
+        None if has_spot => {
+            notes.push("offline: Spot priced from the sheet, not the price history".into())
+        }
+        _ => {}
     }
-    let lifetimes = lifetimes(&aws.state_dir, rec);
+    let lifetimes = lifetimes(state_dir, rec);
     Ok(Metered {
         reconciliation: reconcile(spec, &prices, &actual, opts, &lifetimes),
         prices,

@@ -112,29 +112,26 @@ pub fn run(
         free_allowance: args.analysis.free_allowance,
         ..Options::default()
     };
+    let remote = metered::Remote::open(aws, &spec, args.run.offline)?;
     let m = metered::meter(
         &spec,
         &rec,
         args.prices.prices.as_deref(),
         opts,
-        aws,
-        args.run.offline,
+        &aws.state_dir,
+        remote.as_ref(),
     )?;
     notes.extend(m.notes);
     let prices = m.prices;
-    let metrics = if args.run.offline {
-        notes.push("offline: CloudWatch not read".into());
-        vec![]
-    } else {
-        let rt = super::stack::runtime()?;
-        let quick = AwsArgs {
-            max_attempts: 2,
-            ..aws.clone()
-        };
-        match rt.block_on(async {
-            let client = super::stack::connect(&quick, &spec).await;
-            pipectl_runner::metrics::read_back(&client, &rec).await
-        }) {
+    let metrics = match &remote {
+        None => {
+            notes.push("offline: CloudWatch not read".into());
+            vec![]
+        }
+        Some(r) => match r
+            .rt
+            .block_on(pipectl_runner::metrics::read_back(&r.aws, &rec))
+        {
             Ok(v) => v
                 .into_iter()
                 .map(|v| MetricValue {
@@ -149,7 +146,7 @@ pub fn run(
                 notes.push(format!("CloudWatch metrics not read: {e}"));
                 vec![]
             }
-        }
+        },
     };
     // The analysis and advice at the run's own durations.
     let durations: Vec<(String, f64)> = rec

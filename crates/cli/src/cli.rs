@@ -272,15 +272,9 @@ pub struct CostArgs {
     /// Apply the account's monthly free data-transfer-out allowance to this pipeline.
     #[arg(long)]
     pub free_allowance: bool,
-    /// Reconcile a recorded run (`latest`, or a run id) against the plan instead.
-    #[arg(long, value_name = "RUN_ID|latest")]
-    pub run: Option<String>,
-    /// Directory of run records (with --run).
-    #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
-    pub runs_dir: PathBuf,
-    /// With --run: do not ask AWS for the Spot price history (price Spot from the sheet).
-    #[arg(long)]
-    pub offline: bool,
+    /// Reconcile a recorded run against the plan instead.
+    #[command(flatten)]
+    pub run: RunRef,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

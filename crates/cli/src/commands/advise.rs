@@ -11,33 +11,38 @@ use pipectl_report::text::Table as ReportTable;
 use pipectl_spec::Spec;
 
 use super::{load_prices, load_spec, metered};
-use crate::cli::{AdviseArgs, AnalysisArgs, AnalyzeArgs, AwsArgs, RunRef, TableOrJson};
+use crate::cli::{AdviseArgs, AnalysisArgs, AnalyzeArgs, RunRef, TableOrJson};
 use crate::error::CliError;
 use crate::render::table::Table;
 
-/// The spec to price (the plan's, or with a run's billed durations), its sheet, and the basis.
+/// The spec at `path` to price (the plan's, or with a run's billed durations), its sheet, and
+/// the basis; notes about the sheet go to stderr.
 pub fn basis(
-    spec: &Spec,
+    path: &std::path::Path,
+    quiet: bool,
     prices_file: Option<&std::path::Path>,
     run: &RunRef,
-) -> Result<(Spec, PriceSheet, String, Vec<String>), CliError> {
+) -> Result<(Spec, PriceSheet, String), CliError> {
+    let spec = load_spec(path, quiet)?.spec;
     let Some(id) = &run.run else {
         let prices = load_prices(prices_file, &spec.stack.region)?;
-        return Ok((spec.clone(), prices, "plan".into(), vec![]));
+        return Ok((spec, prices, "plan".into()));
     };
     let rec = metered::find_run(&run.runs_dir, &spec.stack.name, id)?;
     let mut notes = Vec::new();
     let prices = metered::run_prices(&rec, prices_file, &spec.stack.region, &mut notes)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
     let durations: Vec<(String, f64)> = rec
         .phases
         .iter()
         .filter_map(|p| p.run_seconds.map(|s| (p.name.clone(), s)))
         .collect();
     Ok((
-        variant::with_durations(spec, &durations),
+        variant::with_durations(&spec, &durations),
         prices,
         format!("run {}", rec.run_id),
-        notes,
     ))
 }
 
@@ -50,18 +55,8 @@ pub fn render_table(title: &str, t: &ReportTable) -> String {
     format!("{title}\n{}\n", out.render())
 }
 
-pub fn run(
-    args: &AdviseArgs,
-    _aws: &AwsArgs,
-    quiet: bool,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
-    let (spec, prices, basis, notes) =
-        basis(&loaded.spec, args.prices.prices.as_deref(), &args.run)?;
-    for n in &notes {
-        eprintln!("note: {n}");
-    }
+pub fn run(args: &AdviseArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let (spec, prices, basis) = basis(&args.spec, quiet, args.prices.prices.as_deref(), &args.run)?;
     let opts = Options {
         free_allowance: args.free_allowance,
         ..Options::default()
@@ -113,18 +108,8 @@ pub fn volumes(a: &AnalysisArgs) -> Vec<Volume> {
         .collect()
 }
 
-pub fn analyze(
-    args: &AnalyzeArgs,
-    _aws: &AwsArgs,
-    quiet: bool,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
-    let (spec, prices, basis, notes) =
-        basis(&loaded.spec, args.prices.prices.as_deref(), &args.run)?;
-    for n in &notes {
-        eprintln!("note: {n}");
-    }
+pub fn analyze(args: &AnalyzeArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let (spec, prices, basis) = basis(&args.spec, quiet, args.prices.prices.as_deref(), &args.run)?;
     let a = &args.analysis;
     if !a.requests_per_day.is_empty() && pipectl_metering::analysis::item_phase(&spec).is_none() {
         eprintln!(

@@ -16,7 +16,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
-    if let Some(run) = &args.run {
+    if let Some(run) = &args.run.run {
         return reconcile(args, aws, &loaded.spec, run, out);
     }
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
@@ -47,13 +47,13 @@ fn reconcile(
     run: &str,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let rec = metered::find_run(&args.runs_dir, &spec.stack.name, run)?;
+    let rec = metered::find_run(&args.run.runs_dir, &spec.stack.name, run)?;
     let opts = Options {
         allocation: args.allocation.into(),
         free_allowance: args.free_allowance,
         ..Options::default()
     };
-    let remote = metered::Remote::open(aws, spec, args.offline)?;
+    let remote = metered::Remote::open(aws, spec, args.run.offline)?;
     let m = metered::meter(
         spec,
         &rec,

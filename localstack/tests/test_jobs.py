@@ -11,7 +11,11 @@ def test_a_job_runs_its_command_for_its_real_duration(aws, compute, name):
     job_definition(aws, name, ["python3", "-c", "import time; print('start'); time.sleep(2); print('done')"])
     job_id = aws.batch.submit_job(jobName=name, jobQueue=q, jobDefinition=name)["jobId"]
     seen = statuses_until(lambda: aws.batch.describe_jobs(jobs=[job_id])["jobs"][0]["status"], lambda s: s in ("SUCCEEDED", "FAILED"))
-    assert seen == ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"], seen
+    # In lifecycle order. PENDING lasts one engine tick for a job without dependencies, which a
+    # poller on a loaded machine can miss (seen in CI); the states with a duration must be seen.
+    lifecycle = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
+    assert [s for s in lifecycle if s in seen] == seen, seen
+    assert {"SUBMITTED", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"} <= set(seen), seen
     job = aws.batch.describe_jobs(jobs=[job_id])["jobs"][0]
     run = (job["stoppedAt"] - job["startedAt"]) / 1000
     # At least the 2 s it sleeps; above that only interpreter start-up and the engine's tick,

@@ -129,7 +129,7 @@ pub fn render(d: &RunDocument) -> String {
         (Some(c), _) => {
             let _ = writeln!(
                 s,
-                "Compute of this job and the jobs it depends on, from AWS Batch's attempt times, at list prices ({}). Storage, transfer and the reconciled figure: `pipectl cost --run {}`.\n",
+                "Compute of this job and the jobs it depends on: the run time of each attempt as AWS Batch recorded it, at list prices ({}), without EC2's 60-second minimum per instance or the time instances take to start. Storage, transfer, those minimums and the figure reconciled with Spot price history: `pipectl cost --run {}`.\n",
                 c.prices, d.run_id
             );
             let _ = writeln!(

@@ -106,6 +106,16 @@ enum Command {
         #[arg(long)]
         file: Option<std::path::PathBuf>,
     },
+    /// Copies one object (a model card, a metrics file) out of a bucket.
+    Download {
+        #[arg(long)]
+        bucket: String,
+        #[arg(long)]
+        key: String,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn region(flag: Option<String>) -> String {
@@ -227,6 +237,15 @@ async fn main_async(cli: Cli) -> Result<(), workload::Error> {
             };
             let ctx = context(cli.region, false, None, "upload-corpus").await;
             workload::upload_corpus(&ctx, &input_bucket, &key, &text).await
+        }
+        Command::Download { bucket, key, out } => {
+            let ctx = context(cli.region, false, None, "download").await;
+            let bytes = ctx.get(&bucket, &key).await?;
+            match out {
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes),
+                Some(p) => std::fs::write(&p, &bytes),
+            }
+            .map_err(|e| workload::Error::Input(format!("writing s3://{bucket}/{key}: {e}")))
         }
     }
 }

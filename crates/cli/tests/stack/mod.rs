@@ -25,9 +25,16 @@ pub struct Stack {
 
 static N: AtomicU32 = AtomicU32::new(0);
 
-/// A copy of `infra-specs/<file>` renamed to a stack name unique to this test run.
+/// A copy of `infra-specs/<file>` (or of `file` from the repository's root when it names a
+/// directory) renamed to a stack name unique to this test run.
 pub fn stack(file: &str, tag: &str) -> Stack {
-    let text = std::fs::read_to_string(root().join("infra-specs").join(file)).unwrap();
+    let source = if file.contains('/') {
+        root().join(file)
+    } else {
+        root().join("infra-specs").join(file)
+    };
+    let text = std::fs::read_to_string(&source).unwrap();
+    let file = source.file_name().unwrap().to_str().unwrap();
     let original = text
         .lines()
         .find_map(|l| l.strip_prefix("name = \""))

@@ -1,0 +1,240 @@
+//! The example pipeline end to end against the local AWS, with the real workload in every phase
+//! (fewer training steps than the shipped spec, so the test takes seconds): `up`, the corpus
+//! uploaded, `run`, then what each phase left in S3 and CloudWatch checked against the run
+//! record and against the model read back, then `down`.
+
+mod stack;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use rnn_textgen::workload::{InferMetrics, RunDocument, Sample, TrainMetrics};
+use serde_json::Value;
+use stack::{aws, err, ok, out, stack, tagged};
+
+/// The workload's binary, built beside pipectl's (`cargo test --workspace` builds it for the
+/// workload's own CLI tests).
+fn workload_bin() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_BIN_EXE_pipectl")).with_file_name("rnn-textgen");
+    assert!(
+        p.exists(),
+        "{} is missing: `cargo build -p rnn-textgen` (cargo test --workspace builds it)",
+        p.display()
+    );
+    p
+}
+
+/// Runs the workload against the local AWS as a caller outside Batch would.
+fn workload(args: &[&str]) -> Output {
+    Command::new(workload_bin())
+        .args(args)
+        .env("AWS_ENDPOINT_URL", pipectl_aws::LOCAL_ENDPOINT)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("PIPECTL_RUN_ID")
+        .env_remove("AWS_BATCH_JOB_ID")
+        .output()
+        .expect("run rnn-textgen")
+}
+
+async fn get(aws: &pipectl_aws::Aws, bucket: &str, key: &str) -> Vec<u8> {
+    let o = aws
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("s3://{bucket}/{key}: {e:?}"));
+    o.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_trains_infers_and_documents_through_s3() {
+    let s = stack("examples/rnn-textgen/pipeline.toml", "rnn");
+    let bin = workload_bin();
+    let text = std::fs::read_to_string(&s.spec).unwrap();
+    let local = text
+        .replace(
+            r#"command = ["rnn-textgen", "train"]"#,
+            &format!(r#"command = [{:?}, "train", "--steps", "3000"]"#, bin),
+        )
+        .replace(
+            r#"command = ["rnn-textgen", "infer"]"#,
+            &format!(r#"command = [{:?}, "infer", "--requests", "40"]"#, bin),
+        )
+        .replace(
+            r#"command = ["rnn-textgen", "document"]"#,
+            &format!(r#"command = [{:?}, "document"]"#, bin),
+        );
+    assert_eq!(local.matches(bin.to_str().unwrap()).count(), 3);
+    std::fs::write(&s.spec, local).unwrap();
+
+    ok(&s.run(&["up", "--yes"]));
+    let aws = aws().await;
+    let account = aws.account_id().await.unwrap();
+    let bucket = |k: &str| format!("pipectl-{}-{k}-{account}", s.name);
+
+    // Inference before any training: a clear error naming the object and a hint, exit 1.
+    let o = workload(&[
+        "infer",
+        "--run-id",
+        "never-trained",
+        "--model-bucket",
+        &bucket("model-weights"),
+        "--results-bucket",
+        &bucket("results"),
+        "--no-metrics",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains(&format!(
+            "s3://{}/runs/never-trained/model.json",
+            bucket("model-weights")
+        )) && e.contains("GetObject")
+            && e.contains("NoSuchKey")
+            && e.contains("hint:"),
+        "{e}"
+    );
+
+    let o = workload(&["upload-corpus", "--input-bucket", &bucket("input-data")]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+
+    let o = s.run(&["run", "--poll", "0.2..1", "--follow", "--output", "json"]);
+    let stdout = ok(&o);
+    let rec: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(rec["status"], "SUCCEEDED", "{rec:#}");
+    let run_id = rec["run_id"].as_str().unwrap().to_string();
+    let names: Vec<&str> = rec["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["training", "inference", "documentation"]);
+    // the workload's own log lines, followed, carry the run id in the keys they wrote
+    assert!(
+        stdout.contains(&format!("runs/{run_id}/model.json")),
+        "{stdout}"
+    );
+
+    // training: weights that load, a loss that fell, figures that agree with the weights
+    let key = |n: &str| format!("runs/{run_id}/{n}");
+    let weights = get(&aws, &bucket("model-weights"), &key("model.json")).await;
+    let model = rnn_textgen::Model::from_json(std::str::from_utf8(&weights).unwrap()).unwrap();
+    let tm: TrainMetrics = serde_json::from_slice(
+        &get(&aws, &bucket("model-weights"), &key("train-metrics.json")).await,
+    )
+    .unwrap();
+    assert_eq!(tm.run_id, run_id);
+    assert_eq!(tm.steps, 3000);
+    assert_eq!(tm.parameters, model.parameters());
+    assert_eq!(tm.model_bytes, weights.len());
+    assert_eq!(tm.corpus.bytes, rnn_textgen::workload::CORPUS.len());
+    assert!(tm.final_loss < tm.first_loss - 1.0, "{tm:?}");
+    assert!(
+        tm.held_out_loss_after < tm.held_out_loss_before - 1.0,
+        "{tm:?}"
+    );
+    assert!(tm.samples_per_second > 0.0 && tm.train_seconds > 0.0);
+    assert!(tm.peak_memory_bytes.is_some_and(|b| b > 1_000_000));
+    // the loss the metrics claim is the loss of the weights written
+    let held_out = rnn_textgen::workload::split_held_out(rnn_textgen::workload::CORPUS).1;
+    assert!((model.evaluate(held_out) - tm.held_out_loss_after).abs() < 1e-4);
+
+    // inference: the samples come from those weights (the vocabulary), the percentiles order
+    let im: InferMetrics =
+        serde_json::from_slice(&get(&aws, &bucket("results"), &key("infer-metrics.json")).await)
+            .unwrap();
+    let samples: Vec<Sample> =
+        serde_json::from_slice(&get(&aws, &bucket("results"), &key("samples.json")).await).unwrap();
+    assert_eq!(samples.len(), 40);
+    assert_eq!(im.requests, 40);
+    for smp in &samples {
+        assert_eq!(smp.text.chars().count(), im.characters_per_request);
+        assert!(smp.text.chars().all(|c| model.vocab.index(c).is_some()));
+    }
+    let l = &im.latency;
+    assert!(0.0 < l.p50_ms && l.p50_ms <= l.p95_ms && l.p95_ms <= l.p99_ms && l.p99_ms <= l.max_ms);
+
+    // documentation: the card, and the cost so far from Batch's records of the same jobs
+    let card = String::from_utf8(get(&aws, &bucket("documentation"), &key("MODEL_CARD.md")).await)
+        .unwrap();
+    assert!(card.contains(&format!("run {run_id}")) && card.contains("## Cost so far"));
+    let doc: RunDocument =
+        serde_json::from_slice(&get(&aws, &bucket("documentation"), &key("run.json")).await)
+            .unwrap();
+    let cost = doc.cost_so_far.expect("the document job priced the run");
+    let job_ids: Vec<&str> = rec["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["job_id"].as_str().unwrap())
+        .collect();
+    let priced: Vec<&str> = cost.jobs.iter().map(|j| j.job_id.as_str()).collect();
+    assert_eq!(
+        priced, job_ids,
+        "every job of the run, in the order they ran"
+    );
+    let training = &cost.jobs[0];
+    assert_eq!(training.instance_type.as_deref(), Some("g4dn.xlarge"));
+    assert_eq!(training.purchase.as_deref(), Some("spot"));
+    assert_eq!(cost.jobs[1].purchase.as_deref(), Some("on-demand"));
+    let a = &rec["phases"][0]["attempts"][0];
+    let recorded =
+        (a["stopped_at_ms"].as_i64().unwrap() - a["started_at_ms"].as_i64().unwrap()) as f64 / 1e3;
+    assert!(
+        (training.seconds - recorded).abs() < 0.01,
+        "{training:?} vs {recorded}"
+    );
+    let rate = training.usd_per_hour.unwrap();
+    assert!((training.usd.unwrap() - rate * recorded / 3600.0).abs() < 1e-9);
+    assert!(cost.total_usd > training.usd.unwrap());
+
+    // CloudWatch: each phase's figures under the stack
+    let listed = aws
+        .cloudwatch
+        .list_metrics()
+        .namespace(rnn_textgen::workload::NAMESPACE)
+        .dimensions(
+            aws_sdk_cloudwatch::types::DimensionFilter::builder()
+                .name("Stack")
+                .value(&s.name)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut metrics: Vec<String> = listed
+        .metrics()
+        .iter()
+        .map(|m| {
+            let phase = m
+                .dimensions()
+                .iter()
+                .find(|d| d.name() == Some("Phase"))
+                .and_then(|d| d.value())
+                .unwrap_or("?");
+            format!("{phase}/{}", m.metric_name().unwrap_or_default())
+        })
+        .collect();
+    metrics.sort();
+    for want in [
+        "training/TrainingSeconds",
+        "training/PeakMemoryBytes",
+        "training/FinalLoss",
+        "inference/LatencyP99",
+        "inference/RequestsPerSecond",
+        "documentation/CostSoFarUSD",
+    ] {
+        assert!(
+            metrics.iter().any(|m| m == want),
+            "{want} not in {metrics:?}"
+        );
+    }
+
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}

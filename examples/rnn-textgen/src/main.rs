@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use pipectl_aws::{AwsOptions, connect};
-use rnn_textgen::Config;
 use rnn_textgen::workload::{
     self, CORPUS, CORPUS_KEY, Ctx, DocumentOptions, InferOptions, TrainOptions,
 };
@@ -47,55 +46,22 @@ enum Command {
     Train {
         #[command(flatten)]
         run: Run,
-        #[arg(long, env = "PIPECTL_BUCKET_INPUT_DATA")]
-        input_bucket: String,
-        #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
-        model_bucket: String,
-        #[arg(long, default_value = CORPUS_KEY)]
-        corpus_key: String,
-        /// Training sequences of --seq-len characters (the default: about 26 s on one core here, in a release build).
-        #[arg(long, default_value_t = 30000)]
-        steps: usize,
-        #[arg(long, default_value_t = 128)]
-        hidden: usize,
-        #[arg(long, default_value_t = 32)]
-        seq_len: usize,
-        #[arg(long, default_value_t = 0.1)]
-        learning_rate: f32,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
+        #[command(flatten)]
+        o: TrainOptions,
     },
     /// Loads the run's weights, answers a batch of prompts, writes samples and latency figures.
     Infer {
         #[command(flatten)]
         run: Run,
-        #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
-        model_bucket: String,
-        #[arg(long, env = "PIPECTL_BUCKET_RESULTS")]
-        results_bucket: String,
-        #[arg(long, default_value_t = 200)]
-        requests: usize,
-        /// Characters generated per request.
-        #[arg(long, default_value_t = 200)]
-        characters: usize,
-        #[arg(long, default_value_t = 0.8)]
-        temperature: f32,
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
+        #[command(flatten)]
+        o: InferOptions,
     },
     /// Writes the model card (metrics, samples, cost so far) to the documentation bucket.
     Document {
         #[command(flatten)]
         run: Run,
-        #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
-        model_bucket: String,
-        #[arg(long, env = "PIPECTL_BUCKET_RESULTS")]
-        results_bucket: String,
-        #[arg(long, env = "PIPECTL_BUCKET_DOCUMENTATION")]
-        docs_bucket: String,
-        /// This job's AWS Batch id, to price it and the jobs before it.
-        #[arg(long, env = "AWS_BATCH_JOB_ID")]
-        job_id: Option<String>,
+        #[command(flatten)]
+        o: DocumentOptions,
     },
     /// Puts the bundled corpus (or --file) into the input bucket.
     UploadCorpus {
@@ -158,71 +124,23 @@ async fn context(cli_region: Option<String>, metrics: bool, run: Option<Run>, ph
 async fn main_async(cli: Cli) -> Result<(), workload::Error> {
     let metrics = !cli.no_metrics;
     match cli.command {
-        Command::Train {
-            run,
-            input_bucket,
-            model_bucket,
-            corpus_key,
-            steps,
-            hidden,
-            seq_len,
-            learning_rate,
-            seed,
-        } => {
-            if steps == 0 || hidden == 0 || seq_len == 0 || learning_rate <= 0.0 {
+        Command::Train { run, o } => {
+            let c = &o.config;
+            if o.steps == 0 || c.hidden == 0 || c.seq_len == 0 || c.learning_rate <= 0.0 {
                 return Err(workload::Error::Input(
                     "--steps, --hidden, --seq-len and --learning-rate must be positive".into(),
                 ));
             }
             let ctx = context(cli.region, metrics, Some(run), "train").await;
-            let o = TrainOptions {
-                input_bucket,
-                corpus_key,
-                model_bucket,
-                steps,
-                config: Config {
-                    hidden,
-                    seq_len,
-                    learning_rate,
-                    seed,
-                },
-            };
             workload::train(&ctx, &o).await.map(drop)
         }
-        Command::Infer {
-            run,
-            model_bucket,
-            results_bucket,
-            requests,
-            characters,
-            temperature,
-            seed,
-        } => {
+        Command::Infer { run, o } => {
             let ctx = context(cli.region, metrics, Some(run), "infer").await;
-            let o = InferOptions {
-                model_bucket,
-                results_bucket,
-                requests,
-                characters,
-                temperature,
-                seed,
-            };
             workload::infer(&ctx, &o).await.map(drop)
         }
-        Command::Document {
-            run,
-            model_bucket,
-            results_bucket,
-            docs_bucket,
-            job_id,
-        } => {
+        Command::Document { run, mut o } => {
+            o.job_id = o.job_id.filter(|j| !j.is_empty());
             let ctx = context(cli.region, metrics, Some(run), "document").await;
-            let o = DocumentOptions {
-                model_bucket,
-                results_bucket,
-                docs_bucket,
-                job_id: job_id.filter(|j| !j.is_empty()),
-            };
             workload::document(&ctx, &o).await.map(drop)
         }
         Command::UploadCorpus {

@@ -33,11 +33,19 @@ impl Vocab {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// The network's size and training settings (also `train`'s flags; defaults as [`Default`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, clap::Args)]
 pub struct Config {
+    /// Hidden units.
+    #[arg(long, default_value_t = 128)]
     pub hidden: usize,
+    /// Characters per training sequence (backpropagation through time).
+    #[arg(long, default_value_t = 32)]
     pub seq_len: usize,
+    #[arg(long, default_value_t = 0.1)]
     pub learning_rate: f32,
+    /// Seed of the initial weights.
+    #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
 

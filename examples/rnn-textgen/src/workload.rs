@@ -189,11 +189,19 @@ pub async fn upload_corpus(ctx: &Ctx, bucket: &str, key: &str, text: &str) -> Re
 
 // --- train ---------------------------------------------------------------------------------
 
+/// `train`'s settings, as flags (buckets default to what `pipectl run` sets).
+#[derive(Debug, Clone, clap::Args)]
 pub struct TrainOptions {
+    #[arg(long, env = "PIPECTL_BUCKET_INPUT_DATA")]
     pub input_bucket: String,
+    #[arg(long, default_value = CORPUS_KEY)]
     pub corpus_key: String,
+    #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
     pub model_bucket: String,
+    /// Training sequences of --seq-len characters (the default: about 25 s on one core here).
+    #[arg(long, default_value_t = 30000)]
     pub steps: usize,
+    #[command(flatten)]
     pub config: Config,
 }
 
@@ -369,12 +377,22 @@ pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
 
 // --- infer ---------------------------------------------------------------------------------
 
+/// `infer`'s settings, as flags.
+#[derive(Debug, Clone, clap::Args)]
 pub struct InferOptions {
+    #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
     pub model_bucket: String,
+    #[arg(long, env = "PIPECTL_BUCKET_RESULTS")]
     pub results_bucket: String,
+    #[arg(long, default_value_t = 200)]
     pub requests: usize,
+    /// Characters generated per request.
+    #[arg(long, default_value_t = 200)]
     pub characters: usize,
+    #[arg(long, default_value_t = 0.8)]
     pub temperature: f32,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 7)]
     pub seed: u64,
 }
 
@@ -512,11 +530,17 @@ pub async fn infer(ctx: &Ctx, o: &InferOptions) -> Result<(InferMetrics, Vec<Sam
 
 // --- document ------------------------------------------------------------------------------
 
+/// `document`'s settings, as flags.
+#[derive(Debug, Clone, clap::Args)]
 pub struct DocumentOptions {
+    #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
     pub model_bucket: String,
+    #[arg(long, env = "PIPECTL_BUCKET_RESULTS")]
     pub results_bucket: String,
+    #[arg(long, env = "PIPECTL_BUCKET_DOCUMENTATION")]
     pub docs_bucket: String,
-    /// This job's Batch id (`AWS_BATCH_JOB_ID`), for the cost so far; none outside Batch.
+    /// This job's AWS Batch id, to price it and the jobs before it; none outside Batch.
+    #[arg(long, env = "AWS_BATCH_JOB_ID")]
     pub job_id: Option<String>,
 }
 

@@ -108,6 +108,7 @@ async fn a_run_is_metered_reported_and_opened_in_a_browser() {
         "AWS/FSx",
         "AWS/ECS",
         "nvidia_smi_utilization_gpu",
+        "{Pipectl/Workload,Stack,Phase}",
     ] {
         assert!(text.contains(want), "{want} not on the dashboard: {text}");
     }

@@ -525,7 +525,8 @@ fn dashboard_body(ctx: &Ctx) -> String {
         ));
     }
     y += 6 * ((ces.len() as u32 + 2) / 2);
-    if ctx.spec.phases.iter().any(|p| p.gpus > 0) {
+    let gpu = ctx.spec.phases.iter().any(|p| p.gpus > 0);
+    if gpu {
         widgets.push(widget(
             0,
             y,
@@ -537,6 +538,18 @@ fn dashboard_body(ctx: &Ctx) -> String {
             )],
         ));
     }
+    // What the jobs themselves publish (the example workload: loss, latency, memory, cost so
+    // far), whatever the metric, per phase.
+    widgets.push(widget(
+        if gpu { 12 } else { 0 },
+        y,
+        format!("{stack}: the workload's own metrics (Pipectl/Workload)"),
+        "Maximum",
+        vec![search(
+            format!("SEARCH('{{Pipectl/Workload,Stack,Phase}} Stack=\"{stack}\"', 'Maximum', 300)"),
+            "workload",
+        )],
+    ));
     json!({ "widgets": widgets }).to_string()
 }
 

@@ -235,6 +235,35 @@ async fn the_example_trains_infers_and_documents_through_s3() {
         );
     }
 
+    // The report reads them back beside the runner's own.
+    let dir = s.dir.path().join("report");
+    ok(&stack::pipectl_in(
+        s.dir.path(),
+        &[
+            "-q",
+            "report",
+            "--run",
+            "latest",
+            "--spec",
+            s.spec.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    ));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let p99 = report["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["namespace"] == rnn_textgen::workload::NAMESPACE
+                && m["metric"] == "LatencyP99"
+                && m["phase"] == "inference"
+        })
+        .unwrap_or_else(|| panic!("LatencyP99 not in the report: {:#}", report["metrics"]));
+    assert!((p99["value"].as_f64().unwrap() - im.latency.p99_ms).abs() < 1e-6);
+
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }

@@ -135,7 +135,7 @@ pub fn run(
             Ok(v) => v
                 .into_iter()
                 .map(|v| MetricValue {
-                    namespace: pipectl_runner::metrics::NAMESPACE.into(),
+                    namespace: v.namespace,
                     metric: v.metric,
                     phase: Some(v.phase),
                     value: v.value,

@@ -194,33 +194,7 @@ async fn the_example_trains_infers_and_documents_through_s3() {
     assert!(cost.total_usd > training.usd.unwrap());
 
     // CloudWatch: each phase's figures under the stack
-    let listed = aws
-        .cloudwatch
-        .list_metrics()
-        .namespace(rnn_textgen::workload::NAMESPACE)
-        .dimensions(
-            aws_sdk_cloudwatch::types::DimensionFilter::builder()
-                .name("Stack")
-                .value(&s.name)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let mut metrics: Vec<String> = listed
-        .metrics()
-        .iter()
-        .map(|m| {
-            let phase = m
-                .dimensions()
-                .iter()
-                .find(|d| d.name() == Some("Phase"))
-                .and_then(|d| d.value())
-                .unwrap_or("?");
-            format!("{phase}/{}", m.metric_name().unwrap_or_default())
-        })
-        .collect();
-    metrics.sort();
+    let metrics = stack::metrics_of(&aws, rnn_textgen::workload::NAMESPACE, &s.name).await;
     for want in [
         "training/TrainingSeconds",
         "training/PeakMemoryBytes",

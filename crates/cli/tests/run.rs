@@ -131,21 +131,11 @@ async fn seed_run_succeeds_in_dependency_order_with_timings_from_aws() {
         "{runs}"
     );
     // The metrics the dashboard shows.
-    let m = aws
-        .cloudwatch
-        .list_metrics()
-        .namespace("Pipectl")
-        .dimensions(
-            aws_sdk_cloudwatch::types::DimensionFilter::builder()
-                .name("Stack")
-                .value(&s.name)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let names: std::collections::BTreeSet<&str> =
-        m.metrics().iter().filter_map(|m| m.metric_name()).collect();
+    let listed = stack::metrics_of(&aws, "Pipectl", &s.name).await;
+    let names: std::collections::BTreeSet<&str> = listed
+        .iter()
+        .filter_map(|m| m.split_once('/').map(|(_, n)| n))
+        .collect();
     for want in [
         "PhaseDuration",
         "QueueWait",

@@ -268,9 +268,9 @@ pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
             bucket: o.input_bucket.clone(),
             key: o.corpus_key.clone(),
             message: format!(
-                "the corpus has {} characters; training needs more than {}",
+                "the corpus has {} characters; training needs more than {} after the held-out tenth",
                 text.chars().count(),
-                o.config.seq_len * 10
+                o.config.seq_len + 1
             ),
         });
     }

@@ -176,6 +176,38 @@ fn has(tags: &[(String, String)], stack: &str) -> bool {
 }
 
 /// `kind:id` of every resource carrying `pipectl:stack=<stack>`, in every service pipectl uses.
+/// The metrics CloudWatch lists in `namespace` for `stack`, as `phase/metric`, sorted.
+pub async fn metrics_of(aws: &Aws, namespace: &str, stack: &str) -> Vec<String> {
+    let listed = aws
+        .cloudwatch
+        .list_metrics()
+        .namespace(namespace)
+        .dimensions(
+            aws_sdk_cloudwatch::types::DimensionFilter::builder()
+                .name("Stack")
+                .value(stack)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut out: Vec<String> = listed
+        .metrics()
+        .iter()
+        .map(|m| {
+            let phase = m
+                .dimensions()
+                .iter()
+                .find(|d| d.name() == Some("Phase"))
+                .and_then(|d| d.value())
+                .unwrap_or("?");
+            format!("{phase}/{}", m.metric_name().unwrap_or_default())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
     let mut found = Vec::new();
     let f = Filter::builder()

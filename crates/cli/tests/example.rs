@@ -107,13 +107,19 @@ async fn the_example_trains_infers_and_documents_through_s3() {
     let rec: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(rec["status"], "SUCCEEDED", "{rec:#}");
     let run_id = rec["run_id"].as_str().unwrap().to_string();
-    let names: Vec<&str> = rec["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["training", "inference", "documentation"]);
+    // one field of every phase of the record, in order
+    let per_phase = |field: &str| -> Vec<String> {
+        rec["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        per_phase("name"),
+        ["training", "inference", "documentation"]
+    );
     // the workload's own log lines, followed, carry the run id in the keys they wrote
     assert!(
         stdout.contains(&format!("runs/{run_id}/model.json")),
@@ -167,13 +173,8 @@ async fn the_example_trains_infers_and_documents_through_s3() {
         serde_json::from_slice(&get(&aws, &bucket("documentation"), &key("run.json")).await)
             .unwrap();
     let cost = doc.cost_so_far.expect("the document job priced the run");
-    let job_ids: Vec<&str> = rec["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["job_id"].as_str().unwrap())
-        .collect();
-    let priced: Vec<&str> = cost.jobs.iter().map(|j| j.job_id.as_str()).collect();
+    let job_ids = per_phase("job_id");
+    let priced: Vec<String> = cost.jobs.iter().map(|j| j.job_id.clone()).collect();
     assert_eq!(
         priced, job_ids,
         "every job of the run, in the order they ran"

@@ -225,31 +225,26 @@ mod tests {
             .build()
     }
 
-    #[test]
-    fn ended_attempts_and_the_one_under_way_are_counted() {
-        // two interrupted attempts of 60 s and 30 s, the third running for 10 s so far
-        let j = JobDetail::builder()
-            .status(JobStatus::Running)
+    fn job(status: JobStatus) -> JobDetail {
+        JobDetail::builder()
+            .status(status)
             .started_at(200_000)
             .attempts(attempt(0, 60_000))
             .attempts(attempt(100_000, 130_000))
-            .build();
-        assert_eq!(attempt_seconds(&j, 210_000), (3, 100.0));
-        // once it has ended, only the recorded attempts count
-        let j = j.to_builder_status(JobStatus::Succeeded);
-        assert_eq!(attempt_seconds(&j, 999_000), (2, 90.0));
+            .build()
     }
 
-    trait Status {
-        fn to_builder_status(&self, s: JobStatus) -> JobDetail;
-    }
-    impl Status for JobDetail {
-        fn to_builder_status(&self, s: JobStatus) -> JobDetail {
-            let mut b = JobDetail::builder().status(s);
-            for a in self.attempts() {
-                b = b.attempts(a.clone());
-            }
-            b.build()
-        }
+    #[test]
+    fn ended_attempts_and_the_one_under_way_are_counted() {
+        // two interrupted attempts of 60 s and 30 s, the third running for 10 s so far
+        assert_eq!(
+            attempt_seconds(&job(JobStatus::Running), 210_000),
+            (3, 100.0)
+        );
+        // once it has ended, only the recorded attempts count
+        assert_eq!(
+            attempt_seconds(&job(JobStatus::Succeeded), 999_000),
+            (2, 90.0)
+        );
     }
 }

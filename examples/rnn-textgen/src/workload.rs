@@ -160,17 +160,18 @@ impl Ctx {
                     .build()
             })
             .collect();
+        let n = data.len();
         let r = self
             .aws
             .cloudwatch
             .put_metric_data()
             .namespace(NAMESPACE)
-            .set_metric_data(Some(data.clone()))
+            .set_metric_data(Some(data))
             .send()
             .await
             .ctx("cloudwatch", "PutMetricData", NAMESPACE);
         match r {
-            Ok(_) => tracing::info!("published {} metrics to CloudWatch {NAMESPACE}", data.len()),
+            Ok(_) => tracing::info!("published {n} metrics to CloudWatch {NAMESPACE}"),
             Err(e) => tracing::warn!("metrics not published: {e}"),
         }
     }
@@ -262,6 +263,7 @@ pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
         key: o.corpus_key.clone(),
         message: format!("the corpus is not UTF-8 text: {e}"),
     })?;
+    let characters = text.chars().count();
     let (train_text, held_out) = split_held_out(&text);
     if train_text.chars().count() < o.config.seq_len + 1 {
         return Err(Error::Data {
@@ -269,7 +271,7 @@ pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
             key: o.corpus_key.clone(),
             message: format!(
                 "the corpus has {} characters; training needs more than {} after the held-out tenth",
-                text.chars().count(),
+                characters,
                 o.config.seq_len + 1
             ),
         });
@@ -281,7 +283,7 @@ pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
         o.input_bucket,
         o.corpus_key,
         text.len(),
-        text.chars().count(),
+        characters,
         model.vocab.len(),
         model.parameters(),
         o.steps,
@@ -318,7 +320,7 @@ pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
             bucket: o.input_bucket.clone(),
             key: o.corpus_key.clone(),
             bytes: text.len(),
-            characters: text.chars().count(),
+            characters,
             vocabulary: model.vocab.len(),
             held_out_characters: held_out.chars().count(),
         },

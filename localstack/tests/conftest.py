@@ -82,6 +82,9 @@ def net(aws):
     role = aws.iam.create_role(RoleName=f"svc-{tag}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     aws.iam.create_role(RoleName=f"inst-{tag}", AssumeRolePolicyDocument="{}")
     profile = aws.iam.create_instance_profile(InstanceProfileName=f"inst-{tag}")["InstanceProfile"]["Arn"]
+    aws.iam.add_role_to_instance_profile(InstanceProfileName=f"inst-{tag}", RoleName=f"inst-{tag}")
+    # New roles are not usable by Batch at once (IAM propagation): wait as a user would.
+    time.sleep(control("config")[1]["delays"]["iam_propagation"])
     return {"vpc": vpc, "subnet": subnet, "sg": sg, "role": role, "profile": profile}
 
 

@@ -33,8 +33,8 @@ def test_compute_environment_goes_creating_valid_updating_deleting_gone(aws, net
     assert seen == ["UPDATING", "VALID"], seen
 
     aws.batch.delete_compute_environment(computeEnvironment=ce)
-    seen = statuses_until(lambda: ce_status(aws, ce), lambda s: s == "GONE")
-    assert seen == ["DELETING", "GONE"], seen
+    seen = statuses_until(lambda: ce_status(aws, ce), lambda s: s == "DELETED")
+    assert seen == ["DELETING", "DELETED"], seen
 
 
 def test_queue_needs_a_valid_environment_and_blocks_its_deletion(aws, net, compute, name):
@@ -69,13 +69,17 @@ def test_queue_needs_a_valid_environment_and_blocks_its_deletion(aws, net, compu
     assert q_status(aws, q) == "DELETING"
     with pytest.raises(ClientError, match="found existing JobQueue relationship"):
         aws.batch.delete_compute_environment(computeEnvironment=ce)
-    wait_for(lambda: q_status(aws, q) == "GONE")
+    wait_for(lambda: q_status(aws, q) == "DELETED")
     aws.batch.delete_compute_environment(computeEnvironment=ce)
-    wait_for(lambda: ce_status(aws, ce) == "GONE")
+    wait_for(lambda: ce_status(aws, ce) == "DELETED")
 
 
 def test_unknown_iam_role_is_refused_and_service_role_may_be_omitted(aws, net, name):
-    resources = {"type": "EC2", "minvCpus": 0, "maxvCpus": 4, "instanceTypes": ["g3s.xlarge"], "subnets": [net["subnet"]], "securityGroupIds": [net["sg"]], "instanceRole": net["profile"]}
+    # g3s.xlarge needs an AMI of its own (ECS_AL2023_NVIDIA does not support g3): test_strict.py
+    resources = {
+        "type": "EC2", "minvCpus": 0, "maxvCpus": 4, "instanceTypes": ["g3s.xlarge"], "subnets": [net["subnet"]], "securityGroupIds": [net["sg"]], "instanceRole": net["profile"],
+        "ec2Configuration": [{"imageType": "ECS_AL2023_NVIDIA", "imageIdOverride": "ami-0123456789abcdef0"}],
+    }
     with pytest.raises(ClientError, match="Could not find IAM role"):
         aws.batch.create_compute_environment(computeEnvironmentName=f"{name}-a", type="MANAGED", serviceRole="arn:aws:iam::000000000000:role/nope", computeResources=resources)
     out = aws.batch.create_compute_environment(computeEnvironmentName=f"{name}-b", type="MANAGED", computeResources=resources)

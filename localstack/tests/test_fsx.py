@@ -14,8 +14,10 @@ def fs_state(aws, fs_id):
         raise
 
 
-def create(aws, net, token=None, capacity=1200, **lustre):
+def create(aws, net, token=None, capacity=1200, version=None, **lustre):
     kw = {"ClientRequestToken": token} if token else {}
+    if version:
+        kw["FileSystemTypeVersion"] = version
     return aws.fsx.create_file_system(
         FileSystemType="LUSTRE", StorageCapacity=capacity, SubnetIds=[net["subnet"]], SecurityGroupIds=[net["sg"]],
         LustreConfiguration={"DeploymentType": "SCRATCH_2", **lustre}, Tags=[{"Key": "pipectl:stack", "Value": "test"}], **kw,
@@ -51,7 +53,7 @@ def test_data_repository_associations_need_an_available_file_system(aws, net, na
     from conftest import control
 
     control("config", "POST", {"fsx_create": 1.0})
-    fs = create(aws, net)["FileSystemId"]
+    fs = create(aws, net, version="2.15")["FileSystemId"]
     with pytest.raises(ClientError, match="not AVAILABLE"):
         aws.fsx.create_data_repository_association(FileSystemId=fs, FileSystemPath="/input", DataRepositoryPath=f"s3://{name}/in")
     wait_for(lambda: fs_state(aws, fs) == "AVAILABLE")

@@ -22,6 +22,11 @@ DELAYS = {
     "job_submitted": ("PIPECTL_LS_JOB_SUBMITTED_SECONDS", 0.3),
     "job_runnable": ("PIPECTL_LS_JOB_RUNNABLE_SECONDS", 1.0),
     "job_starting": ("PIPECTL_LS_JOB_STARTING_SECONDS", 0.5),
+    # A new IAM role is not usable by Batch at once (IAM is eventually consistent); a compute
+    # environment validated sooner goes INVALID (see batch.py).
+    "iam_propagation": ("PIPECTL_LS_IAM_PROPAGATION_SECONDS", 4.0),
+    # How long a deleted compute environment or queue is still listed with status DELETED.
+    "deleted_linger": ("PIPECTL_LS_DELETED_LINGER_SECONDS", 60.0),
 }
 
 _lock = threading.Lock()

@@ -1,9 +1,12 @@
 """FSx for Lustre on LocalStack: moto's backend keeps file systems; this layer adds AWS's
-capacity and throughput rules, ClientRequestToken idempotency, the Lustre mount name, a
-lifecycle that takes time (CREATING → AVAILABLE, DELETING → gone) and data repository
-associations (CREATING → AVAILABLE, DELETING → gone).
+capacity and throughput rules, the Lustre version AWS picks when none is asked for and what it
+allows, ClientRequestToken idempotency (a token remembered with its parameters), the Lustre
+mount name, a lifecycle that takes time (CREATING → AVAILABLE, DELETING → gone) and data
+repository associations (CREATING → AVAILABLE, DELETING → gone).
 """
 
+import hashlib
+import json
 import threading
 import time
 import uuid
@@ -20,6 +23,10 @@ _life: dict[str, dict] = {}
 _dras: dict[str, dict] = {}
 
 SSD = ("SCRATCH_2", "PERSISTENT_1", "PERSISTENT_2")
+LUSTRE_VERSIONS = ("2.10", "2.12", "2.15")
+# client request token -> (digest of the request's parameters, file system id). AWS keeps a
+# token after the file system is gone; so does the local AWS (for its lifetime).
+_tokens: dict[str, tuple[str, str]] = {}
 TIERS = {"PERSISTENT_1": (50, 100, 200), "PERSISTENT_2": (125, 250, 500, 1000)}
 
 
@@ -76,23 +83,73 @@ def _validate_lustre(request: dict) -> dict:
     elif per_unit is not None:
         raise _error("BadRequest", f"PerUnitStorageThroughput is not supported for {deployment}")
     lustre["DeploymentType"] = deployment
+    if lustre.get("DataCompressionType") not in (None, "NONE", "LZ4"):
+        raise _error("BadRequest", f"DataCompressionType {lustre['DataCompressionType']} is invalid; use NONE or LZ4")
     lustre.setdefault("MountName", uuid.uuid4().hex[:8])
     lustre.setdefault("DataCompressionType", "NONE")
     return lustre
+
+
+def lustre_version(deployment: str, requested: str | None, metadata_mode: bool = False) -> str:
+    """The Lustre version AWS gives a new file system.
+
+    CreateFileSystem, FileSystemTypeVersion
+    (https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html):
+    "Default value is 2.10, except ... 2.12 when DeploymentType is set to PERSISTENT_2
+    without a metadata configuration mode ... 2.15 ... with a metadata configuration mode";
+    "2.10 is supported by the Scratch and Persistent_1 Lustre deployment types".
+    """
+    if requested is None:
+        if deployment == "PERSISTENT_2":
+            return "2.15" if metadata_mode else "2.12"
+        return "2.10"
+    if requested not in LUSTRE_VERSIONS:
+        raise _error("BadRequest", f"FileSystemTypeVersion {requested} is invalid; valid values are {', '.join(LUSTRE_VERSIONS)}")
+    if requested == "2.10" and deployment == "PERSISTENT_2":
+        raise _error("BadRequest", "Lustre version 2.10 is not supported for deployment type PERSISTENT_2")
+    return requested
+
+
+def _digest(request: dict) -> str:
+    body = {k: v for k, v in request.items() if k != "ClientRequestToken"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replay(token: str | None, request: dict, b, kind: str):
+    """ClientRequestToken (https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html):
+    "If a file system with the specified client request token exists and the parameters
+    match, CreateFileSystem returns the description of the existing file system. If ... the
+    parameters don't match, this call returns IncompatibleParameterError." The token is kept
+    after the file system is deleted (how long AWS keeps it is not documented; here: for the
+    local AWS's lifetime), so a new lifetime of a stack must use a new token."""
+    if not token:
+        return None
+    with _lock:
+        seen = _tokens.get(token)
+    if seen is None:
+        return None
+    digest, resource_id = seen
+    if digest != _digest(request):
+        e = _error("IncompatibleParameterError", f"The client request token {token} was already used for a different request ({kind} {resource_id}).")
+        e.Parameter = "ClientRequestToken"
+        raise e
+    return resource_id
 
 
 def create_file_system(context, request):
     purge()
     token = request.get("ClientRequestToken")
     b = backend_for(context.account_id, context.region)
-    with _lock:
-        if token:
-            for fs_id, rec in _life.items():
-                if rec["token"] == token and rec["deleting"] is None and fs_id in b.file_systems:
-                    return {"FileSystem": _describe_one(b.file_systems[fs_id])}
+    earlier = _replay(token, request, b, "file system")
+    if earlier is not None:
+        if earlier in b.file_systems:
+            return {"FileSystem": _describe_one(b.file_systems[earlier])}
+        # The file system that token made is gone: AWS answers with what it made then.
+        return {"FileSystem": {"FileSystemId": earlier, "FileSystemType": "LUSTRE", "Lifecycle": "DELETING"}}
     if request.get("FileSystemType") != "LUSTRE":
         return call_moto(context)
     lustre = _validate_lustre(request)
+    version = lustre_version(lustre["DeploymentType"], request.get("FileSystemTypeVersion"), bool(lustre.get("MetadataConfiguration")))
     from moto.ec2.models import ec2_backends
 
     ec2 = ec2_backends[context.account_id][context.region]
@@ -116,11 +173,13 @@ def create_file_system(context, request):
         windows_configuration=None,
         lustre_configuration=lustre,
         ontap_configuration=None,
-        file_system_type_version=request.get("FileSystemTypeVersion") or "2.15",
+        file_system_type_version=version,
         open_zfs_configuration=None,
     )
     with _lock:
-        _life[fs.file_system_id] = {"created": time.monotonic(), "deleting": None, "token": token, "account": context.account_id, "region": context.region, "created_at": time.time()}
+        _life[fs.file_system_id] = {"created": time.monotonic(), "deleting": None, "token": token, "account": context.account_id, "region": context.region, "created_at": time.time(), "version": version}
+        if token:
+            _tokens[token] = (_digest(request), fs.file_system_id)
     return {"FileSystem": _describe_one(fs)}
 
 
@@ -134,6 +193,7 @@ def _describe_one(fs) -> dict:
         rec = _life.get(fs.file_system_id)
         if rec:
             d["CreationTime"] = rec["created_at"]
+            d["FileSystemTypeVersion"] = rec.get("version") or "2.10"
     return d
 
 
@@ -196,6 +256,17 @@ def create_data_repository_association(context, request):
     fs_id = request.get("FileSystemId")
     if fs_id not in b.file_systems:
         raise _error("FileSystemNotFound", f"File system '{fs_id}' does not exist.")
+    # CreateDataRepositoryAssociation
+    # (https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateDataRepositoryAssociation.html):
+    # "Data repository associations are supported on all FSx for Lustre 2.12 and 2.15 file
+    # systems, excluding scratch_1 deployment type." A 2.10 file system (what CreateFileSystem
+    # makes when no version is given) is refused.
+    fs = b.file_systems[fs_id]
+    deployment = (fs.lustre_configuration or {}).get("DeploymentType")
+    with _lock:
+        version = (_life.get(fs_id) or {}).get("version") or "2.10"
+    if deployment == "SCRATCH_1" or version == "2.10":
+        raise _error("BadRequest", f"Data repository associations are not supported on file system '{fs_id}' (Lustre {version}, {deployment}): they need Lustre 2.12 or 2.15 and a deployment type other than SCRATCH_1.")
     if lifecycle(fs_id) != "AVAILABLE":
         raise _error("BadRequest", f"File system '{fs_id}' is not AVAILABLE (it is {lifecycle(fs_id)}).")
     token = request.get("ClientRequestToken")
@@ -203,6 +274,8 @@ def create_data_repository_association(context, request):
     with _lock:
         for a in _dras.values():
             if token and a["_token"] == token:
+                if a["_digest"] != _digest(request):
+                    raise _error("IncompatibleParameterError", f"The client request token {token} was already used for a different request (association {a['AssociationId']}).")
                 return {"Association": _public(a)}
             if a["FileSystemId"] == fs_id and a["FileSystemPath"] == path and a["_deleting"] is None:
                 raise _error("BadRequest", f"File system path {path} is already linked to a data repository.")
@@ -221,6 +294,7 @@ def create_data_repository_association(context, request):
             "_created": time.monotonic(),
             "_deleting": None,
             "_token": token,
+            "_digest": _digest(request),
         }
         _dras[dra_id] = a
         return {"Association": _public(a)}

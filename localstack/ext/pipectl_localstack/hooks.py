@@ -1,5 +1,6 @@
-"""Start-up hook: patches moto (IAM bridge, instance types), adds EC2 placement groups and
-fault injection to the request chain, and the control endpoints under /_pipectl."""
+"""Start-up hook: patches moto (IAM bridge, instance types), adds fault injection, request
+validation against AWS's API models, EC2 placement groups and the request log to the chain,
+and the control endpoints under /_pipectl."""
 
 import json
 import logging
@@ -63,6 +64,14 @@ def _routes(router):
         except (KeyError, ValueError) as e:
             return reply({"error": str(e)}, 400)
 
+    def requests_endpoint(request, **_):
+        from . import validation
+
+        if request.method == "DELETE":
+            return reply(validation.clear_requests())
+        return reply({"requests": validation.requests(request.args.get("service"), request.args.get("operation"))})
+
+    router.add("/_pipectl/requests", requests_endpoint, methods=["GET", "DELETE"])
     router.add("/_pipectl/faults", faults_endpoint, methods=["GET", "POST", "DELETE"])
     router.add("/_pipectl/spot-prices", spot_endpoint, methods=["POST", "DELETE"])
     router.add("/_pipectl/config", config_endpoint, methods=["GET", "POST", "DELETE"])
@@ -70,17 +79,23 @@ def _routes(router):
 
 @hooks.on_infra_start()
 def pipectl_patches():
-    from localstack.aws.handlers import serve_custom_service_request_handlers
+    from localstack.aws.handlers import run_custom_response_handlers, serve_custom_service_request_handlers
     from localstack.services.edge import ROUTER
 
-    from . import ec2, faults, iam_bridge
+    from . import ec2, faults, iam_bridge, tokens, validation
 
     iam_bridge.install()
     ec2.add_instance_types()
     faults.load_from_env()
     # faults first, so that overridden operations can be throttled too
     serve_custom_service_request_handlers.append(faults.handler)
+    # AWS refuses a request that breaks its API model before anything else looks at it
+    serve_custom_service_request_handlers.append(validation.handler)
+    # EC2 client tokens: a repeated request answers as the first did, a changed one is refused
+    serve_custom_service_request_handlers.append(tokens.handler)
     serve_custom_service_request_handlers.append(_ec2_overrides())
+    run_custom_response_handlers.append(tokens.remember)
+    run_custom_response_handlers.append(validation.log_response)
     _routes(ROUTER)
     LOG.info("pipectl LocalStack extension installed")
 

@@ -15,9 +15,7 @@ class LocalStackIam:
         self.account_id = account_id
 
     def _store(self):
-        from localstack.services.iam.models import iam_stores
-
-        return iam_stores[self.account_id]["us-east-1"]
+        return _store(self.account_id)
 
     def get_role_by_arn(self, arn: str):
         from moto.iam.exceptions import NotFoundException as IAMNotFoundException
@@ -44,3 +42,30 @@ def install() -> None:
     from moto.batch import models
 
     models.BatchBackend.iam_backend = property(lambda self: LocalStackIam(self.account_id))
+
+
+def _store(account_id: str):
+    from localstack.services.iam.models import iam_stores
+
+    return iam_stores[account_id]["us-east-1"]
+
+
+def role_created_at(account_id: str, arn: str) -> float | None:
+    """When a role of LocalStack's IAM was created (epoch seconds); None for Batch's
+    service-linked role (it exists before any request of ours) or a role not found."""
+    if not arn or SERVICE_LINKED_PREFIX in arn:
+        return None
+    for name, entity in _store(account_id).ROLES.items():
+        if entity.role.get("Arn") == arn or name == arn:
+            created = entity.role.get("CreateDate")
+            return created.timestamp() if hasattr(created, "timestamp") else None
+    return None
+
+
+def instance_profile_roles(account_id: str, profile: str) -> list[str]:
+    """The ARNs of the roles in an instance profile, named by ARN or by name."""
+    for name, entity in _store(account_id).INSTANCE_PROFILES.items():
+        ip = entity.instance_profile
+        if ip.get("Arn") == profile or name == profile or profile.endswith(f"/{name}"):
+            return [r.get("Arn") for r in ip.get("Roles") or [] if r.get("Arn")]
+    return []

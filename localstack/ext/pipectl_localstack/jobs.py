@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from localstack.aws.api import CommonServiceException
 
-from . import config, faults
+from . import config, faults, rules
 
 LOG = logging.getLogger(__name__)
 
@@ -150,9 +150,10 @@ class Engine:
         if jobdef is None or jobdef.status != "ACTIVE":
             raise client_error(f"Job definition {request.get('jobDefinition')} does not exist")
         name = request.get("jobName") or ""
-        if not name or len(name) > 128:
-            raise client_error("jobName must be 1-128 characters")
         depends_on = request.get("dependsOn") or []
+        for err in (rules.job_name(name), rules.depends_on(depends_on)):
+            if err is not None:
+                raise err
         with self.lock:
             for dep in depends_on:
                 if dep.get("jobId") not in self.jobs:

@@ -221,3 +221,47 @@ def test_the_request_log_says_what_was_asked_and_answered(aws, name):
     assert entries and entries[-1]["code"] == "ClientException" and entries[-1]["parameters"]["jobQueue"].startswith("missing-")
     _, everything = control("requests")
     assert any(e["service"] == "ec2" and e["operation"] == "DescribeVpcs" and e["code"] is None for e in everything["requests"])
+
+
+# --- network interfaces -----------------------------------------------------------------------
+
+
+def test_interfaces_block_deleting_their_subnet_group_and_vpc_until_released(aws, name):
+    control("config", "POST", {"fsx_create": 0.1, "fsx_delete": 0.3, "eni_release": 1.0})
+    vpc = aws.ec2.create_vpc(CidrBlock="10.88.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    sg = aws.ec2.create_security_group(GroupName=name, Description="t", VpcId=vpc)["GroupId"]
+    fs = aws.fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[subnet], SecurityGroupIds=[sg], LustreConfiguration={"DeploymentType": "SCRATCH_2"})["FileSystem"]["FileSystemId"]
+    enis = aws.ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]
+    assert len(enis) == 1 and fs in enis[0]["Description"]
+    for call, match in (
+        (lambda: aws.ec2.delete_subnet(SubnetId=subnet), "has dependencies"),
+        (lambda: aws.ec2.delete_security_group(GroupId=sg), "dependent object"),
+        (lambda: aws.ec2.delete_vpc(VpcId=vpc), "has dependencies"),
+    ):
+        with pytest.raises(ClientError, match=match) as e:
+            call()
+        assert code_of(e) == "DependencyViolation"
+    wait_for(lambda: aws.fsx.describe_file_systems(FileSystemIds=[fs])["FileSystems"][0]["Lifecycle"] == "AVAILABLE")
+    aws.fsx.delete_file_system(FileSystemId=fs)
+    gone = lambda: not aws.ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]
+    wait_for(gone, timeout=15)
+    aws.ec2.delete_security_group(GroupId=sg)
+    aws.ec2.delete_subnet(SubnetId=subnet)
+    aws.ec2.delete_vpc(VpcId=vpc)
+
+
+def test_a_nat_gateways_interface_goes_some_time_after_the_gateway(aws):
+    control("config", "POST", {"eni_release": 1.5})
+    vpc = aws.ec2.create_vpc(CidrBlock="10.89.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.89.0.0/24")["Subnet"]["SubnetId"]
+    eip = aws.ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = aws.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    aws.ec2.delete_nat_gateway(NatGatewayId=nat)
+    with pytest.raises(ClientError) as e:
+        aws.ec2.delete_subnet(SubnetId=subnet)
+    assert code_of(e) == "DependencyViolation"
+    time.sleep(1.7)
+    aws.ec2.release_address(AllocationId=eip)
+    aws.ec2.delete_subnet(SubnetId=subnet)
+    aws.ec2.delete_vpc(VpcId=vpc)

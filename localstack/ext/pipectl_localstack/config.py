@@ -25,6 +25,9 @@ DELAYS = {
     # A new IAM role is not usable by Batch at once (IAM is eventually consistent); a compute
     # environment validated sooner goes INVALID (see batch.py).
     "iam_propagation": ("PIPECTL_LS_IAM_PROPAGATION_SECONDS", 4.0),
+    # How long the network interface of a deleted NAT gateway, interface endpoint or file
+    # system stays (and blocks deleting its subnet, security group and VPC).
+    "eni_release": ("PIPECTL_LS_ENI_RELEASE_SECONDS", 3.0),
     # How long a deleted compute environment or queue is still listed with status DELETED.
     "deleted_linger": ("PIPECTL_LS_DELETED_LINGER_SECONDS", 60.0),
 }

@@ -14,7 +14,7 @@ import uuid
 from localstack.aws.api import CommonServiceException
 from localstack.services.moto import call_moto
 
-from . import config
+from . import config, enis
 
 _lock = threading.RLock()
 # file system id -> {"created": t, "deleting": t|None, "token": str|None, "account", "region"}
@@ -56,10 +56,14 @@ def purge() -> None:
         for fs_id in [f for f, r in _life.items() if r["deleting"] is not None and lifecycle(f) == "DELETED"]:
             rec = _life.pop(fs_id)
             backend_for(rec["account"], rec["region"]).file_systems.pop(fs_id, None)
+            enis.release_owner(fs_id)
             for dra_id in [d for d, a in _dras.items() if a["FileSystemId"] == fs_id]:
                 _dras.pop(dra_id)
         for dra_id in [d for d, a in _dras.items() if _dra_lifecycle(a) == "DELETED"]:
             _dras.pop(dra_id)
+
+
+enis.on_purge(purge)
 
 
 def _validate_lustre(request: dict) -> dict:
@@ -180,6 +184,9 @@ def create_file_system(context, request):
         _life[fs.file_system_id] = {"created": time.monotonic(), "deleting": None, "token": token, "account": context.account_id, "region": context.region, "created_at": time.time(), "version": version}
         if token:
             _tokens[token] = (_digest(request), fs.file_system_id)
+    subnets = request.get("SubnetIds") or []
+    if subnets:
+        enis.add_fsx(context.account_id, context.region, fs.file_system_id, subnets[0], request.get("SecurityGroupIds") or [])
     return {"FileSystem": _describe_one(fs)}
 
 

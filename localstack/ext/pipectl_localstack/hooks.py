@@ -14,12 +14,13 @@ def _ec2_overrides():
     from localstack.aws.skeleton import Skeleton
     from localstack.aws.spec import load_service
 
-    from . import ec2
+    from . import ec2, enis
 
-    skeleton = Skeleton(load_service("ec2"), ec2.OPERATIONS)
+    operations = {**ec2.OPERATIONS, **enis.OPERATIONS}
+    skeleton = Skeleton(load_service("ec2"), operations)
 
     def handler(chain, context, response):
-        if context.service is not None and context.service.service_name == "ec2" and context.operation is not None and context.operation.name in ec2.OPERATIONS:
+        if context.service is not None and context.service.service_name == "ec2" and context.operation is not None and context.operation.name in operations:
             response.update_from(skeleton.invoke(context))
             chain.stop()
 

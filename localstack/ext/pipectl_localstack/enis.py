@@ -1,0 +1,166 @@
+"""Network interfaces that block deletion, as on AWS.
+
+- DeleteSubnet, DeleteSecurityGroup and DeleteVpc are refused with `DependencyViolation` while
+  a network interface remains in the subnet, uses the group, or sits in the VPC (EC2 error
+  codes, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html: "The
+  specified object has dependent resources"; messages as EC2 words them, "The subnet 'subnet-…'
+  has dependencies and cannot be deleted.", "resource sg-… has a dependent object", "The vpc
+  'vpc-…' has dependencies and cannot be deleted."). LocalStack deletes them regardless.
+- The interfaces AWS manages go some time after their owner: a NAT gateway's and an interface
+  endpoint's are released `eni_release` seconds after DeleteNatGateway / DeleteVpcEndpoints
+  (requester-managed interfaces are detached and deleted by the service that made them,
+  https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/requester-managed-eni.html; how long it
+  takes is not documented). moto never deletes a NAT gateway's interface at all.
+- FSx for Lustre puts an interface in its subnet with its security groups; it goes when the
+  file system is gone (fsx.py calls `add_fsx` and `release_owner`).
+"""
+
+import threading
+import time
+
+from localstack.aws.api import CommonServiceException
+from localstack.services.moto import call_moto
+
+from . import config
+
+_lock = threading.Lock()
+# eni id -> (account, region, monotonic time it goes)
+_releasing: dict[str, tuple[str, str, float]] = {}
+# owner id (fs-…) -> [(account, region, eni id)]
+_owned: dict[str, list[tuple[str, str, str]]] = {}
+# what owners register to finish their own deletions first (fsx.purge)
+_owner_purges: list = []
+
+
+def on_purge(fn) -> None:
+    """Registers a function that completes owners' deletions (and so releases interfaces)."""
+    _owner_purges.append(fn)
+
+
+def _backend(account: str, region: str):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account][region]
+
+
+def purge() -> None:
+    """Deletes the interfaces whose owner went long enough ago."""
+    for owner_purge in _owner_purges:
+        owner_purge()
+    now = time.monotonic()
+    with _lock:
+        due = [(eni, acct, region) for eni, (acct, region, at) in _releasing.items() if at <= now]
+        for eni, _, _ in due:
+            _releasing.pop(eni)
+    for eni, acct, region in due:
+        _backend(acct, region).enis.pop(eni, None)
+
+
+def _release_later(account: str, region: str, eni_ids: list[str]) -> None:
+    at = time.monotonic() + config.delay("eni_release")
+    with _lock:
+        for eni in eni_ids:
+            _releasing[eni] = (account, region, at)
+
+
+def add_fsx(account: str, region: str, fs_id: str, subnet_id: str, groups: list[str]) -> str:
+    """The interface FSx makes for a file system in its subnet."""
+    b = _backend(account, region)
+    eni = b.create_network_interface(
+        b.get_subnet(subnet_id), None, group_ids=groups, description=f"ENI for Amazon FSx file system {fs_id}"
+    )
+    eni.requester_managed = True
+    eni.interface_type = "interface"
+    with _lock:
+        _owned.setdefault(fs_id, []).append((account, region, eni.id))
+    return eni.id
+
+
+def release_owner(owner: str) -> None:
+    """The owner is gone: its interfaces follow after `eni_release` seconds."""
+    with _lock:
+        owned = _owned.pop(owner, [])
+    for account, region, eni in owned:
+        _release_later(account, region, [eni])
+
+
+def _remaining(b, pred) -> list:
+    return [e for e in b.enis.values() if pred(e)]
+
+
+def _eni_vpc(e) -> str | None:
+    return getattr(getattr(e, "subnet", None), "vpc_id", None)
+
+
+def _eni_groups(e) -> set[str]:
+    groups = getattr(e, "_group_set", None) or getattr(e, "group_set", None) or []
+    return {getattr(g, "id", g) for g in groups}
+
+
+def delete_subnet(context, request):
+    purge()
+    b = _backend(context.account_id, context.region)
+    subnet = request.get("SubnetId")
+    if _remaining(b, lambda e: getattr(getattr(e, "subnet", None), "id", None) == subnet):
+        raise CommonServiceException("DependencyViolation", f"The subnet '{subnet}' has dependencies and cannot be deleted.")
+    return call_moto(context)
+
+
+def delete_security_group(context, request):
+    purge()
+    b = _backend(context.account_id, context.region)
+    group = request.get("GroupId")
+    if group is None and request.get("GroupName"):
+        return call_moto(context)
+    if _remaining(b, lambda e: group in _eni_groups(e)):
+        raise CommonServiceException("DependencyViolation", f"resource {group} has a dependent object")
+    return call_moto(context)
+
+
+def delete_vpc(context, request):
+    purge()
+    b = _backend(context.account_id, context.region)
+    vpc = request.get("VpcId")
+    if _remaining(b, lambda e: _eni_vpc(e) == vpc):
+        raise CommonServiceException("DependencyViolation", f"The vpc '{vpc}' has dependencies and cannot be deleted.")
+    return call_moto(context)
+
+
+def delete_nat_gateway(context, request):
+    purge()
+    b = _backend(context.account_id, context.region)
+    nat = b.nat_gateways.get(request.get("NatGatewayId"))
+    result = call_moto(context)
+    eni = getattr(nat, "_eni", None)
+    if eni is not None:
+        _release_later(context.account_id, context.region, [eni.id])
+    return result
+
+
+def delete_vpc_endpoints(context, request):
+    purge()
+    b = _backend(context.account_id, context.region)
+    held = []
+    for vpce_id in request.get("VpcEndpointIds") or []:
+        ep = b.vpc_end_points.get(vpce_id)
+        if ep is not None and ep.network_interface_ids:
+            held.extend(ep.network_interface_ids)
+            ep.network_interface_ids = []  # moto would drop them at once
+    result = call_moto(context)
+    _release_later(context.account_id, context.region, held)
+    return result
+
+
+def describe_network_interfaces(context, request):
+    purge()
+    return call_moto(context)
+
+
+OPERATIONS = {
+    "DeleteSubnet": delete_subnet,
+    "DeleteSecurityGroup": delete_security_group,
+    "DeleteVpc": delete_vpc,
+    "DeleteNatGateway": delete_nat_gateway,
+    "DeleteVpcEndpoints": delete_vpc_endpoints,
+    "DescribeNetworkInterfaces": describe_network_interfaces,
+}

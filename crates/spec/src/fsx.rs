@@ -136,6 +136,7 @@ mod tests {
             mount_path: "/fsx".into(),
             required_throughput: None,
             data_repositories: vec![],
+            lustre_version: None,
         }
     }
 

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::instances;
 use crate::model::{EfaMode, Egress, RoleMode, Spec};
 use crate::net::{Cidr, SUBNET_BITS};
 
@@ -358,6 +357,7 @@ impl Graph {
                 &deps,
                 vec![
                     ("deployment", f.deployment_type.as_aws().into()),
+                    ("Lustre", f.effective_lustre_version().as_aws().into()),
                     ("capacity", f.capacity.to_string()),
                     (
                         "throughput",
@@ -422,26 +422,15 @@ impl Graph {
             );
         }
         for (name, ce) in &spec.compute_environments {
-            let efa_on = |t: &str| match ce.efa {
-                EfaMode::Required => true,
-                EfaMode::Auto => instances::lookup(t).is_some_and(|f| f.efa),
-                EfaMode::Off => false,
-            };
-            let interface = if ce.instance_types.iter().all(|t| efa_on(t)) {
+            let interface = if ce.uses_efa() {
                 "EFA"
-            } else if ce.instance_types.iter().any(|t| efa_on(t)) {
+            } else if ce.instance_types.iter().any(|t| ce.efa_on(t)) {
                 "EFA where supported, else ENA"
             } else {
                 "ENA"
             };
             // Mount Lustre only on instances that run a phase which reads it.
-            let mounts_fsx = spec.phases.iter().any(|p| {
-                spec.phase_uses_fsx(p)
-                    && spec
-                        .job_queues
-                        .get(&p.queue)
-                        .is_some_and(|q| q.compute_environments.contains(name))
-            });
+            let mounts_fsx = spec.ce_mounts_fsx(name);
             let mut lt_deps: Vec<&str> = vec!["sg"];
             if mounts_fsx {
                 lt_deps.push("fsx");
@@ -458,10 +447,11 @@ impl Graph {
                     ("root volume", format!("{} gp3, encrypted", ce.root_volume)),
                     (
                         "user data",
-                        if mounts_fsx {
-                            "mounts FSx (Lustre client)".into()
-                        } else {
-                            "none".into()
+                        match (ce.uses_efa(), mounts_fsx) {
+                            (true, true) => "installs the EFA driver, mounts FSx (Lustre client)".into(),
+                            (true, false) => "installs the EFA driver".into(),
+                            (false, true) => "mounts FSx (Lustre client)".into(),
+                            (false, false) => "none".into(),
                         },
                     ),
                     ("version", "pinned".into()),
@@ -493,6 +483,13 @@ impl Graph {
                 ),
                 ("vCPUs", format!("{}-{}", ce.min_vcpus, ce.max_vcpus)),
                 ("zones", zones.join(", ")),
+                (
+                    "image",
+                    match &ce.image_id {
+                        Some(id) => format!("{} on {id} (your own AMI)", ce.image_type()),
+                        None => format!("{} (Batch's)", ce.image_type()),
+                    },
+                ),
             ];
             if let Some(p) = ce.bid_percentage {
                 settings.push(("bid", format!("{p}% of On-Demand")));

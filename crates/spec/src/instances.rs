@@ -129,17 +129,43 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 
 /// Levenshtein distance, for suggestions among short names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
+}
+
+/// Every instance type name EC2 has: the values of the AWS SDK's `InstanceType` (a test in
+/// pipectl-aws checks this list against the SDK, so it cannot fall behind it unseen).
+static EC2_NAMES: &str = include_str!("ec2-instance-types.txt");
+
+/// The names in [`EC2_NAMES`].
+pub fn ec2_names() -> impl Iterator<Item = &'static str> {
+    EC2_NAMES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Whether Batch accepts `name` in a compute environment's `instanceTypes`: an EC2 instance
+/// type, a family of them (`c5`), or `optimal`.
+pub fn batch_accepts(name: &str) -> bool {
+    name == "optimal"
+        || ec2_names().any(|n| n == name)
+        || (!name.contains('.') && ec2_names().any(|n| family(n) == name))
+}
+
+/// Up to three EC2 names closest to `name`, closest first.
+pub fn closest_ec2_names(name: &str) -> Vec<&'static str> {
+    let mut scored: Vec<(usize, &'static str)> = ec2_names()
+        .map(|n| (edit_distance(name, n), n))
+        .filter(|(d, _)| *d <= 3)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// GPU families whose NVIDIA driver is not on Batch's `ECS_AL2023_NVIDIA` image
+/// (Ec2Configuration: "ECS_AL2023_NVIDIA doesn't support p3 and g3 instance types").
+pub fn needs_own_gpu_image(name: &str) -> bool {
+    matches!(family(name), "g3" | "g3s" | "p3" | "p3dn")
 }
 
 #[cfg(test)]

@@ -184,6 +184,10 @@ pub struct ComputeEnvironment {
     /// Root EBS volume of each instance (encrypted gp3).
     #[serde(default = "default_root_volume")]
     pub root_volume: Size,
+    /// An AMI of your own (`ami-…`), sent as `ec2Configuration.imageIdOverride`; needed for
+    /// GPU types Batch's own images no longer support (g3, g3s, p3).
+    #[serde(default)]
+    pub image_id: Option<String>,
 }
 
 fn default_root_volume() -> Size {
@@ -224,6 +228,39 @@ impl AllocationStrategy {
 }
 
 impl ComputeEnvironment {
+    /// Whether `instance_type` gets an EFA interface under this environment's EFA mode.
+    pub fn efa_on(&self, instance_type: &str) -> bool {
+        match self.efa {
+            EfaMode::Required => true,
+            EfaMode::Auto => crate::instances::lookup(instance_type).is_some_and(|f| f.efa),
+            EfaMode::Off => false,
+        }
+    }
+
+    /// Whether its launch template has an EFA network interface (every type takes one). Such a
+    /// compute environment must not set `securityGroupIds`: the group goes on the interface.
+    pub fn uses_efa(&self) -> bool {
+        !self.instance_types.is_empty() && self.instance_types.iter().all(|t| self.efa_on(t))
+    }
+
+    /// Whether any of its instance types has a GPU.
+    pub fn has_gpu(&self) -> bool {
+        self.instance_types.iter().any(|t| {
+            crate::instances::lookup(t).is_some_and(|f| f.gpus > 0)
+                || crate::instances::needs_own_gpu_image(t)
+        })
+    }
+
+    /// Batch's `ec2Configuration.imageType`: the Amazon Linux 2023 ECS image, with NVIDIA's
+    /// driver for GPU types (Batch refuses its Amazon Linux 2 images since June 30, 2026).
+    pub fn image_type(&self) -> &'static str {
+        if self.has_gpu() {
+            "ECS_AL2023_NVIDIA"
+        } else {
+            "ECS_AL2023"
+        }
+    }
+
     /// The strategy sent to AWS: the spec's, or the one that lets Batch update the CE in place.
     pub fn effective_allocation_strategy(&self) -> AllocationStrategy {
         self.allocation_strategy.unwrap_or(match self.purchase {
@@ -337,6 +374,38 @@ pub struct Fsx {
     pub required_throughput: Option<Rate>,
     #[serde(default)]
     pub data_repositories: Vec<DataRepository>,
+    /// Lustre version (`FileSystemTypeVersion`); FSx makes 2.10 when none is sent, which data
+    /// repository associations do not support, so pipectl sends 2.15 unless told otherwise.
+    #[serde(default)]
+    pub lustre_version: Option<LustreVersion>,
+}
+
+impl Fsx {
+    /// The version sent to FSx.
+    pub fn effective_lustre_version(&self) -> LustreVersion {
+        self.lustre_version.unwrap_or(LustreVersion::V2_15)
+    }
+}
+
+/// FSx for Lustre versions (CreateFileSystem `FileSystemTypeVersion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+pub enum LustreVersion {
+    #[serde(rename = "2.10")]
+    V2_10,
+    #[serde(rename = "2.12")]
+    V2_12,
+    #[serde(rename = "2.15")]
+    V2_15,
+}
+
+impl LustreVersion {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            Self::V2_10 => "2.10",
+            Self::V2_12 => "2.12",
+            Self::V2_15 => "2.15",
+        }
+    }
 }
 
 fn default_mount() -> String {
@@ -425,6 +494,18 @@ impl Spec {
     pub fn phase_uses_fsx(&self, phase: &Phase) -> bool {
         self.fsx.is_some() && phase.uses_fsx.unwrap_or(true)
     }
+    /// Whether compute environment `name` runs a phase that reads the Lustre file system (its
+    /// instances then mount it).
+    pub fn ce_mounts_fsx(&self, name: &str) -> bool {
+        self.phases.iter().any(|p| {
+            self.phase_uses_fsx(p)
+                && self
+                    .job_queues
+                    .get(&p.queue)
+                    .is_some_and(|q| q.compute_environments.iter().any(|c| c == name))
+        })
+    }
+
     /// The availability zones a compute environment launches into.
     pub fn ce_zones<'a>(&'a self, ce: &'a ComputeEnvironment) -> &'a [String] {
         ce.availability_zones

@@ -82,7 +82,23 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
                 format!("instance type {t:?} is listed twice"),
             ));
         }
-        if instances::lookup(t).is_none() {
+        if !instances::batch_accepts(t) {
+            // CreateComputeEnvironment refuses a type EC2 does not have.
+            let close = instances::closest_ec2_names(t);
+            let hint = if close.is_empty() {
+                "use an EC2 instance type name (e.g. g4dn.xlarge), a family (g4dn) or optimal".to_string()
+            } else {
+                format!("did you mean {}?", close.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(" or "))
+            };
+            out.push(
+                Finding::error(
+                    "not-an-instance-type",
+                    at.at("instance_types").at(i),
+                    format!("{t:?} is not an EC2 instance type: Batch refuses the compute environment"),
+                )
+                .with_hint(hint),
+            );
+        } else if instances::lookup(t).is_none() {
             let mut f = Finding::warning(
                 "unknown-instance-type",
                 at.at("instance_types").at(i),
@@ -94,6 +110,7 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
+    check_image(spec, name, out);
     let known = known_types(&ce.instance_types);
 
     // capacity
@@ -172,7 +189,14 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
                 .with_hint("use BEST_FIT_PROGRESSIVE for On-Demand"),
             );
         }
-        if strategy == AllocationStrategy::BestFit {
+        if strategy == AllocationStrategy::BestFit && ce.purchase == Purchase::Spot {
+            // ComputeResource.spotIamFleetRole: "required for SPOT compute environments that
+            // use BEST_FIT allocation strategy"; pipectl creates no Spot Fleet role.
+            out.push(
+                Finding::error("spot-best-fit", at.at("allocation_strategy"), "a Spot compute environment with BEST_FIT needs a Spot Fleet role (spotIamFleetRole), which pipectl does not create")
+                    .with_hint("use SPOT_PRICE_CAPACITY_OPTIMIZED (the default for Spot) or SPOT_CAPACITY_OPTIMIZED"),
+            );
+        } else if strategy == AllocationStrategy::BestFit {
             out.push(
                 Finding::warning("replace-on-update", at.at("allocation_strategy"), "with BEST_FIT most changes replace the compute environment instead of updating it")
                     .with_hint("BEST_FIT_PROGRESSIVE or a SPOT_* strategy lets Batch update in place"),
@@ -357,6 +381,45 @@ fn check_queues(spec: &Spec, out: &mut Vec<Finding>) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// The image Batch launches: its own Amazon Linux 2023 ECS image (with NVIDIA's driver for GPU
+/// types), or the spec's `image_id`. Batch's `ECS_AL2023_NVIDIA` does not support g3, g3s and
+/// p3 (Ec2Configuration), and since June 30, 2026 it makes no new compute environment on its
+/// Amazon Linux 2 images: those types need an AMI of your own.
+fn check_image(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
+    let ce = &spec.compute_environments[name];
+    let at = path!["compute_environments", name];
+    if let Some(id) = &ce.image_id {
+        let hex = id.strip_prefix("ami-").unwrap_or("");
+        let ok = matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        if !ok {
+            out.push(
+                Finding::error("bad-value", at.at("image_id"), format!("{id:?} is not an AMI id"))
+                    .with_hint("an AMI id is ami- followed by 8 or 17 lower-case hex digits, e.g. ami-0abcdef1234567890"),
+            );
+        }
+        return;
+    }
+    let gpu_phase = spec.phases.iter().any(|p| {
+        p.gpus > 0
+            && spec
+                .job_queues
+                .get(&p.queue)
+                .is_some_and(|q| q.compute_environments.iter().any(|c| c == name))
+    });
+    for (i, t) in ce.instance_types.iter().enumerate() {
+        if gpu_phase && instances::needs_own_gpu_image(t) {
+            out.push(
+                Finding::warning(
+                    "gpu-image",
+                    at.at("instance_types").at(i),
+                    format!("{t} has no Batch-provided GPU image: ECS_AL2023_NVIDIA does not support g3, g3s or p3, and Batch no longer creates compute environments on its Amazon Linux 2 images; `up` on AWS refuses this compute environment"),
+                )
+                .with_hint(format!("either set image_id = \"ami-…\" on [compute_environments.{name}] (an AMI of your own with an NVIDIA driver that supports {t}), or use a current GPU type such as g4dn.xlarge (`pipectl advise` prices it)")),
+            );
         }
     }
 }

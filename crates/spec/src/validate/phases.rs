@@ -37,6 +37,10 @@ pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
     check_dependencies(spec, out);
 }
 
+/// SubmitJob `dependsOn`: "A job can depend upon a maximum of 20 jobs" (AWS Batch user guide,
+/// job dependencies).
+const MAX_DEPENDS_ON: usize = 20;
+
 fn check_phase(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
     if phase.image.trim().is_empty() {
         out.push(Finding::error(
@@ -44,6 +48,18 @@ fn check_phase(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
             at.at("image"),
             "empty container image",
         ));
+    } else if phase.image.len() > 255
+        || !phase
+            .image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:./#".contains(c))
+    {
+        // ContainerProperties.image: "Up to 255 letters (uppercase and lowercase), numbers,
+        // hyphens, underscores, colons, periods, forward slashes, and number signs".
+        out.push(
+            Finding::error("bad-image", at.at("image"), format!("container image {:?} is not one RegisterJobDefinition accepts", phase.image))
+                .with_hint("at most 255 letters, digits, hyphens, underscores, colons, periods, slashes and number signs (a digest reference with @ is refused: use a tag)"),
+        );
     }
     if phase.vcpus == 0 {
         out.push(Finding::error(
@@ -274,6 +290,12 @@ fn check_dependencies(spec: &Spec, out: &mut Vec<Finding>) {
         .collect();
     let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); spec.phases.len()];
     for (i, phase) in spec.phases.iter().enumerate() {
+        if phase.depends_on.len() > MAX_DEPENDS_ON {
+            out.push(
+                Finding::error("too-many-dependencies", path!["phases", i, "depends_on"], format!("phase {:?} depends on {} phases; SubmitJob takes at most {MAX_DEPENDS_ON} jobs in dependsOn", phase.name, phase.depends_on.len()))
+                    .with_hint("depend on a phase that itself depends on the others"),
+            );
+        }
         let mut seen = Vec::new();
         for (j, dep) in phase.depends_on.iter().enumerate() {
             let at = path!["phases", i, "depends_on", j];

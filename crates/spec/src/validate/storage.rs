@@ -6,7 +6,7 @@ use super::network::BUCKET_NAME_OVERHEAD;
 use super::unknown_name_hint;
 use crate::diag::Finding;
 use crate::fsx;
-use crate::model::{FsxDeployment, Spec};
+use crate::model::{FsxDeployment, LustreVersion, Spec};
 use crate::path;
 
 pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
@@ -107,6 +107,7 @@ fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
             ),
         ));
     }
+    check_lustre_version(f, out);
     let mut paths = HashSet::new();
     for (i, repo) in f.data_repositories.iter().enumerate() {
         let at = at.at("data_repositories").at(i);
@@ -172,4 +173,34 @@ fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
 
 fn list(v: &[u32]) -> String {
     v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// CreateFileSystem `FileSystemTypeVersion`: 2.10 is for SCRATCH and PERSISTENT_1 only, and is
+/// what FSx makes when no version is sent; CreateDataRepositoryAssociation: "supported on all
+/// FSx for Lustre 2.12 and 2.15 file systems, excluding scratch_1 deployment type".
+fn check_lustre_version(f: &crate::model::Fsx, out: &mut Vec<Finding>) {
+    let at = path!["fsx"];
+    let version = f.effective_lustre_version();
+    if version == LustreVersion::V2_10 && f.deployment_type == FsxDeployment::PERSISTENT_2 {
+        out.push(
+            Finding::error("lustre-version", at.at("lustre_version"), "Lustre 2.10 is not available for PERSISTENT_2")
+                .with_hint("use lustre_version = \"2.15\" (or leave it out: 2.15 is the default)"),
+        );
+    }
+    if f.data_repositories.is_empty() {
+        return;
+    }
+    let at_repos = at.at("data_repositories");
+    if f.deployment_type == FsxDeployment::SCRATCH_1 {
+        out.push(
+            Finding::error("dra-unsupported", at_repos.clone(), "data repository associations are not supported on SCRATCH_1 file systems")
+                .with_hint("use SCRATCH_2 (same price per GB) or a PERSISTENT type"),
+        );
+    }
+    if version == LustreVersion::V2_10 {
+        out.push(
+            Finding::error("dra-unsupported", at.at("lustre_version"), "data repository associations need Lustre 2.12 or later; this file system would be 2.10")
+                .with_hint("use lustre_version = \"2.15\" (or leave it out: 2.15 is the default)"),
+        );
+    }
 }

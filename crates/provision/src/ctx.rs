@@ -129,6 +129,8 @@ pub struct Ctx {
     pub stack: String,
     pub account: String,
     pub timeouts: Timeouts,
+    /// This lifetime of the stack's nonce (state file), part of every client token.
+    pub lifetime: String,
     outputs: Mutex<HashMap<String, Live>>,
     progress: Progress,
 }
@@ -149,6 +151,7 @@ impl Ctx {
             graph,
             account,
             timeouts,
+            lifetime: String::new(),
             outputs: Mutex::new(HashMap::new()),
             progress,
         }
@@ -156,6 +159,24 @@ impl Ctx {
 
     pub fn emit(&self, e: Event) {
         (self.progress)(e);
+    }
+
+    /// With the stack's lifetime nonce (see [`crate::token`]).
+    pub fn with_lifetime(mut self, lifetime: &str) -> Self {
+        self.lifetime = lifetime.to_string();
+        self
+    }
+
+    /// The client token for a create request of resource `id`: one per request and lifetime.
+    /// `request` is the request's input before the token is set.
+    pub fn client_token(&self, id: &str, request: &impl std::fmt::Debug) -> String {
+        crate::token::client_token(
+            &self.account,
+            &self.stack,
+            id,
+            &self.lifetime,
+            &format!("{request:?}"),
+        )
     }
 
     pub fn set_output(&self, id: &str, live: Live) {

@@ -142,6 +142,8 @@ pub async fn destroy(
     state
         .resources
         .retain(|_, e| observed.iter().any(|o| o.live.physical_id == e.physical_id));
+    // What `up` creates after this `down` (complete or not) is a new request: new tokens.
+    state.lifetime = Some(crate::token::new_lifetime());
     store.save(state)?;
     if observed.is_empty() {
         store.remove()?;
@@ -163,9 +165,23 @@ pub async fn destroy(
     let (fsx, others): (Vec<Observed>, Vec<Observed>) = early
         .into_iter()
         .partition(|o| o.kind == Kind::FileSystem || o.kind == Kind::DataRepositoryAssociation);
+    let linked = linked_buckets(&ctx.spec);
+    let (after_fsx, others): (Vec<Observed>, Vec<Observed>) = others
+        .into_iter()
+        .partition(|o| has_fs && waits_for_fsx(o, &linked));
 
     let mut errors = Vec::new();
-    let early_fsx = delete_all(&ctx, fsx, keep_data, &shared);
+    // A bucket linked to the file system is emptied only once the file system is gone: an
+    // export still under way would write into it after it was emptied.
+    let early_fsx = async {
+        let (mut ok, errs) = delete_all(&ctx, fsx, keep_data, &shared).await;
+        if !errs.is_empty() {
+            return (ok, errs);
+        }
+        let (ok2, errs2) = delete_all(&ctx, after_fsx, keep_data, &shared).await;
+        ok.extend(ok2);
+        (ok, errs2)
+    };
     let early_rest = delete_all(&ctx, others, keep_data, &shared);
     let stages = async {
         let mut done = Vec::new();
@@ -229,5 +245,48 @@ pub async fn destroy(
             count: n,
             first: Box::new(errors.remove(0)),
         }),
+    }
+}
+
+/// The logical ids of the buckets the spec links to the file system (data repositories).
+fn linked_buckets(spec: &pipectl_spec::Spec) -> std::collections::HashSet<String> {
+    spec.fsx
+        .iter()
+        .flat_map(|f| &f.data_repositories)
+        .map(|r| format!("bucket-{}", r.bucket))
+        .collect()
+}
+
+/// Whether `down` deletes `o` only after the file system is gone.
+fn waits_for_fsx(o: &Observed, linked: &std::collections::HashSet<String>) -> bool {
+    o.kind == Kind::Bucket && linked.contains(&o.logical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctx::Live;
+
+    fn observed(kind: Kind, logical: &str) -> Observed {
+        Observed {
+            kind,
+            logical: logical.into(),
+            live: Live::new("x", "exists"),
+        }
+    }
+
+    #[test]
+    fn buckets_linked_to_the_file_system_wait_for_it() {
+        let spec = pipectl_spec::load_str(
+            std::path::Path::new("seed.toml"),
+            include_str!("../../../infra-specs/two-hour-pipeline.toml").to_string(),
+        )
+        .unwrap()
+        .spec;
+        let linked = linked_buckets(&spec);
+        assert!(waits_for_fsx(&observed(Kind::Bucket, "bucket-results"), &linked));
+        assert!(waits_for_fsx(&observed(Kind::Bucket, "bucket-input-data"), &linked));
+        assert!(!waits_for_fsx(&observed(Kind::Bucket, "bucket-documentation"), &linked));
+        assert!(!waits_for_fsx(&observed(Kind::Dashboard, "bucket-results"), &linked));
     }
 }

@@ -12,6 +12,8 @@ mod error;
 mod kinds;
 mod session;
 mod state;
+mod token;
+mod user_data;
 
 pub use apply::{Action, Change, Plan, Summary, apply, plan};
 pub use ctx::{Ctx, Drift, Event, Live, Progress, TAG_RESOURCE, TAG_STACK, Timeouts};

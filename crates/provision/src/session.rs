@@ -34,7 +34,7 @@ impl Session {
         let store = StateStore::open(state_dir, &spec.stack.name)?;
         let account = aws.account_id().await?;
         let endpoint = aws.endpoint.clone().unwrap_or_else(|| "aws".into());
-        let state = match store.load()? {
+        let mut state = match store.load()? {
             Some(s) if s.account != account || s.endpoint != endpoint || s.region != aws.region => {
                 return Err(ProvisionError::StateMismatch {
                     path: store.path().to_path_buf(),
@@ -47,7 +47,13 @@ impl Session {
             Some(s) => s,
             None => State::new(&spec.stack.name, &aws.region, &account, &endpoint),
         };
-        let ctx = Arc::new(Ctx::new(aws, spec, account, timeouts, progress));
+        if state.lifetime.is_none() {
+            // Saved with the first resource `up` records, so that an `up` killed later retries
+            // with the same client tokens.
+            state.lifetime = Some(crate::token::new_lifetime());
+        }
+        let lifetime = state.lifetime.clone().unwrap_or_default();
+        let ctx = Arc::new(Ctx::new(aws, spec, account, timeouts, progress).with_lifetime(&lifetime));
         Ok(Session { ctx, store, state })
     }
 

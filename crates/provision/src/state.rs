@@ -25,6 +25,10 @@ pub struct State {
     pub endpoint: String,
     /// Logical id → what AWS knows it as.
     pub resources: BTreeMap<String, Entry>,
+    /// This lifetime's client-token nonce (see `token`): set by the first `up`, renewed by
+    /// every `down`, so that AWS never sees one token for two different requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -50,6 +54,7 @@ impl State {
             account: account.into(),
             endpoint: endpoint.into(),
             resources: BTreeMap::new(),
+            lifetime: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_batch::types::{
+use aws_sdk_batch::types::{CeStatus, JqStatus, 
     CeState, CeType, ComputeEnvironmentOrder, ComputeResource, ComputeResourceUpdate,
     ContainerProperties, CrAllocationStrategy, CrType, Device, DeviceCgroupPermission,
     Ec2Configuration, EvaluateOnExit, Host, JobDefinitionType, JobStatus, JobTimeout, JqState,
@@ -15,7 +15,6 @@ use aws_sdk_batch::types::{
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Resource};
-use pipectl_spec::instances;
 use pipectl_spec::model::Purchase;
 use sha2::{Digest, Sha256};
 
@@ -46,6 +45,10 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
             let Some(logical) = owned(ce.tags(), &ctx.stack) else {
                 continue;
             };
+            // Batch lists a deleted environment as DELETED for a while: it is gone.
+            if ce.status() == Some(&CeStatus::Deleted) {
+                continue;
+            }
             let cr = ce.compute_resources();
             let live = Live::new(
                 ce.compute_environment_name().unwrap_or_default(),
@@ -91,6 +94,9 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
             let Some(logical) = owned(q.tags(), &ctx.stack) else {
                 continue;
             };
+            if q.status() == Some(&JqStatus::Deleted) {
+                continue;
+            }
             let mut order: Vec<_> = q.compute_environment_order().to_vec();
             order.sort_by_key(|o| o.order());
             let ces: Vec<&str> = order
@@ -251,10 +257,6 @@ fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionErr
     let key = r.id.trim_start_matches("ce-");
     let ce = &ctx.spec.compute_environments[key];
     let lt = ctx.dep(&format!("lt-{key}"))?;
-    let gpu = ce
-        .instance_types
-        .iter()
-        .any(|t| instances::lookup(t).is_some_and(|f| f.gpus > 0));
     let profile = ctx.dep("instance-profile")?;
     let mut cr = ComputeResource::builder()
         .r#type(if ce.purchase == Purchase::Spot {
@@ -278,16 +280,16 @@ fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionErr
         )
         .ec2_configuration(
             Ec2Configuration::builder()
-                .image_type(if gpu {
-                    "ECS_AL2023_NVIDIA"
-                } else {
-                    "ECS_AL2023"
-                })
+                .image_type(ce.image_type())
+                .set_image_id_override(ce.image_id.clone())
                 .build(),
         );
-    // Also with an EFA interface (whose launch template names the group too): when both are
-    // given, Batch uses the compute environment's.
-    cr = cr.security_group_ids(ctx.dep("sg")?.physical_id);
+    // An EFA launch template's network interface carries the group; Batch refuses both
+    // ("Either compute environment Security Groups or Network Interfaces in Launch template
+    // are exclusively allowed").
+    if !ce.uses_efa() {
+        cr = cr.security_group_ids(ctx.dep("sg")?.physical_id);
+    }
     if let Some(pg) = &ce.placement_group {
         cr = cr.placement_group(ctx.dep(&format!("pg-{pg}"))?.physical_id);
     }
@@ -442,7 +444,45 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
     Ok((req.tags(TAG_DIGEST, &digest), digest))
 }
 
+/// Whether an INVALID compute environment's reason is IAM's eventual consistency: a role
+/// created seconds ago that Batch cannot assume or use yet (e.g. "CLIENT_ERROR - User:
+/// batch.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: ...").
+pub(crate) fn iam_not_yet_usable(reason: &str) -> bool {
+    reason.contains("sts:AssumeRole")
+        || reason.contains("is not authorized to perform")
+        || reason.contains("Could not find IAM role")
+}
+
+/// A compute environment an earlier `up` left INVALID because its role had not propagated:
+/// `up` validates it again rather than asking for `down` and `up`.
+pub(crate) fn revalidatable(live: &Live) -> bool {
+    live.get("status") == "INVALID" && iam_not_yet_usable(live.get("status-reason"))
+}
+
+/// How many times a compute environment INVALID for a role not yet usable is validated again
+/// before `up` gives up (IAM usually propagates within seconds).
+const IAM_REVALIDATIONS: u32 = 8;
+
+/// Waits for a compute environment to be VALID (or, with `gone`, to be gone); fails on
+/// INVALID with Batch's reason.
 async fn wait_ce(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), ProvisionError> {
+    wait_ce_inner(ctx, id, name, gone, false).await
+}
+
+/// Waits for a compute environment that `up` created or updated to be VALID, validating it
+/// again while it is INVALID only because a new IAM role has not propagated yet.
+async fn wait_ce_valid(ctx: &Ctx, id: &str, name: &str) -> Result<(), ProvisionError> {
+    wait_ce_inner(ctx, id, name, false, true).await
+}
+
+async fn wait_ce_inner(
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    gone: bool,
+    revalidate: bool,
+) -> Result<(), ProvisionError> {
+    let revalidations = std::sync::atomic::AtomicU32::new(0);
     wait_for(ctx, id, ctx.timeouts.compute_environment, || async {
         let out = ctx
             .aws
@@ -452,7 +492,12 @@ async fn wait_ce(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), Prov
             .send()
             .await
             .ctx(BATCH, "DescribeComputeEnvironments", id)?;
-        let Some(ce) = out.compute_environments().first() else {
+        // A deleted one of the same name may still be listed (status DELETED).
+        let live = out
+            .compute_environments()
+            .iter()
+            .find(|c| c.status() != Some(&CeStatus::Deleted));
+        let Some(ce) = live else {
             return Ok(if gone {
                 Probe::Done(())
             } else {
@@ -460,12 +505,35 @@ async fn wait_ce(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), Prov
             });
         };
         let status = ce.status().map_or("?", |s| s.as_str());
+        let reason = ce.status_reason().unwrap_or("no reason given");
+        if status == "INVALID"
+            && revalidate
+            && iam_not_yet_usable(reason)
+            && revalidations.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < IAM_REVALIDATIONS
+        {
+            // IAM is eventually consistent: validate again (an update with the same service
+            // role makes Batch check the roles anew) instead of leaving the user to run
+            // `down` and `up`.
+            ctx.emit(Event::Note {
+                message: format!("{id}: INVALID while its IAM role propagates ({reason}); validating again"),
+            });
+            let mut req = ctx
+                .aws
+                .batch
+                .update_compute_environment()
+                .compute_environment(name)
+                .state(CeState::Enabled);
+            if let Some(arn) = ctx.output("role-batch-service").and_then(|l| l.arn) {
+                req = req.service_role(arn);
+            }
+            req.send()
+                .await
+                .ctx(BATCH, "UpdateComputeEnvironment", id)?;
+            return Ok(Probe::Pending("INVALID (IAM role propagating), validating again".into()));
+        }
         Ok(match status {
             "VALID" if !gone => Probe::Done(()),
-            "INVALID" => Probe::Failed(format!(
-                "INVALID: {}",
-                ce.status_reason().unwrap_or("no reason given")
-            )),
+            "INVALID" if !gone => Probe::Failed(format!("INVALID: {reason}")),
             s => Probe::Pending(s.to_string()),
         })
     })
@@ -482,7 +550,11 @@ async fn wait_queue(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), P
             .send()
             .await
             .ctx(BATCH, "DescribeJobQueues", id)?;
-        let Some(q) = out.job_queues().first() else {
+        let live = out
+            .job_queues()
+            .iter()
+            .find(|q| q.status() != Some(&JqStatus::Deleted));
+        let Some(q) = live else {
             return Ok(if gone {
                 Probe::Done(())
             } else {
@@ -491,7 +563,7 @@ async fn wait_queue(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), P
         };
         Ok(match q.status().map_or("?", |s| s.as_str()) {
             "VALID" if !gone => Probe::Done(()),
-            "INVALID" => Probe::Failed(format!(
+            "INVALID" if !gone => Probe::Failed(format!(
                 "INVALID: {}",
                 q.status_reason().unwrap_or("no reason given")
             )),
@@ -537,7 +609,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .send()
                 .await
                 .ctx(BATCH, "CreateComputeEnvironment", id)?;
-            wait_ce(ctx, id, &r.name, false).await?;
+            wait_ce_valid(ctx, id, &r.name).await?;
             let ce = &ctx.spec.compute_environments[id.trim_start_matches("ce-")];
             Ok(Live::new(&r.name, "VALID, ENABLED")
                 .arn(out.compute_environment_arn())
@@ -603,7 +675,7 @@ pub(crate) async fn update(
                 .send()
                 .await
                 .ctx(BATCH, "UpdateComputeEnvironment", id)?;
-            wait_ce(ctx, id, &live.physical_id, false).await?;
+            wait_ce_valid(ctx, id, &live.physical_id).await?;
             Ok(live
                 .clone()
                 .attr("min-vcpus", ce.min_vcpus.to_string())
@@ -643,14 +715,22 @@ pub(crate) async fn update(
     }
 }
 
+/// Waits until a compute environment or queue found DELETING is gone (or listed DELETED).
+pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
+    match r.kind {
+        Kind::ComputeEnvironment => wait_ce(ctx, &r.id, &live.physical_id, true).await,
+        _ => wait_queue(ctx, &r.id, &live.physical_id, true).await,
+    }
+}
+
 /// Waits for a compute environment or queue found CREATING or UPDATING (an interrupted `up`).
 pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
     let status = live.get("status");
-    if !matches!(status, "CREATING" | "UPDATING") {
+    if !matches!(status, "CREATING" | "UPDATING") && !revalidatable(live) {
         return Ok(live.clone());
     }
     match r.kind {
-        Kind::ComputeEnvironment => wait_ce(ctx, &r.id, &live.physical_id, false).await?,
+        Kind::ComputeEnvironment => wait_ce_valid(ctx, &r.id, &live.physical_id).await?,
         Kind::JobQueue => wait_queue(ctx, &r.id, &live.physical_id, false).await?,
         _ => return Ok(live.clone()),
     }

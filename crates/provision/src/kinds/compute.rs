@@ -8,13 +8,14 @@ use aws_sdk_ec2::types::{
     LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
     LaunchTemplateTagSpecificationRequest, PlacementStrategy, RequestLaunchTemplateData,
-    ResourceType, Tag, VolumeType,
+    ResourceType, ShutdownBehavior, Tag, VolumeType,
 };
 use pipectl_aws::ResultExt;
 use pipectl_spec::graph::{Kind, Resource};
 
 use super::Observed;
 use super::network::{stack_filter, tag, tag_spec};
+use crate::user_data::LustreMount;
 use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
 
@@ -104,7 +105,7 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
 }
 
 fn wants_efa(r: &Resource, ctx: &Ctx) -> bool {
-    ctx.setting(r, "network interface") == "EFA"
+    ctx.spec.compute_environments[r.id.trim_start_matches("lt-")].uses_efa()
 }
 
 pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
@@ -209,31 +210,40 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 );
             }
             let mut live = Live::new("", "exists");
-            if ctx.setting(r, "user data").starts_with("mounts") {
-                let fsx = ctx.dep("fsx")?;
-                let mount = ctx
-                    .spec
-                    .fsx
-                    .as_ref()
-                    .map_or("/fsx", |f| f.mount_path.as_str());
-                data = data.user_data(base64(
-                    user_data(fsx.get("dns"), fsx.get("mount-name"), mount).as_bytes(),
-                ));
+            let fsx = if ctx.spec.ce_mounts_fsx(ce_key) {
+                Some(ctx.dep("fsx")?)
+            } else {
+                None
+            };
+            let path = ctx
+                .spec
+                .fsx
+                .as_ref()
+                .map_or("/fsx", |f| f.mount_path.as_str());
+            let mount = fsx.as_ref().map(|f| LustreMount {
+                dns: f.get("dns"),
+                mount_name: f.get("mount-name"),
+                path,
+            });
+            if let Some(text) = crate::user_data::render(mount.as_ref(), efa) {
+                data = data.user_data(base64(text.as_bytes()));
+            }
+            if let Some(m) = &mount {
                 live = live.attr(
                     "mounts",
-                    format!(
-                        "{}@tcp:/{} on {mount}",
-                        fsx.get("dns"),
-                        fsx.get("mount-name")
-                    ),
+                    format!("{}@tcp:/{} on {}", m.dns, m.mount_name, m.path),
                 );
             }
-            let out = ec2
+            // A failed set-up shuts the instance down (see user_data): terminate, not stop.
+            data = data.instance_initiated_shutdown_behavior(ShutdownBehavior::Terminate);
+            let req = ec2
                 .create_launch_template()
                 .launch_template_name(&r.name)
-                .client_token(format!("pipectl-{}-{id}", ctx.stack))
                 .launch_template_data(data.build())
-                .tag_specifications(tag_spec(ctx, ResourceType::LaunchTemplate, id, &r.name))
+                .tag_specifications(tag_spec(ctx, ResourceType::LaunchTemplate, id, &r.name));
+            let token = ctx.client_token(id, req.as_input());
+            let out = req
+                .client_token(token)
                 .send()
                 .await
                 .ctx(EC2, "CreateLaunchTemplate", id)?;
@@ -297,18 +307,6 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
 
 /// Batch needs launch-template user data as MIME multi-part. The script installs the Lustre
 /// client and mounts the file system, retrying while its DNS name propagates.
-pub(crate) fn user_data(dns: &str, mount_name: &str, path: &str) -> String {
-    format!(
-        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"==PIPECTL==\"\r\n\r\n--==PIPECTL==\r\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\r\n\r\n\
-#!/bin/bash\nset -euo pipefail\n\
-amazon-linux-extras install -y lustre 2>/dev/null || dnf install -y lustre-client || yum install -y lustre-client\n\
-mkdir -p {path}\n\
-for i in $(seq 1 30); do mount -t lustre -o relatime,flock {dns}@tcp:/{mount_name} {path} && break; sleep 10; done\n\
-grep -q ' {path} lustre ' /proc/mounts\n\
-echo '{dns}@tcp:/{mount_name} {path} lustre defaults,relatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network.service 0 0' >> /etc/fstab\n\
-\r\n--==PIPECTL==--\r\n"
-    )
-}
 
 pub(crate) fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -341,13 +339,4 @@ mod tests {
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
-    #[test]
-    fn user_data_is_mime_and_mounts_the_file_system() {
-        let u = user_data("fs-1.fsx.us-east-1.amazonaws.com", "abcdef", "/fsx");
-        assert!(u.starts_with("MIME-Version: 1.0"));
-        assert!(u.contains(
-            "mount -t lustre -o relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"
-        ));
-        assert!(u.trim_end().ends_with("--==PIPECTL==--"));
-    }
 }

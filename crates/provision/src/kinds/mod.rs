@@ -114,13 +114,38 @@ pub(crate) async fn update(
 pub(crate) fn unsettled(kind: Kind, live: &Live) -> bool {
     match kind {
         Kind::ComputeEnvironment | Kind::JobQueue => {
-            matches!(live.get("status"), "CREATING" | "UPDATING")
+            matches!(live.get("status"), "CREATING" | "UPDATING") || batch::revalidatable(live)
         }
         Kind::FileSystem | Kind::DataRepositoryAssociation => {
             matches!(live.state.as_str(), "CREATING" | "UPDATING")
         }
         Kind::NatGateway => live.state == "pending",
         _ => false,
+    }
+}
+
+/// Whether a resource found in AWS is on its way out (a `down` that was stopped): it is waited
+/// out and created again, never updated (AWS refuses updates to it).
+pub(crate) fn leaving(kind: Kind, live: &Live) -> bool {
+    match kind {
+        Kind::ComputeEnvironment | Kind::JobQueue => live.get("status") == "DELETING",
+        Kind::FileSystem | Kind::DataRepositoryAssociation => live.state == "DELETING",
+        Kind::NatGateway => live.state == "deleting",
+        _ => false,
+    }
+}
+
+/// Waits until a resource found on its way out is gone.
+pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
+    match r.kind {
+        Kind::ComputeEnvironment | Kind::JobQueue | Kind::NatGateway | Kind::FileSystem => {
+            match module(r.kind) {
+                Module::Batch => batch::gone(ctx, r, live).await,
+                Module::Network => network::gone(ctx, r, live).await,
+                _ => storage::gone(ctx, r, live).await,
+            }
+        }
+        _ => Ok(()),
     }
 }
 

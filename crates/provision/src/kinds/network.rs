@@ -379,12 +379,14 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
         Kind::NatGateway => {
             let subnet = ctx.dep("subnet-public")?.physical_id;
             let eip = ctx.dep("eip-nat")?.physical_id;
-            let out = ec2
+            let req = ec2
                 .create_nat_gateway()
                 .subnet_id(&subnet)
                 .allocation_id(eip)
-                .client_token(format!("pipectl-{}-{id}", ctx.stack))
-                .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, id, &r.name))
+                .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, id, &r.name));
+            let token = ctx.client_token(id, req.as_input());
+            let out = req
+                .client_token(token)
                 .send()
                 .await
                 .ctx(EC2, "CreateNatGateway", id)?;
@@ -422,7 +424,6 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .create_vpc_endpoint()
                 .vpc_id(ctx.vpc_id()?)
                 .service_name(service)
-                .client_token(format!("pipectl-{}-{id}", ctx.stack))
                 .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, id, &r.name));
             if ctx.setting(r, "type") == "gateway" {
                 req = req
@@ -436,7 +437,12 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                     .security_group_ids(ctx.dep("sg")?.physical_id)
                     .private_dns_enabled(true);
             }
-            let out = req.send().await.ctx(EC2, "CreateVpcEndpoint", id)?;
+            let token = ctx.client_token(id, req.as_input());
+            let out = req
+                .client_token(token)
+                .send()
+                .await
+                .ctx(EC2, "CreateVpcEndpoint", id)?;
             let e = out.vpc_endpoint();
             Ok(Live::new(
                 e.and_then(|e| e.vpc_endpoint_id()).unwrap_or_default(),
@@ -603,6 +609,11 @@ async fn revoke_open_ingress(ctx: &Ctx, id: &str, group: &str) -> Result<(), Pro
     Ok(())
 }
 
+/// Waits until a NAT gateway found deleting is gone.
+pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
+    wait_nat(ctx, &r.id, &live.physical_id, "deleted").await
+}
+
 async fn wait_nat(
     ctx: &Ctx,
     id: &str,
@@ -678,6 +689,14 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
         Err(ProvisionError::Aws(e)) if e.is_not_found() => Ok(()),
         other => other,
     };
+    // AWS refuses these with DependencyViolation while network interfaces remain, and removes
+    // those of NAT gateways, endpoints and file systems only some time after they are deleted.
+    match o.kind {
+        Kind::Vpc => wait_interfaces_gone(ctx, id, "vpc-id", pid).await?,
+        Kind::Subnet => wait_interfaces_gone(ctx, id, "subnet-id", pid).await?,
+        Kind::SecurityGroup => wait_interfaces_gone(ctx, id, "group-id", pid).await?,
+        _ => {}
+    }
     match o.kind {
         Kind::Vpc => gone(
             retry_while(ctx, id, patience, later, || async {
@@ -823,4 +842,46 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
         ),
         _ => unreachable!("not a network kind: {:?}", o.kind),
     }
+}
+
+/// Waits until no network interface is left in a VPC, subnet or security group (`filter` is
+/// `vpc-id`, `subnet-id` or `group-id`), naming each one still there and who owns it.
+async fn wait_interfaces_gone(
+    ctx: &Ctx,
+    id: &str,
+    filter: &str,
+    value: &str,
+) -> Result<(), ProvisionError> {
+    wait_for(ctx, id, ctx.timeouts.other, || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_network_interfaces()
+            .filters(Filter::builder().name(filter).values(value).build())
+            .send()
+            .await
+            .ctx(EC2, "DescribeNetworkInterfaces", id)?;
+        let left: Vec<String> = out
+            .network_interfaces()
+            .iter()
+            .map(|n| {
+                let owner = match (n.interface_type(), n.requester_managed()) {
+                    (Some(t), Some(true)) => format!("{}, managed by AWS", t.as_str()),
+                    (Some(t), _) => t.as_str().to_string(),
+                    (None, _) => "interface".to_string(),
+                };
+                format!(
+                    "{} ({owner}: {})",
+                    n.network_interface_id().unwrap_or("?"),
+                    n.description().unwrap_or("no description")
+                )
+            })
+            .collect();
+        Ok(if left.is_empty() {
+            Probe::Done(())
+        } else {
+            Probe::Pending(format!("network interfaces still there: {}", left.join("; ")))
+        })
+    })
+    .await
 }

@@ -16,7 +16,6 @@ use aws_sdk_s3::types::{
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Resource};
-use sha2::{Digest, Sha256};
 
 use super::{Observed, found, wait_for};
 use crate::ctx::{Ctx, Drift, Event, Live, TAG_RESOURCE, TAG_STACK};
@@ -25,17 +24,6 @@ use crate::error::ProvisionError;
 const FSX: &str = "fsx";
 const S3: &str = "s3";
 
-fn token(ctx: &Ctx, id: &str) -> String {
-    // FSx client tokens are at most 63 characters: a digest keeps long stack names in bounds.
-    let h = Sha256::digest(format!("{}/{}/{id}", ctx.account, ctx.stack));
-    format!(
-        "pipectl-{id}-{}",
-        h.iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
-}
 
 fn fsx_owned(tags: &[FsxTag], stack: &str) -> Option<String> {
     let get = |k: &str| {
@@ -99,17 +87,23 @@ async fn observe_fsx(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
                         .and_then(|l| l.deployment_type())
                         .map_or("", |d| d.as_str()),
                 )
+                .attr("lustre", fs.file_system_type_version().unwrap_or_default())
                 .attr(
                     "created",
                     fs.creation_time()
                         .map(|t| t.to_string())
                         .unwrap_or_default(),
                 );
+            let leaving = live.state == "DELETING";
             out.push(Observed {
                 kind: Kind::FileSystem,
                 logical,
                 live,
             });
+            if leaving {
+                // Its associations go with it; a new file system gets new ones.
+                continue;
+            }
             let dras = f
                 .describe_data_repository_associations()
                 .filters(
@@ -300,6 +294,10 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
                     false,
                 ));
             }
+            let version = f.effective_lustre_version().as_aws();
+            if !live.get("lustre").is_empty() && live.get("lustre") != version {
+                d.push(Drift::new("Lustre version", version, live.get("lustre"), false));
+            }
             if live.state == "FAILED" || live.state == "MISCONFIGURED" {
                 d.push(Drift::new("lifecycle", "AVAILABLE", &live.state, false));
             }
@@ -325,6 +323,11 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
         _ => {}
     }
     d
+}
+
+/// Waits until a file system found DELETING is gone.
+pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
+    wait_fsx(ctx, &r.id, &live.physical_id, true).await.map(drop)
 }
 
 async fn wait_fsx(ctx: &Ctx, id: &str, fs: &str, gone: bool) -> Result<Live, ProvisionError> {
@@ -578,17 +581,21 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             if let Some(t) = f.throughput_per_tib {
                 lustre = lustre.per_unit_storage_throughput(t as i32);
             }
-            let out = ctx
+            let req = ctx
                 .aws
                 .fsx
                 .create_file_system()
-                .client_request_token(token(ctx, id))
                 .file_system_type(FileSystemType::Lustre)
+                // Without it FSx makes Lustre 2.10, which refuses data repository associations.
+                .file_system_type_version(f.effective_lustre_version().as_aws())
                 .storage_capacity(f.capacity.gib() as i32)
                 .subnet_ids(subnet)
                 .security_group_ids(ctx.dep("sg")?.physical_id)
                 .lustre_configuration(lustre.build())
-                .set_tags(Some(fsx_tags(ctx, id, &r.name)))
+                .set_tags(Some(fsx_tags(ctx, id, &r.name)));
+            let token = ctx.client_token(id, req.as_input());
+            let out = req
+                .client_request_token(token)
                 .send()
                 .await
                 .ctx(FSX, "CreateFileSystem", id)?;
@@ -632,17 +639,19 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                         .build(),
                 );
             }
-            let out = ctx
+            let req = ctx
                 .aws
                 .fsx
                 .create_data_repository_association()
-                .client_request_token(token(ctx, id))
                 .file_system_id(&fs)
                 .file_system_path(&repo.file_system_path)
                 .data_repository_path(&path)
                 .batch_import_meta_data_on_create(repo.import)
                 .s3(s3cfg.build())
-                .set_tags(Some(fsx_tags(ctx, id, &r.name)))
+                .set_tags(Some(fsx_tags(ctx, id, &r.name)));
+            let token = ctx.client_token(id, req.as_input());
+            let out = req
+                .client_request_token(token)
                 .send()
                 .await
                 .ctx(FSX, "CreateDataRepositoryAssociation", id)?;
@@ -918,12 +927,10 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(
             }
             if o.live.state != "DELETING" {
                 // No final backup: scratch file systems cannot have one, and the data lives in S3.
-                let r = ctx
-                    .aws
-                    .fsx
-                    .delete_file_system()
-                    .file_system_id(pid)
-                    .client_request_token(token(ctx, "fsx-delete"))
+                let req = ctx.aws.fsx.delete_file_system().file_system_id(pid);
+                let token = ctx.client_token("fsx-delete", req.as_input());
+                let r = req
+                    .client_request_token(token)
                     .send()
                     .await
                     .ctx(FSX, "DeleteFileSystem", id);

@@ -1,0 +1,101 @@
+//! The launch templates' user data: a MIME multi-part document (Batch merges its own part into
+//! it) whose shell script installs the EFA driver on EFA instances and mounts the Lustre file
+//! system on instances whose phases read it. Pure text, unit-tested; the caller base64-encodes.
+//!
+//! A mount that fails must not leave an instance that runs jobs writing to its local disk: the
+//! mount point is made immutable before mounting (nothing can be written into the bare
+//! directory), and on any failure the ECS agent is masked, so the instance never joins the
+//! cluster, and the instance shuts down (the launch template sets shutdown to terminate, and
+//! Batch launches another).
+
+/// A Lustre file system to mount.
+pub struct LustreMount<'a> {
+    pub dns: &'a str,
+    pub mount_name: &'a str,
+    pub path: &'a str,
+}
+
+/// The user data for one launch template, or None when it needs none.
+pub fn render(lustre: Option<&LustreMount>, efa: bool) -> Option<String> {
+    if lustre.is_none() && !efa {
+        return None;
+    }
+    let mut script = String::from(
+        "#!/bin/bash\n\
+set -euo pipefail\n\
+fail() {\n\
+  echo \"pipectl: instance set-up failed at line $1; keeping this instance out of the cluster\" | tee /dev/console >&2\n\
+  systemctl mask --now ecs.service || true\n\
+  shutdown -h now\n\
+}\n\
+trap 'fail $LINENO' ERR\n",
+    );
+    if efa {
+        // The EFA kernel driver is not on Batch's ECS images: the minimal install (driver and
+        // rdma-core; the containers bring libfabric) from AWS's installer, before the agent
+        // starts (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-start.html).
+        script.push_str(
+            "cd /tmp\n\
+curl -fsSL --retry 5 -o aws-efa-installer.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz\n\
+tar -xzf aws-efa-installer.tar.gz\n\
+(cd aws-efa-installer && ./efa_installer.sh -y --minimal)\n\
+test -e /dev/infiniband/uverbs0\n",
+        );
+    }
+    if let Some(m) = lustre {
+        let (dns, name, path) = (m.dns, m.mount_name, m.path);
+        script.push_str(&format!(
+            "dnf install -y lustre-client || yum install -y lustre-client\n\
+mkdir -p {path}\n\
+# an immutable mount point: if the mount is ever missing, writes fail instead of filling the root volume\n\
+chattr +i {path}\n\
+mounted=0\n\
+for i in $(seq 1 30); do mount -t lustre -o relatime,flock {dns}@tcp:/{name} {path} && {{ mounted=1; break; }}; sleep 10; done\n\
+[ \"$mounted\" = 1 ]\n\
+grep -q ' {path} lustre ' /proc/mounts\n\
+echo '{dns}@tcp:/{name} {path} lustre defaults,relatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network.service 0 0' >> /etc/fstab\n"
+        ));
+    }
+    Some(format!(
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"==PIPECTL==\"\r\n\r\n--==PIPECTL==\r\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\r\n\r\n{script}\r\n--==PIPECTL==--\r\n"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: LustreMount = LustreMount {
+        dns: "fs-1.fsx.us-east-1.amazonaws.com",
+        mount_name: "abcdef",
+        path: "/fsx",
+    };
+
+    #[test]
+    fn nothing_to_do_means_no_user_data() {
+        assert!(render(None, false).is_none());
+    }
+
+    #[test]
+    fn mounts_lustre_on_an_immutable_mount_point_and_fails_closed() {
+        let u = render(Some(&M), false).unwrap();
+        assert!(u.starts_with("MIME-Version: 1.0"));
+        assert!(u.contains("mount -t lustre -o relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"));
+        let chattr = u.find("chattr +i /fsx").expect("immutable mount point");
+        assert!(chattr < u.find("mount -t lustre").unwrap(), "made immutable before mounting");
+        assert!(u.contains("trap 'fail $LINENO' ERR") && u.contains("systemctl mask --now ecs.service"));
+        assert!(u.contains("[ \"$mounted\" = 1 ]"), "a mount that never succeeded fails the script");
+        assert!(!u.contains("efa_installer"));
+        assert!(u.trim_end().ends_with("--==PIPECTL==--"));
+    }
+
+    #[test]
+    fn efa_instances_install_the_driver_and_check_the_device() {
+        let u = render(None, true).unwrap();
+        assert!(u.contains("./efa_installer.sh -y --minimal"));
+        assert!(u.contains("test -e /dev/infiniband/uverbs0"));
+        assert!(!u.contains("lustre"));
+        let both = render(Some(&M), true).unwrap();
+        assert!(both.find("efa_installer").unwrap() < both.find("mount -t lustre").unwrap());
+    }
+}

@@ -88,6 +88,17 @@ async fn sdk_config(opts: &AwsOptions, region: &str) -> SdkConfig {
     loader.load().await
 }
 
+/// Whether a named profile is in the AWS config or credentials files (as the SDK reads them:
+/// `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` or the files under ~/.aws).
+pub async fn profile_exists(name: &str) -> bool {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    match aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None).await {
+        Ok(set) => set.get_profile(name).is_some(),
+        Err(_) => false,
+    }
+}
+
 /// Builds every client. No network call is made until a client is used.
 pub async fn connect(opts: &AwsOptions, spec_region: &str) -> Aws {
     let region = opts

@@ -16,6 +16,9 @@ pub enum ErrorKind {
     NotFound,
     /// AWS refused the request (validation, permissions, conflicts, limits).
     Refused,
+    /// No usable credentials: none found in the chain, or AWS rejected them (expired session,
+    /// unknown key). Not worth retrying: the user must sign in again.
+    Credentials,
     /// Anything else (a response that could not be read, a request that could not be built).
     Other,
 }
@@ -53,7 +56,15 @@ impl AwsError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug,
     {
+        let chain = source_chain(err);
         let (kind, code, message) = match err {
+            // The Rust SDK reports a credential chain that found nothing (or failed) as a
+            // failure to dispatch the request, which is no network failure.
+            _ if !matches!(err, SdkError::ServiceError(_)) && is_credentials_failure(&chain) => (
+                ErrorKind::Credentials,
+                None,
+                format!("no usable AWS credentials: {chain}"),
+            ),
             SdkError::DispatchFailure(e) => {
                 let why = e
                     .as_connector_error()
@@ -105,6 +116,9 @@ impl AwsError {
 
     pub fn hint(&self) -> Option<&'static str> {
         match (self.kind, self.code.as_deref()) {
+            (ErrorKind::Credentials, _) => Some(
+                "sign in: `aws configure` (access keys), or `aws sso login --profile NAME` when an SSO session expired; pipectl reads the standard chain (environment, --profile, SSO, instance role)",
+            ),
             (ErrorKind::Unreachable, _) => Some(
                 "is the endpoint up? locally: localstack/start; on AWS: check network and --region",
             ),
@@ -114,23 +128,39 @@ impl AwsError {
             (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => {
                 Some("the credentials lack a permission; see README, \"IAM permissions\"")
             }
-            (
-                _,
-                Some(
-                    "InvalidClientTokenId"
-                    | "UnrecognizedClientException"
-                    | "AuthFailure"
-                    | "ExpiredToken",
-                ),
-            ) => Some("check the credentials (--profile) and that they are for this account"),
             _ => None,
         }
     }
 }
 
+/// Codes with which AWS rejects the credentials themselves.
+const BAD_CREDENTIALS: &[&str] = &[
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "RequestExpired",
+];
+
+/// What the SDK's credential providers say when they have nothing to sign with.
+fn is_credentials_failure(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("credential provider")
+        || c.contains("credentials provider")
+        || c.contains("loading credentials")
+        || c.contains("credentialsnotloaded")
+        || c.contains("credentials error")
+        || c.contains("access token provider")
+        || c.contains("sso session")
+}
+
 fn classify_code(code: Option<&str>, message: &str) -> ErrorKind {
     match code {
         Some(c) if THROTTLING.contains(&c) => ErrorKind::Throttled,
+        Some(c) if BAD_CREDENTIALS.contains(&c) => ErrorKind::Credentials,
         Some(c)
             if c.contains("NotFound")
                 || c.ends_with(".NotFound")
@@ -225,6 +255,17 @@ mod tests {
             ErrorKind::NotFound
         );
         assert_eq!(classify_code(Some("NoSuchEntity"), ""), ErrorKind::NotFound);
+        assert_eq!(classify_code(Some("ExpiredToken"), ""), ErrorKind::Credentials);
+        assert_eq!(
+            classify_code(Some("InvalidClientTokenId"), ""),
+            ErrorKind::Credentials
+        );
+        assert!(is_credentials_failure(
+            "dispatch failure: other: the credential provider was not enabled"
+        ));
+        assert!(!is_credentials_failure(
+            "dispatch failure: io error: connection refused"
+        ));
         assert_eq!(
             classify_code(Some("ClientException"), "Job queue q does not exist"),
             ErrorKind::NotFound

@@ -8,5 +8,5 @@ mod error;
 pub mod wait;
 
 pub use calls::CallLog;
-pub use clients::{Aws, AwsOptions, LOCAL_ENDPOINT, connect};
+pub use clients::{Aws, AwsOptions, LOCAL_ENDPOINT, connect, profile_exists};
 pub use error::{AwsError, ErrorKind, ResultExt};

@@ -27,16 +27,16 @@ pub struct AwsArgs {
     #[arg(long, global = true, conflicts_with = "endpoint_url")]
     pub aws: bool,
     /// Endpoint for every AWS call [default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566].
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint_url: Option<String>,
     /// Named profile from the AWS config files.
     #[arg(long, global = true)]
     pub profile: Option<String>,
     /// Region [default: the spec's].
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = parse_region)]
     pub region: Option<String>,
     /// Attempts per AWS call (standard retry mode: backoff with jitter on throttling and 5xx).
-    #[arg(long, global = true, default_value_t = 8, value_name = "N")]
+    #[arg(long, global = true, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_attempts: u32,
     /// Directory of state files and locks.
     #[arg(
@@ -206,7 +206,7 @@ pub struct UpArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Resources created at once.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = parse_positive)]
     pub concurrency: usize,
     /// Show the changes and stop.
     #[arg(long)]
@@ -321,5 +321,62 @@ fn percent(s: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("{v} is not a percentage between 0 and 100"))
+    }
+}
+
+/// An endpoint URL: http or https with a host (`http://127.0.0.1:4566`).
+fn parse_endpoint(s: &str) -> Result<String, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL ({e}); e.g. http://127.0.0.1:4566"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{s:?} is not an http(s) URL with a host; e.g. http://127.0.0.1:4566"));
+    }
+    Ok(s.to_string())
+}
+
+/// A region name as AWS writes them: `us-east-1`, `eu-central-2`, `us-gov-west-1`.
+fn parse_region(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty();
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not an AWS region name; e.g. us-east-1"))
+    }
+}
+
+/// A whole number of at least 1.
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_regions_and_counts() {
+        assert!(parse_endpoint("http://127.0.0.1:4566").is_ok());
+        assert!(parse_endpoint("https://batch.us-east-1.amazonaws.com").is_ok());
+        for bad in ["", "localhost:4566", "ftp://x", "not a url"] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
+            assert!(parse_region(good).is_ok(), "{good}");
+        }
+        for bad in ["us east-1", "us-east", "US-EAST-1", "", "useast1"] {
+            assert!(parse_region(bad).is_err(), "{bad}");
+        }
+        assert!(parse_positive("0").is_err() && parse_positive("x").is_err());
+        assert_eq!(parse_positive("3"), Ok(3));
     }
 }

@@ -8,7 +8,9 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Something unexpected: I/O on an output, a bug.
     pub const FAILURE: u8 = 1;
-    // 2: the command line itself was wrong (clap exits with it before any work).
+    /// The command line itself was wrong (clap exits with it before any work; so does pipectl
+    /// for a value only checkable after parsing, such as a profile that does not exist).
+    pub const USAGE: u8 = 2;
     /// A spec or price sheet is unreadable or invalid; nothing was done.
     pub const INVALID_INPUT: u8 = 3;
     /// AWS refused a request (validation, permission, conflict), or a resource failed.
@@ -23,6 +25,8 @@ pub mod exit {
     pub const NOT_CONFIRMED: u8 = 8;
     /// The pipeline ran and a phase failed (its dependents were cancelled).
     pub const RUN_FAILED: u8 = 9;
+    /// No usable AWS credentials (none found, or expired / rejected); sign in and run again.
+    pub const CREDENTIALS: u8 = 10;
     /// The run was interrupted and its jobs terminated on request.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -48,18 +52,34 @@ pub enum CliError {
     },
     #[error("failed to write output")]
     Output(#[source] std::io::Error),
+    /// A command-line value that cannot be used (exit 2, as clap's own usage errors).
+    #[error("{0}")]
+    Usage(String),
+    /// The spec is valid, but AWS would refuse part of it (a warning that is fatal on AWS).
+    #[error("AWS would refuse this spec, so `up` makes no call: {place}: {message}")]
+    AwsWouldRefuse {
+        place: String,
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Load(_) | CliError::NoPrices { .. } => exit::INVALID_INPUT,
+            CliError::Load(_) | CliError::NoPrices { .. } | CliError::AwsWouldRefuse { .. } => {
+                exit::INVALID_INPUT
+            }
             CliError::Output(_) => exit::FAILURE,
+            CliError::Usage(_) => exit::USAGE,
             CliError::NotConfirmed(_) => exit::NOT_CONFIRMED,
             CliError::RunEnded { code, .. } => *code,
             CliError::Run(r) => {
                 use pipectl_runner::RunError as R;
                 match &**r {
+                    R::Aws(e) if e.kind == pipectl_aws::ErrorKind::Credentials => {
+                        exit::CREDENTIALS
+                    }
                     R::Aws(e)
                         if matches!(
                             e.kind,
@@ -82,6 +102,7 @@ impl CliError {
                 match p.primary() {
                     P::Locked { .. } => exit::LOCKED,
                     _ if p.is_timeout() => exit::TIMEOUT,
+                    P::Aws(e) if e.kind == ErrorKind::Credentials => exit::CREDENTIALS,
                     P::Aws(e)
                         if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Throttled) =>
                     {
@@ -105,6 +126,7 @@ impl CliError {
             }
             CliError::Provision(p) => p.hint(),
             CliError::Run(r) => r.hint(),
+            CliError::AwsWouldRefuse { hint, .. } => hint.clone(),
             CliError::NotConfirmed(_) => Some("pass --yes to confirm without a terminal".into()),
             _ => None,
         }

@@ -33,6 +33,13 @@ fn init_tracing(verbose: u8, quiet: bool) {
 }
 
 fn main() -> ExitCode {
+    // `export AWS_ENDPOINT_URL=` leaves it set but empty, and the SDK then panics ("URL was
+    // unset"): empty means unset.
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+        // SAFETY: nothing else runs yet (no runtime, no other thread), so no one reads the
+        // environment concurrently.
+        unsafe { std::env::remove_var("AWS_ENDPOINT_URL") };
+    }
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
     // Not locked for the whole command: `run --output json` prints events from other threads.

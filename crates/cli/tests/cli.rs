@@ -217,16 +217,28 @@ fn invalid_spec_exits_3_with_file_line_col_and_makes_no_output() {
 fn validate_reports_json_and_summary() {
     let o = pipectl(&["validate", SEED]);
     assert!(o.status.success());
-    assert!(stdout(&o).contains("valid (1 warning"), "{}", stdout(&o));
+    // the FSx throughput the seed asks for, and its g3s.xlarge without a Batch image
+    assert!(stdout(&o).contains("valid (2 warnings"), "{}", stdout(&o));
     let v: serde_json::Value =
         serde_json::from_slice(&pipectl(&["validate", SEED, "--output", "json"]).stdout).unwrap();
     assert_eq!(v["valid"], true);
-    assert_eq!(v["findings"][0]["code"], "fsx-throughput-short");
+    let line = std::fs::read_to_string(root().join(SEED))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("required_throughput"))
+        .unwrap()
+        + 1;
+    let fsx = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "fsx-throughput-short")
+        .expect("the throughput finding");
     assert!(
-        v["findings"][0]["line_col"]
+        fsx["line_col"]
             .as_str()
             .unwrap()
-            .starts_with("113:")
+            .starts_with(&format!("{line}:"))
     );
 }
 
@@ -370,4 +382,99 @@ fn analyze_prices_offers_scenarios_and_sensitivity() {
     let bad = pipectl(&["-q", "analyze", spec, "--sensitivity", "150"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("not a percentage"));
+}
+
+#[test]
+fn up_on_aws_refuses_the_seeds_g3s_before_any_call() {
+    let o = Command::new(env!("CARGO_BIN_EXE_pipectl"))
+        .args(["up", "--aws", "--yes", SEED])
+        .current_dir(root())
+        .env_remove("PIPECTL_LOG")
+        .env("NO_COLOR", "1")
+        // no credentials anywhere: a call would fail differently (exit 6)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run pipectl");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("AWS would refuse this spec"), "{err}");
+    assert!(err.contains("two-hour-pipeline.toml:"), "the place is named: {err}");
+    assert!(err.contains("g3s.xlarge") && err.contains("image_id"), "{err}");
+    // validate shows it as a warning, with both ways out
+    let v = pipectl(&["validate", SEED]);
+    assert!(v.status.success());
+    assert!(stderr(&v).contains("gpu-image") || stdout(&v).contains("gpu-image"));
+    // the EFA variant (g4dn.xlarge for inference) is what AWS accepts
+    let efa = pipectl(&["validate", "infra-specs/two-hour-pipeline-efa.toml"]);
+    let text = format!("{}{}", stdout(&efa), stderr(&efa));
+    assert!(efa.status.success() && !text.contains("gpu-image"), "{text}");
+}
+
+#[test]
+fn plan_names_the_image_type_and_the_lustre_version() {
+    let o = pipectl(&["plan", SEED]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(text.contains("ECS_AL2023_NVIDIA (Batch's)"), "{text}");
+    assert!(text.contains("ECS_AL2023 (Batch's)"), "{text}");
+    assert!(text.contains("Lustre") && text.contains("2.15"), "{text}");
+}
+
+/// pipectl with no AWS credentials anywhere (no files, no environment, no instance metadata).
+fn without_credentials(args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pipectl"));
+    c.args(args)
+        .current_dir(root())
+        .env_remove("PIPECTL_LOG")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+    for (k, v) in extra_env {
+        c.env(k, v);
+    }
+    c.output().expect("run pipectl")
+}
+
+#[test]
+fn missing_credentials_are_their_own_error_not_unreachable() {
+    let efa = "infra-specs/two-hour-pipeline-efa.toml";
+    let start = std::time::Instant::now();
+    let o = without_credentials(&["status", "--aws", efa], &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(10), "{err}");
+    assert!(err.contains("no usable AWS credentials"), "{err}");
+    assert!(err.contains("aws configure") && err.contains("aws sso login"), "{err}");
+    assert!(!err.contains("could not reach"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "not retried until a deadline");
+    // `export AWS_ENDPOINT_URL=` leaves it empty: empty is unset, not a panic
+    let o = without_credentials(&["status", "--aws", efa], &[("AWS_ENDPOINT_URL", "")]);
+    assert_eq!(o.status.code(), Some(10), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+}
+
+#[test]
+fn unusable_connection_options_are_usage_errors_naming_the_value() {
+    let efa = "infra-specs/two-hour-pipeline-efa.toml";
+    for (args, named) in [
+        (vec!["status", "--aws", "--profile", "no-such-profile", efa], "no-such-profile"),
+        (vec!["status", "--endpoint-url", "not a url", efa], "not a url"),
+        (vec!["status", "--endpoint-url", "", efa], "\"\""),
+        (vec!["status", "--region", "us east-1", efa], "us east-1"),
+        (vec!["up", "--concurrency", "0", efa], "concurrency"),
+        (vec!["status", "--max-attempts", "0", efa], "max-attempts"),
+    ] {
+        let o = without_credentials(&args, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?} names {named}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

@@ -387,6 +387,17 @@ async fn efa_spec_adds_the_efa_interface_and_the_cluster_placement_group() {
         .await
         .unwrap();
     assert_eq!(nic.groups(), [sgs.security_groups()[0].group_id().unwrap()]);
+    // The group is on the EFA interface only: Batch refuses a compute environment that also
+    // sets securityGroupIds.
+    let ce = aws
+        .batch
+        .describe_compute_environments()
+        .compute_environments(format!("{}-training-efa", s.name))
+        .send()
+        .await
+        .unwrap();
+    let cr = ce.compute_environments()[0].compute_resources().unwrap();
+    assert!(cr.security_group_ids().is_empty(), "{cr:?}");
     let jd = aws
         .batch
         .describe_job_definitions()

@@ -20,7 +20,7 @@ pub fn run(
     let json = matches!(args.output, TableOrJson::Json);
     let stack = loaded.spec.stack.name.clone();
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &loaded.spec).await;
+        let aws = connect(aws_args, &loaded.spec).await?;
         let mut session = Session::open(aws, loaded.spec, &aws_args.state_dir, Timeouts::default(), progress::sink(quiet, json)).await?;
         let what = if args.keep_data { "everything but the S3 buckets" } else { "every resource, S3 objects included" };
         confirm(&format!("Delete {what} of stack {stack}?"), args.yes)?;

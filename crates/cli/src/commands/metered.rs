@@ -148,7 +148,7 @@ impl Remote {
             max_attempts: 2,
             ..args.clone()
         };
-        let aws = rt.block_on(super::stack::connect(&quick, spec));
+        let aws = rt.block_on(super::stack::connect(&quick, spec))?;
         Ok(Some(Remote { rt, aws }))
     }
 }

@@ -46,7 +46,7 @@ pub fn run(
         pipectl_runner::check_budget(&spec, &prices, args.ignore_budget)?;
     }
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &spec).await;
+        let aws = connect(aws_args, &spec).await?;
         let account = aws.account_id().await.map_err(RunError::from)?;
         let opts = RunOptions {
             poll,

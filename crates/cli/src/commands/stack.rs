@@ -19,7 +19,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(CliError::Output)
 }
 
-pub async fn connect(args: &AwsArgs, spec: &Spec) -> Aws {
+pub async fn connect(args: &AwsArgs, spec: &Spec) -> Result<Aws, CliError> {
+    if let Some(p) = &args.profile
+        && !pipectl_aws::profile_exists(p).await
+    {
+        return Err(CliError::Usage(format!(
+            "--profile {p:?}: no such profile in the AWS config or credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE); `aws configure --profile {p}` creates it"
+        )));
+    }
     let opts = AwsOptions {
         real_aws: args.aws,
         endpoint_url: args.endpoint_url.clone(),
@@ -29,7 +36,7 @@ pub async fn connect(args: &AwsArgs, spec: &Spec) -> Aws {
     };
     let aws = pipectl_aws::connect(&opts, &spec.stack.region).await;
     tracing::info!(endpoint = aws.endpoint.as_deref().unwrap_or("aws"), region = %aws.region, "connected");
-    aws
+    Ok(aws)
 }
 
 fn symbol(a: &Action) -> &'static str {
@@ -52,12 +59,15 @@ pub fn render_plan(plan: &Plan, show_unchanged: bool) -> String {
             .live
             .as_ref()
             .map_or(c.name.clone(), |l| l.physical_id.clone());
-        let diff = c
+        let mut diff = c
             .drift
             .iter()
             .map(|d| format!("{}: {} → {}", d.what, d.have, d.want))
             .collect::<Vec<_>>()
             .join("; ");
+        if c.action == Action::Create && c.live.is_some() {
+            diff = "being deleted (a stopped `down`): waited out, then created again".into();
+        }
         t.row(vec![
             symbol(&c.action).into(),
             c.id.clone(),

@@ -19,7 +19,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &loaded.spec).await;
+        let aws = connect(aws_args, &loaded.spec).await?;
         let ctx = Session::read_only(aws, loaded.spec, Timeouts::default(), std::sync::Arc::new(|_| {})).await?;
         let plan = pipectl_provision::plan(&ctx).await?;
         if let TableOrJson::Json = args.output {

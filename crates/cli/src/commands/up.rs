@@ -18,9 +18,12 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;
+    if aws_args.aws {
+        refuse_what_aws_refuses(&loaded)?;
+    }
     let json = matches!(args.output, TableOrJson::Json);
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &loaded.spec).await;
+        let aws = connect(aws_args, &loaded.spec).await?;
         let mut session = Session::open(aws, loaded.spec, &aws_args.state_dir, Timeouts::default(), progress::sink(quiet, json)).await?;
         let plan = pipectl_provision::plan(&session.ctx).await?;
         if plan.is_noop() {
@@ -66,5 +69,30 @@ pub fn run(
             )?;
         }
         Ok(())
+    })
+}
+
+/// Findings that are warnings on the local AWS but that AWS refuses (a GPU type without a
+/// Batch-provided image): `up --aws` stops before any call.
+const FATAL_ON_AWS: &[&str] = &["gpu-image"];
+
+fn refuse_what_aws_refuses(loaded: &pipectl_spec::LoadedSpec) -> Result<(), CliError> {
+    let Some(f) = loaded
+        .diagnostics
+        .findings
+        .iter()
+        .find(|f| FATAL_ON_AWS.contains(&f.code))
+    else {
+        return Ok(());
+    };
+    let file = loaded.diagnostics.file.display();
+    let place = match f.line_col {
+        Some(lc) => format!("{file}:{lc}"),
+        None => file.to_string(),
+    };
+    Err(CliError::AwsWouldRefuse {
+        place,
+        message: f.message.clone(),
+        hint: f.hint.clone(),
     })
 }

@@ -50,14 +50,26 @@ pub fn stack(file: &str, tag: &str) -> Stack {
     let spec = dir.path().join(file);
     std::fs::write(
         &spec,
-        text.replacen(
+        with_own_gpu_image(&text.replacen(
             &format!("name = \"{original}\""),
             &format!("name = \"{name}\""),
             1,
-        ),
+        )),
     )
     .unwrap();
     Stack { name, dir, spec }
+}
+
+/// The seed's g3s.xlarge has no Batch-provided image (the local AWS refuses it, as AWS does):
+/// the copy names an AMI of its own, as a user must on AWS (the local AWS does not look inside
+/// AMIs).
+pub const OWN_GPU_IMAGE: &str = "ami-0123456789abcdef0";
+
+fn with_own_gpu_image(text: &str) -> String {
+    text.replace(
+        "instance_types = [\"g3s.xlarge\"]\n",
+        &format!("instance_types = [\"g3s.xlarge\"]\nimage_id = \"{OWN_GPU_IMAGE}\"\n"),
+    )
 }
 
 impl Stack {
@@ -123,15 +135,19 @@ impl Stack {
     }
 }
 
-pub fn pipectl_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipectl"))
-        .args(args)
+/// The pipectl binary to run in `dir` with `args`, in a clean environment.
+pub fn pipectl_command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pipectl"));
+    c.args(args)
         .current_dir(dir)
         .env_remove("PIPECTL_LOG")
         .env_remove("AWS_ENDPOINT_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pipectl")
+        .env("NO_COLOR", "1");
+    c
+}
+
+pub fn pipectl_in(dir: &Path, args: &[&str]) -> Output {
+    pipectl_command(dir, args).output().expect("run pipectl")
 }
 
 pub fn out(o: &Output) -> String {
@@ -409,7 +425,9 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .unwrap()
         .compute_environments()
     {
-        if has(&bt(c.tags()), stack) {
+        // Batch lists deleted ones with the status DELETED for a while: gone.
+        let deleted = c.status().map(|s| s.as_str()) == Some("DELETED");
+        if has(&bt(c.tags()), stack) && !deleted {
             found.push(format!("ce:{}", c.compute_environment_name().unwrap()));
         }
     }
@@ -421,7 +439,8 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .unwrap()
         .job_queues()
     {
-        if has(&bt(q.tags()), stack) {
+        let deleted = q.status().map(|s| s.as_str()) == Some("DELETED");
+        if has(&bt(q.tags()), stack) && !deleted {
             found.push(format!("jq:{}", q.job_queue_name().unwrap()));
         }
     }

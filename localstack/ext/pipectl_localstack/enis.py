@@ -97,33 +97,30 @@ def _eni_groups(e) -> set[str]:
     return {getattr(g, "id", g) for g in groups}
 
 
-def delete_subnet(context, request):
+def _refuse_while(context, holds, message: str):
+    """DependencyViolation while an interface `holds` the resource; else moto deletes it."""
     purge()
-    b = _backend(context.account_id, context.region)
-    subnet = request.get("SubnetId")
-    if _remaining(b, lambda e: getattr(getattr(e, "subnet", None), "id", None) == subnet):
-        raise CommonServiceException("DependencyViolation", f"The subnet '{subnet}' has dependencies and cannot be deleted.")
+    if _remaining(_backend(context.account_id, context.region), holds):
+        raise CommonServiceException("DependencyViolation", message)
     return call_moto(context)
+
+
+def delete_subnet(context, request):
+    subnet = request.get("SubnetId")
+    held = lambda e: getattr(getattr(e, "subnet", None), "id", None) == subnet  # noqa: E731
+    return _refuse_while(context, held, f"The subnet '{subnet}' has dependencies and cannot be deleted.")
 
 
 def delete_security_group(context, request):
-    purge()
-    b = _backend(context.account_id, context.region)
     group = request.get("GroupId")
-    if group is None and request.get("GroupName"):
+    if group is None:
         return call_moto(context)
-    if _remaining(b, lambda e: group in _eni_groups(e)):
-        raise CommonServiceException("DependencyViolation", f"resource {group} has a dependent object")
-    return call_moto(context)
+    return _refuse_while(context, lambda e: group in _eni_groups(e), f"resource {group} has a dependent object")
 
 
 def delete_vpc(context, request):
-    purge()
-    b = _backend(context.account_id, context.region)
     vpc = request.get("VpcId")
-    if _remaining(b, lambda e: _eni_vpc(e) == vpc):
-        raise CommonServiceException("DependencyViolation", f"The vpc '{vpc}' has dependencies and cannot be deleted.")
-    return call_moto(context)
+    return _refuse_while(context, lambda e: _eni_vpc(e) == vpc, f"The vpc '{vpc}' has dependencies and cannot be deleted.")
 
 
 def delete_nat_gateway(context, request):

@@ -87,6 +87,8 @@ class Job:
     instance_id: str = ""
     task_id: str = ""
     log_stream: str | None = None
+    # logConfiguration awslogs-group, else Batch's default group
+    log_group: str = LOG_GROUP
 
     @property
     def arn(self) -> str:
@@ -232,6 +234,7 @@ class Engine:
             parameters=parameters,
             tags=request.get("tags") or {},
             depends_on=[{"jobId": d.get("jobId"), "type": d.get("type")} for d in depends_on],
+            log_group=((props.get("logConfiguration") or {}).get("options") or {}).get("awslogs-group") or LOG_GROUP,
         )
 
     def get(self, job_id: str) -> Job | None:
@@ -391,8 +394,14 @@ class Engine:
         ce = _ce_type(job)
         interrupt_after = faults.spot_interruption(job.queue_arn, job.name, ce)
         job.spot_kill_at = job.attempt_started + interrupt_after if interrupt_after is not None else None
-        sink = LogSink(job.account, job.region, job.log_stream)
+        sink = LogSink(job.account, job.region, job.log_stream, job.log_group)
         try:
+            # The awslogs driver needs the job's log group to exist (Batch creates only its
+            # default /aws/batch/job): the container does not start otherwise
+            # (https://docs.aws.amazon.com/batch/latest/userguide/using_awslogs.html: "the log
+            # group must exist").
+            if job.log_group != LOG_GROUP and not sink.group_exists():
+                raise ValueError(f"failed to initialize logging driver: ResourceNotFoundException: The specified log group {job.log_group} does not exist.")
             if not job.command:
                 raise FileNotFoundError("no command: locally a job runs its command, not the image's default")
             for node in range(job.num_nodes):
@@ -637,12 +646,17 @@ def _kill(job: Job) -> None:
 
 
 class LogSink:
-    """Streams a job's output to CloudWatch Logs (group /aws/batch/job) as it is written."""
+    """Streams a job's output to CloudWatch Logs (its job definition's awslogs-group, else
+    /aws/batch/job) as it is written."""
 
-    def __init__(self, account: str, region: str, stream: str):
-        self.account, self.region, self.stream = account, region, stream
+    def __init__(self, account: str, region: str, stream: str, group: str = LOG_GROUP):
+        self.account, self.region, self.stream, self.group = account, region, stream, group
         self._ready = False
         self._lock = threading.Lock()
+
+    def group_exists(self) -> bool:
+        groups = self._client().describe_log_groups(logGroupNamePrefix=self.group).get("logGroups") or []
+        return any(g.get("logGroupName") == self.group for g in groups)
 
     def _client(self):
         from localstack.aws.connect import connect_to
@@ -652,10 +666,10 @@ class LogSink:
     def _ensure(self, logs) -> None:
         if self._ready:
             return
-        for call, kwargs in (
-            (logs.create_log_group, {"logGroupName": LOG_GROUP}),
-            (logs.create_log_stream, {"logGroupName": LOG_GROUP, "logStreamName": self.stream}),
-        ):
+        calls = [(logs.create_log_stream, {"logGroupName": self.group, "logStreamName": self.stream})]
+        if self.group == LOG_GROUP:
+            calls.insert(0, (logs.create_log_group, {"logGroupName": LOG_GROUP}))
+        for call, kwargs in calls:
             try:
                 call(**kwargs)
             except Exception as e:  # already exists
@@ -672,7 +686,7 @@ class LogSink:
                 self._ensure(logs)
                 ts = now_ms()
                 logs.put_log_events(
-                    logGroupName=LOG_GROUP,
+                    logGroupName=self.group,
                     logStreamName=self.stream,
                     logEvents=[{"timestamp": ts, "message": line} for line in lines],
                 )

@@ -24,8 +24,8 @@ The message follows AWS's "1 validation error detected: Value 'x' at 'name' fail
 constraint: ..." shape. Which code a given service returns for each kind of violation is not
 documented operation by operation; the README says so.
 
-The request log keeps (service, operation, parameters, answer code) of the last requests for
-tests: GET /_pipectl/requests (filters ?service=&operation=), DELETE clears it.
+The request log keeps (user agent, service, operation, parameters, answer code) of the last
+requests for tests: GET /_pipectl/requests (filters ?service=&operation=), DELETE clears it.
 """
 
 import collections
@@ -197,6 +197,7 @@ def log_response(chain, context, response) -> None:
     elif response is not None and response.status_code >= 400:
         code = str(response.status_code)
     entry = {
+        "user_agent": (context.request.headers.get("User-Agent") or "") if context.request is not None else "",
         "service": context.service.service_name,
         "operation": context.operation.name,
         "parameters": _redact(_params(context)),

@@ -24,6 +24,9 @@ pub struct AwsOptions {
     pub region: Option<String>,
     /// SDK attempts per call (standard retry mode, exponential backoff with jitter).
     pub max_attempts: u32,
+    /// Sent in every request's User-Agent (`app/NAME`): the pipectl binary names itself, so
+    /// that its requests can be told from others (the local AWS's request log, CloudTrail).
+    pub app_name: Option<String>,
 }
 
 impl AwsOptions {
@@ -70,6 +73,13 @@ async fn sdk_config(opts: &AwsOptions, region: &str) -> SdkConfig {
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
+    if let Some(app) = opts
+        .app_name
+        .as_deref()
+        .and_then(|a| aws_types::app_name::AppName::new(a.to_string()).ok())
+    {
+        loader = loader.app_name(app);
+    }
     let endpoint = opts.endpoint();
     if let Some(url) = &endpoint {
         loader = loader.endpoint_url(url);
@@ -93,7 +103,9 @@ async fn sdk_config(opts: &AwsOptions, region: &str) -> SdkConfig {
 pub async fn profile_exists(name: &str) -> bool {
     use aws_runtime::env_config::file::EnvConfigFiles;
     use aws_types::os_shim_internal::{Env, Fs};
-    match aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None).await {
+    match aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+        .await
+    {
         Ok(set) => set.get_profile(name).is_some(),
         Err(_) => false,
     }

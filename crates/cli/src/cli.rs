@@ -72,6 +72,38 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// A run's report: index.html with charts, report.json, report.csv, report.md.
     Report(ReportArgs),
+    /// The least-privilege IAM policy pipectl itself needs for a spec (no AWS call).
+    IamPolicy(IamPolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    pub spec: PathBuf,
+    /// The commands to allow [default: all of them].
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub commands: Vec<PolicyCommand>,
+    /// The account the stack lives in [default: any, as `*` in the ARNs].
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyCommand {
+    Up,
+    Down,
+    Status,
+    Run,
+    /// `report` and `cost --run` (Spot price history, CloudWatch metrics).
+    Report,
+}
+
+/// A 12-digit AWS account id.
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.chars().all(|c| c.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a 12-digit AWS account id"))
+    }
 }
 
 /// Where a run record is and how to price it.
@@ -326,9 +358,12 @@ fn percent(s: &str) -> Result<f64, String> {
 
 /// An endpoint URL: http or https with a host (`http://127.0.0.1:4566`).
 fn parse_endpoint(s: &str) -> Result<String, String> {
-    let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL ({e}); e.g. http://127.0.0.1:4566"))?;
+    let u = url::Url::parse(s)
+        .map_err(|e| format!("{s:?} is not a URL ({e}); e.g. http://127.0.0.1:4566"))?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{s:?} is not an http(s) URL with a host; e.g. http://127.0.0.1:4566"));
+        return Err(format!(
+            "{s:?} is not an http(s) URL with a host; e.g. http://127.0.0.1:4566"
+        ));
     }
     Ok(s.to_string())
 }
@@ -370,7 +405,12 @@ mod tests {
         for bad in ["", "localhost:4566", "ftp://x", "not a url"] {
             assert!(parse_endpoint(bad).is_err(), "{bad}");
         }
-        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-3",
+        ] {
             assert!(parse_region(good).is_ok(), "{good}");
         }
         for bad in ["us east-1", "us-east", "US-EAST-1", "", "useast1"] {

@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Command::Advise(a) => commands::advise::run(a, cli.quiet, &mut out),
         Command::Analyze(a) => commands::advise::analyze(a, cli.quiet, &mut out),
         Command::Report(a) => commands::report::run(a, &cli.aws, cli.quiet, &mut out),
+        Command::IamPolicy(a) => commands::iam_policy::run(a, cli.quiet, &mut out),
     };
     let _ = out.flush();
     match result {

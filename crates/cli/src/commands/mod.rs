@@ -3,6 +3,7 @@
 pub mod advise;
 pub mod cost;
 pub mod down;
+pub mod iam_policy;
 pub mod metered;
 pub mod plan;
 pub mod report;

@@ -33,6 +33,7 @@ pub async fn connect(args: &AwsArgs, spec: &Spec) -> Result<Aws, CliError> {
         profile: args.profile.clone(),
         region: args.region.clone(),
         max_attempts: args.max_attempts,
+        app_name: Some("pipectl".into()),
     };
     let aws = pipectl_aws::connect(&opts, &spec.stack.region).await;
     tracing::info!(endpoint = aws.endpoint.as_deref().unwrap_or("aws"), region = %aws.region, "connected");

@@ -1,0 +1,994 @@
+//! Every AWS operation pipectl calls, the IAM actions it needs, on which resources, and which
+//! commands make it: the one table `pipectl iam-policy` prints a least-privilege policy from.
+//! Tests keep it whole: every AWS call site (`ctx` with a service and operation) in the sources and every request
+//! the pipectl binary made in the end-to-end tests (the local AWS's request log) must have a
+//! row here.
+//!
+//! Actions and condition keys follow the Service Authorization Reference
+//! (https://docs.aws.amazon.com/service-authorization/latest/reference/); the local AWS does not
+//! evaluate IAM, so the policy is checked for completeness here, not enforced.
+
+use serde_json::{Value, json};
+
+/// Which resources an action is allowed on, for one stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read-only calls that take no resource-level permission.
+    Any,
+    /// EC2 or FSx resources created with the stack's tag (`aws:RequestTag/pipectl:stack`).
+    CreateTagged,
+    /// EC2 or FSx resources carrying the stack's tag (`aws:ResourceTag/pipectl:stack`).
+    Tagged,
+    /// The stack's Batch compute environments, queues, job definitions and jobs.
+    Batch,
+    /// Roles and instance profiles under the path `/pipectl/<stack>/`.
+    Iam,
+    /// Passing the stack's roles to Batch, EC2 and ECS tasks.
+    PassRole,
+    /// The stack's buckets (`pipectl-<stack>-*`) and their objects.
+    Buckets,
+    /// The stack's dashboard.
+    Dashboard,
+    /// The stack's log group and its streams.
+    LogGroup,
+    /// Metrics under the `Pipectl` namespaces only.
+    Metrics,
+}
+
+/// The commands that make AWS calls.
+pub const UP: u8 = 1;
+pub const DOWN: u8 = 2;
+pub const STATUS: u8 = 4;
+pub const RUN: u8 = 8;
+pub const REPORT: u8 = 16;
+const ALL: u8 = UP | DOWN | STATUS | RUN | REPORT;
+
+/// One operation: service (as the SDK and the local AWS name it), operation, IAM actions,
+/// scope, commands.
+pub struct Operation {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub actions: &'static [&'static str],
+    pub scope: Scope,
+    pub commands: u8,
+}
+
+const fn op(
+    service: &'static str,
+    operation: &'static str,
+    actions: &'static [&'static str],
+    scope: Scope,
+    commands: u8,
+) -> Operation {
+    Operation {
+        service,
+        operation,
+        actions,
+        scope,
+        commands,
+    }
+}
+
+use Scope::*;
+
+/// The table.
+pub static OPERATIONS: &[Operation] = &[
+    op(
+        "sts",
+        "GetCallerIdentity",
+        &["sts:GetCallerIdentity"],
+        Any,
+        ALL,
+    ),
+    // EC2: network, launch templates, placement groups
+    op(
+        "ec2",
+        "DescribeVpcs",
+        &["ec2:DescribeVpcs"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeSubnets",
+        &["ec2:DescribeSubnets"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeRouteTables",
+        &["ec2:DescribeRouteTables"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeInternetGateways",
+        &["ec2:DescribeInternetGateways"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeAddresses",
+        &["ec2:DescribeAddresses"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeNatGateways",
+        &["ec2:DescribeNatGateways"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeVpcEndpoints",
+        &["ec2:DescribeVpcEndpoints"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeSecurityGroups",
+        &["ec2:DescribeSecurityGroups"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeNetworkInterfaces",
+        &["ec2:DescribeNetworkInterfaces"],
+        Any,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DescribePlacementGroups",
+        &["ec2:DescribePlacementGroups"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeLaunchTemplates",
+        &["ec2:DescribeLaunchTemplates"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeLaunchTemplateVersions",
+        &["ec2:DescribeLaunchTemplateVersions"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "ec2",
+        "DescribeSpotPriceHistory",
+        &["ec2:DescribeSpotPriceHistory"],
+        Any,
+        REPORT,
+    ),
+    op(
+        "ec2",
+        "CreateVpc",
+        &["ec2:CreateVpc", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateSubnet",
+        &["ec2:CreateSubnet", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateSecurityGroup",
+        &["ec2:CreateSecurityGroup", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateRouteTable",
+        &["ec2:CreateRouteTable", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateInternetGateway",
+        &["ec2:CreateInternetGateway", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "AllocateAddress",
+        &["ec2:AllocateAddress", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateNatGateway",
+        &["ec2:CreateNatGateway", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateVpcEndpoint",
+        &["ec2:CreateVpcEndpoint", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreateLaunchTemplate",
+        &["ec2:CreateLaunchTemplate", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "CreatePlacementGroup",
+        &["ec2:CreatePlacementGroup", "ec2:CreateTags"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "ModifyVpcAttribute",
+        &["ec2:ModifyVpcAttribute"],
+        Tagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "AttachInternetGateway",
+        &["ec2:AttachInternetGateway"],
+        Tagged,
+        UP,
+    ),
+    op("ec2", "CreateRoute", &["ec2:CreateRoute"], Tagged, UP),
+    op("ec2", "ReplaceRoute", &["ec2:ReplaceRoute"], Tagged, UP),
+    op(
+        "ec2",
+        "AssociateRouteTable",
+        &["ec2:AssociateRouteTable"],
+        Tagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "DisassociateRouteTable",
+        &["ec2:DisassociateRouteTable"],
+        Tagged,
+        UP | DOWN,
+    ),
+    op(
+        "ec2",
+        "AuthorizeSecurityGroupIngress",
+        &["ec2:AuthorizeSecurityGroupIngress"],
+        Tagged,
+        UP,
+    ),
+    op(
+        "ec2",
+        "RevokeSecurityGroupIngress",
+        &["ec2:RevokeSecurityGroupIngress"],
+        Tagged,
+        UP,
+    ),
+    op("ec2", "DeleteVpc", &["ec2:DeleteVpc"], Tagged, DOWN),
+    op("ec2", "DeleteSubnet", &["ec2:DeleteSubnet"], Tagged, DOWN),
+    op(
+        "ec2",
+        "DeleteSecurityGroup",
+        &["ec2:DeleteSecurityGroup"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DeleteRouteTable",
+        &["ec2:DeleteRouteTable"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DetachInternetGateway",
+        &["ec2:DetachInternetGateway"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DeleteInternetGateway",
+        &["ec2:DeleteInternetGateway"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "ReleaseAddress",
+        &["ec2:ReleaseAddress"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DeleteNatGateway",
+        &["ec2:DeleteNatGateway"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DeleteVpcEndpoints",
+        &["ec2:DeleteVpcEndpoints"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DeleteLaunchTemplate",
+        &["ec2:DeleteLaunchTemplate"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "ec2",
+        "DeletePlacementGroup",
+        &["ec2:DeletePlacementGroup"],
+        Tagged,
+        DOWN,
+    ),
+    // IAM
+    op(
+        "iam",
+        "ListRoles",
+        &["iam:ListRoles"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "iam",
+        "ListInstanceProfiles",
+        &["iam:ListInstanceProfiles"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "iam",
+        "ListRoleTags",
+        &["iam:ListRoleTags"],
+        Iam,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "iam",
+        "ListInstanceProfileTags",
+        &["iam:ListInstanceProfileTags"],
+        Iam,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "iam",
+        "ListAttachedRolePolicies",
+        &["iam:ListAttachedRolePolicies"],
+        Iam,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "iam",
+        "ListRolePolicies",
+        &["iam:ListRolePolicies"],
+        Iam,
+        DOWN,
+    ),
+    op(
+        "iam",
+        "ListInstanceProfilesForRole",
+        &["iam:ListInstanceProfilesForRole"],
+        Iam,
+        DOWN,
+    ),
+    op("iam", "GetRole", &["iam:GetRole"], Any, UP | STATUS),
+    op(
+        "iam",
+        "GetInstanceProfile",
+        &["iam:GetInstanceProfile"],
+        Any,
+        UP | STATUS,
+    ),
+    op(
+        "iam",
+        "CreateRole",
+        &["iam:CreateRole", "iam:TagRole"],
+        Iam,
+        UP,
+    ),
+    op("iam", "TagRole", &["iam:TagRole"], Iam, UP),
+    op(
+        "iam",
+        "AttachRolePolicy",
+        &["iam:AttachRolePolicy"],
+        Iam,
+        UP,
+    ),
+    op("iam", "PutRolePolicy", &["iam:PutRolePolicy"], Iam, UP),
+    op(
+        "iam",
+        "CreateInstanceProfile",
+        &["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
+        Iam,
+        UP,
+    ),
+    op(
+        "iam",
+        "AddRoleToInstanceProfile",
+        &["iam:AddRoleToInstanceProfile"],
+        Iam,
+        UP,
+    ),
+    op(
+        "iam",
+        "RemoveRoleFromInstanceProfile",
+        &["iam:RemoveRoleFromInstanceProfile"],
+        Iam,
+        DOWN,
+    ),
+    op(
+        "iam",
+        "DeleteInstanceProfile",
+        &["iam:DeleteInstanceProfile"],
+        Iam,
+        DOWN,
+    ),
+    op(
+        "iam",
+        "DetachRolePolicy",
+        &["iam:DetachRolePolicy"],
+        Iam,
+        DOWN,
+    ),
+    op(
+        "iam",
+        "DeleteRolePolicy",
+        &["iam:DeleteRolePolicy"],
+        Iam,
+        DOWN,
+    ),
+    op("iam", "DeleteRole", &["iam:DeleteRole"], Iam, DOWN),
+    // Batch (CreateComputeEnvironment and RegisterJobDefinition pass the stack's roles)
+    op(
+        "batch",
+        "DescribeComputeEnvironments",
+        &["batch:DescribeComputeEnvironments"],
+        Any,
+        ALL,
+    ),
+    op(
+        "batch",
+        "DescribeJobQueues",
+        &["batch:DescribeJobQueues"],
+        Any,
+        ALL,
+    ),
+    op(
+        "batch",
+        "DescribeJobDefinitions",
+        &["batch:DescribeJobDefinitions"],
+        Any,
+        UP | DOWN | STATUS | RUN,
+    ),
+    op(
+        "batch",
+        "DescribeJobs",
+        &["batch:DescribeJobs"],
+        Any,
+        RUN | REPORT,
+    ),
+    op("batch", "ListJobs", &["batch:ListJobs"], Any, DOWN | RUN),
+    op(
+        "batch",
+        "CreateComputeEnvironment",
+        &["batch:CreateComputeEnvironment", "batch:TagResource"],
+        Batch,
+        UP,
+    ),
+    op(
+        "batch",
+        "UpdateComputeEnvironment",
+        &["batch:UpdateComputeEnvironment"],
+        Batch,
+        UP | DOWN,
+    ),
+    op(
+        "batch",
+        "DeleteComputeEnvironment",
+        &["batch:DeleteComputeEnvironment"],
+        Batch,
+        DOWN,
+    ),
+    op(
+        "batch",
+        "CreateJobQueue",
+        &["batch:CreateJobQueue", "batch:TagResource"],
+        Batch,
+        UP,
+    ),
+    op(
+        "batch",
+        "UpdateJobQueue",
+        &["batch:UpdateJobQueue"],
+        Batch,
+        UP | DOWN,
+    ),
+    op(
+        "batch",
+        "DeleteJobQueue",
+        &["batch:DeleteJobQueue"],
+        Batch,
+        DOWN,
+    ),
+    op(
+        "batch",
+        "RegisterJobDefinition",
+        &["batch:RegisterJobDefinition", "batch:TagResource"],
+        Batch,
+        UP,
+    ),
+    op(
+        "batch",
+        "DeregisterJobDefinition",
+        &["batch:DeregisterJobDefinition"],
+        Batch,
+        UP | DOWN,
+    ),
+    op(
+        "batch",
+        "SubmitJob",
+        &["batch:SubmitJob", "batch:TagResource"],
+        Batch,
+        RUN,
+    ),
+    op(
+        "batch",
+        "TerminateJob",
+        &["batch:TerminateJob"],
+        Batch,
+        DOWN | RUN,
+    ),
+    op("batch", "CancelJob", &["batch:CancelJob"], Batch, RUN),
+    op("iam", "PassRole", &["iam:PassRole"], PassRole, UP),
+    // FSx for Lustre
+    op(
+        "fsx",
+        "DescribeFileSystems",
+        &["fsx:DescribeFileSystems"],
+        Any,
+        UP | DOWN | STATUS | RUN,
+    ),
+    op(
+        "fsx",
+        "DescribeDataRepositoryAssociations",
+        &["fsx:DescribeDataRepositoryAssociations"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "fsx",
+        "CreateFileSystem",
+        &["fsx:CreateFileSystem", "fsx:TagResource"],
+        CreateTagged,
+        UP,
+    ),
+    op(
+        "fsx",
+        "CreateDataRepositoryAssociation",
+        &["fsx:CreateDataRepositoryAssociation", "fsx:TagResource"],
+        Tagged,
+        UP,
+    ),
+    // what FSx checks on the linked buckets for the caller of CreateDataRepositoryAssociation
+    op(
+        "s3",
+        "LinkedToFsx",
+        &["s3:Get*", "s3:List*", "s3:PutObject"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "fsx",
+        "DeleteDataRepositoryAssociation",
+        &["fsx:DeleteDataRepositoryAssociation"],
+        Tagged,
+        DOWN,
+    ),
+    op(
+        "fsx",
+        "DeleteFileSystem",
+        &["fsx:DeleteFileSystem"],
+        Tagged,
+        DOWN,
+    ),
+    // S3
+    op(
+        "s3",
+        "ListBuckets",
+        &["s3:ListAllMyBuckets"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "s3",
+        "GetBucketTagging",
+        &["s3:GetBucketTagging"],
+        Buckets,
+        UP | DOWN | STATUS,
+    ),
+    // read while comparing a bucket with the spec (their errors mean "not set")
+    op(
+        "s3",
+        "GetPublicAccessBlock",
+        &["s3:GetBucketPublicAccessBlock"],
+        Buckets,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "s3",
+        "GetBucketEncryption",
+        &["s3:GetEncryptionConfiguration"],
+        Buckets,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "s3",
+        "GetBucketPolicy",
+        &["s3:GetBucketPolicy"],
+        Buckets,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "s3",
+        "GetBucketVersioning",
+        &["s3:GetBucketVersioning"],
+        Buckets,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "s3",
+        "CreateBucket",
+        &["s3:CreateBucket", "s3:PutBucketOwnershipControls"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "PutBucketTagging",
+        &["s3:PutBucketTagging"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "PutPublicAccessBlock",
+        &["s3:PutBucketPublicAccessBlock"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "PutBucketEncryption",
+        &["s3:PutEncryptionConfiguration"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "PutBucketPolicy",
+        &["s3:PutBucketPolicy"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "PutBucketOwnershipControls",
+        &["s3:PutBucketOwnershipControls"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "PutBucketVersioning",
+        &["s3:PutBucketVersioning"],
+        Buckets,
+        UP,
+    ),
+    op(
+        "s3",
+        "ListObjectVersions",
+        &["s3:ListBucketVersions", "s3:ListBucket"],
+        Buckets,
+        DOWN,
+    ),
+    op(
+        "s3",
+        "DeleteObjects",
+        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        Buckets,
+        DOWN,
+    ),
+    op("s3", "DeleteBucket", &["s3:DeleteBucket"], Buckets, DOWN),
+    // CloudWatch and CloudWatch Logs
+    op(
+        "cloudwatch",
+        "ListDashboards",
+        &["cloudwatch:ListDashboards"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "cloudwatch",
+        "PutDashboard",
+        &["cloudwatch:PutDashboard"],
+        Dashboard,
+        UP,
+    ),
+    op(
+        "cloudwatch",
+        "DeleteDashboards",
+        &["cloudwatch:DeleteDashboards"],
+        Dashboard,
+        DOWN,
+    ),
+    op(
+        "cloudwatch",
+        "PutMetricData",
+        &["cloudwatch:PutMetricData"],
+        Metrics,
+        RUN,
+    ),
+    op(
+        "cloudwatch",
+        "ListMetrics",
+        &["cloudwatch:ListMetrics"],
+        Any,
+        REPORT,
+    ),
+    op(
+        "cloudwatch",
+        "GetMetricData",
+        &["cloudwatch:GetMetricData"],
+        Any,
+        REPORT,
+    ),
+    op(
+        "logs",
+        "DescribeLogGroups",
+        &["logs:DescribeLogGroups"],
+        Any,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "logs",
+        "ListTagsForResource",
+        &["logs:ListTagsForResource"],
+        LogGroup,
+        UP | DOWN | STATUS,
+    ),
+    op(
+        "logs",
+        "CreateLogGroup",
+        &["logs:CreateLogGroup", "logs:TagResource"],
+        LogGroup,
+        UP,
+    ),
+    op(
+        "logs",
+        "PutRetentionPolicy",
+        &["logs:PutRetentionPolicy"],
+        LogGroup,
+        UP,
+    ),
+    op(
+        "logs",
+        "DeleteLogGroup",
+        &["logs:DeleteLogGroup"],
+        LogGroup,
+        DOWN,
+    ),
+    op(
+        "logs",
+        "GetLogEvents",
+        &["logs:GetLogEvents"],
+        LogGroup,
+        RUN,
+    ),
+];
+
+/// Whether the table has a row for `service:operation`.
+pub fn known(service: &str, operation: &str) -> bool {
+    OPERATIONS
+        .iter()
+        .any(|o| o.service == service && o.operation == operation)
+}
+
+/// The names a policy is generated for: the stack, its region and account (`*` when unknown).
+pub struct Target<'a> {
+    pub stack: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    /// Roles the spec names as existing (passed, never changed).
+    pub existing_roles: Vec<String>,
+}
+
+fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
+    let (s, r, a) = (t.stack, t.region, t.account);
+    match scope {
+        Any => (json!("*"), None),
+        CreateTagged => (
+            json!("*"),
+            Some(json!({"StringEquals": {"aws:RequestTag/pipectl:stack": s}})),
+        ),
+        Tagged => (
+            json!("*"),
+            Some(json!({"StringEquals": {"aws:ResourceTag/pipectl:stack": s}})),
+        ),
+        Batch => (
+            json!([
+                format!("arn:aws:batch:{r}:{a}:compute-environment/{s}-*"),
+                format!("arn:aws:batch:{r}:{a}:job-queue/{s}-*"),
+                format!("arn:aws:batch:{r}:{a}:job-definition/{s}-*"),
+                format!("arn:aws:batch:{r}:{a}:job/*"),
+            ]),
+            None,
+        ),
+        Iam => (
+            json!([
+                format!("arn:aws:iam::{a}:role/pipectl/{s}/*"),
+                format!("arn:aws:iam::{a}:instance-profile/pipectl/{s}/*"),
+            ]),
+            None,
+        ),
+        PassRole => {
+            let mut roles = vec![format!("arn:aws:iam::{a}:role/pipectl/{s}/*")];
+            roles.extend(
+                t.existing_roles
+                    .iter()
+                    .map(|n| format!("arn:aws:iam::{a}:role/{n}")),
+            );
+            (
+                json!(roles),
+                Some(json!({"StringEquals": {"iam:PassedToService": [
+                    "batch.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com"
+                ]}})),
+            )
+        }
+        Buckets => (
+            json!([
+                format!("arn:aws:s3:::pipectl-{s}-*"),
+                format!("arn:aws:s3:::pipectl-{s}-*/*"),
+            ]),
+            None,
+        ),
+        Dashboard => (
+            json!(format!("arn:aws:cloudwatch::{a}:dashboard/pipectl-{s}")),
+            None,
+        ),
+        LogGroup => (
+            json!([
+                format!("arn:aws:logs:{r}:{a}:log-group:/pipectl/{s}/*"),
+                format!("arn:aws:logs:{r}:{a}:log-group:/pipectl/{s}/*:log-stream:*"),
+            ]),
+            None,
+        ),
+        Metrics => (
+            json!("*"),
+            Some(json!({"StringLike": {"cloudwatch:namespace": ["Pipectl", "Pipectl/*"]}})),
+        ),
+    }
+}
+
+/// The least-privilege policy for the commands in `commands` (a mask of [`UP`], [`DOWN`], ...):
+/// one statement per scope, its actions sorted and unique.
+pub fn policy(t: &Target, commands: u8) -> Value {
+    let mut scopes: std::collections::BTreeMap<Scope, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for o in OPERATIONS.iter().filter(|o| o.commands & commands != 0) {
+        scopes
+            .entry(o.scope)
+            .or_default()
+            .extend(o.actions.iter().copied());
+    }
+    let statements: Vec<Value> = scopes
+        .into_iter()
+        .map(|(scope, actions)| {
+            let (resource, condition) = resources_and_condition(scope, t);
+            let mut st = json!({
+                "Sid": format!("{scope:?}"),
+                "Effect": "Allow",
+                "Action": actions.into_iter().collect::<Vec<_>>(),
+                "Resource": resource,
+            });
+            if let Some(c) = condition {
+                st["Condition"] = c;
+            }
+            st
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target<'static> {
+        Target {
+            stack: "s1",
+            region: "us-east-1",
+            account: "123456789012",
+            existing_roles: vec![],
+        }
+    }
+
+    #[test]
+    fn rows_are_unique_and_actions_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for o in OPERATIONS {
+            assert!(
+                seen.insert((o.service, o.operation)),
+                "{}:{} twice",
+                o.service,
+                o.operation
+            );
+            assert!(o.commands != 0);
+            for a in o.actions {
+                let (svc, name) = a.split_once(':').expect("service:Action");
+                assert!(
+                    !svc.is_empty() && name.chars().next().unwrap().is_ascii_uppercase(),
+                    "{a}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn policies_are_scoped_to_the_stack_and_by_command() {
+        let up = policy(&target(), UP);
+        let text = up.to_string();
+        assert!(text.contains("arn:aws:batch:us-east-1:123456789012:job-queue/s1-*"));
+        assert!(text.contains("\"aws:RequestTag/pipectl:stack\":\"s1\""));
+        assert!(text.contains("arn:aws:iam::123456789012:role/pipectl/s1/*"));
+        assert!(text.contains("iam:PassedToService"));
+        assert!(!text.contains("batch:SubmitJob"), "up submits nothing");
+        assert!(!text.contains("\"Action\":\"*\"") && !text.contains("\"s3:*\""));
+        let run = policy(&target(), RUN).to_string();
+        assert!(run.contains("batch:SubmitJob") && !run.contains("ec2:CreateVpc"));
+        // every statement carries a resource, and "*" only for reads or under a condition
+        for st in up["Statement"].as_array().unwrap() {
+            if st["Resource"] == "*" && st.get("Condition").is_none() {
+                for a in st["Action"].as_array().unwrap() {
+                    let a = a.as_str().unwrap();
+                    let name = a.split(':').nth(1).unwrap();
+                    assert!(
+                        ["Describe", "List", "Get"]
+                            .iter()
+                            .any(|p| name.starts_with(p)),
+                        "{a} on every resource without a condition"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -255,7 +255,10 @@ mod tests {
             ErrorKind::NotFound
         );
         assert_eq!(classify_code(Some("NoSuchEntity"), ""), ErrorKind::NotFound);
-        assert_eq!(classify_code(Some("ExpiredToken"), ""), ErrorKind::Credentials);
+        assert_eq!(
+            classify_code(Some("ExpiredToken"), ""),
+            ErrorKind::Credentials
+        );
         assert_eq!(
             classify_code(Some("InvalidClientTokenId"), ""),
             ErrorKind::Credentials

@@ -45,8 +45,10 @@ fn expired_credentials_point_at_the_profile() {
         "ExpiredToken",
         "The security token included in the request is expired",
     );
-    assert_eq!(e.kind, ErrorKind::Refused);
-    assert!(e.hint().unwrap().contains("--profile"));
+    // its own kind: not retried, and the hint says how to sign in again
+    assert_eq!(e.kind, ErrorKind::Credentials);
+    assert!(!e.is_transient());
+    assert!(e.hint().unwrap().contains("aws sso login --profile"));
 }
 
 #[test]

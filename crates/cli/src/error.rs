@@ -77,9 +77,7 @@ impl CliError {
             CliError::Run(r) => {
                 use pipectl_runner::RunError as R;
                 match &**r {
-                    R::Aws(e) if e.kind == pipectl_aws::ErrorKind::Credentials => {
-                        exit::CREDENTIALS
-                    }
+                    R::Aws(e) if e.kind == pipectl_aws::ErrorKind::Credentials => exit::CREDENTIALS,
                     R::Aws(e)
                         if matches!(
                             e.kind,

@@ -170,7 +170,7 @@ fn allocation_rules_change_phase_shares_not_the_total() {
 
 #[test]
 fn plan_lists_both_specs_resources() {
-    for (spec, resources) in [(SEED, 34), ("infra-specs/two-hour-pipeline-efa.toml", 34)] {
+    for (spec, resources) in [(SEED, 36), ("infra-specs/two-hour-pipeline-efa.toml", 36)] {
         let o = pipectl(&["-q", "plan", spec, "--output", "json"]);
         assert!(o.status.success(), "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -401,8 +401,14 @@ fn up_on_aws_refuses_the_seeds_g3s_before_any_call() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("AWS would refuse this spec"), "{err}");
-    assert!(err.contains("two-hour-pipeline.toml:"), "the place is named: {err}");
-    assert!(err.contains("g3s.xlarge") && err.contains("image_id"), "{err}");
+    assert!(
+        err.contains("two-hour-pipeline.toml:"),
+        "the place is named: {err}"
+    );
+    assert!(
+        err.contains("g3s.xlarge") && err.contains("image_id"),
+        "{err}"
+    );
     // validate shows it as a warning, with both ways out
     let v = pipectl(&["validate", SEED]);
     assert!(v.status.success());
@@ -410,7 +416,10 @@ fn up_on_aws_refuses_the_seeds_g3s_before_any_call() {
     // the EFA variant (g4dn.xlarge for inference) is what AWS accepts
     let efa = pipectl(&["validate", "infra-specs/two-hour-pipeline-efa.toml"]);
     let text = format!("{}{}", stdout(&efa), stderr(&efa));
-    assert!(efa.status.success() && !text.contains("gpu-image"), "{text}");
+    assert!(
+        efa.status.success() && !text.contains("gpu-image"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -451,9 +460,15 @@ fn missing_credentials_are_their_own_error_not_unreachable() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(10), "{err}");
     assert!(err.contains("no usable AWS credentials"), "{err}");
-    assert!(err.contains("aws configure") && err.contains("aws sso login"), "{err}");
+    assert!(
+        err.contains("aws configure") && err.contains("aws sso login"),
+        "{err}"
+    );
     assert!(!err.contains("could not reach"), "{err}");
-    assert!(start.elapsed() < std::time::Duration::from_secs(30), "not retried until a deadline");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "not retried until a deadline"
+    );
     // `export AWS_ENDPOINT_URL=` leaves it empty: empty is unset, not a panic
     let o = without_credentials(&["status", "--aws", efa], &[("AWS_ENDPOINT_URL", "")]);
     assert_eq!(o.status.code(), Some(10), "{}", stderr(&o));
@@ -464,8 +479,14 @@ fn missing_credentials_are_their_own_error_not_unreachable() {
 fn unusable_connection_options_are_usage_errors_naming_the_value() {
     let efa = "infra-specs/two-hour-pipeline-efa.toml";
     for (args, named) in [
-        (vec!["status", "--aws", "--profile", "no-such-profile", efa], "no-such-profile"),
-        (vec!["status", "--endpoint-url", "not a url", efa], "not a url"),
+        (
+            vec!["status", "--aws", "--profile", "no-such-profile", efa],
+            "no-such-profile",
+        ),
+        (
+            vec!["status", "--endpoint-url", "not a url", efa],
+            "not a url",
+        ),
         (vec!["status", "--endpoint-url", "", efa], "\"\""),
         (vec!["status", "--region", "us east-1", efa], "us east-1"),
         (vec!["up", "--concurrency", "0", efa], "concurrency"),

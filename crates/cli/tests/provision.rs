@@ -24,7 +24,7 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
     let s = stack("two-hour-pipeline.toml", "seed");
     let aws = aws().await;
     let text = ok(&s.run(&["up", "--yes"]));
-    assert!(text.contains("34 created"), "{text}");
+    assert!(text.contains("36 created"), "{text}");
 
     // Compute environments and the queues that map them, with the seed's priorities.
     let ces = aws
@@ -260,9 +260,9 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
             .all(|s| s.map_public_ip_on_launch() != Some(true))
     );
 
-    // Everything carries the stack's tag: 34 resources in the plan, 34 tagged in AWS.
+    // Everything carries the stack's tag: 36 resources in the plan, 36 tagged in AWS.
     let inventory = tagged(&aws, &s.name).await;
-    assert_eq!(inventory.len(), 34, "{inventory:#?}");
+    assert_eq!(inventory.len(), 36, "{inventory:#?}");
 
     // A second `up`, in process so its calls can be counted: no mutating call at all.
     let spec = pipectl_spec::load_file(&s.spec).unwrap().spec;
@@ -316,7 +316,7 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
     let status: serde_json::Value =
         serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
     let rows = status["resources"].as_array().unwrap();
-    assert_eq!(rows.len(), 34);
+    assert_eq!(rows.len(), 36);
     assert!(
         rows.iter()
             .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
@@ -389,14 +389,7 @@ async fn efa_spec_adds_the_efa_interface_and_the_cluster_placement_group() {
     assert_eq!(nic.groups(), [sgs.security_groups()[0].group_id().unwrap()]);
     // The group is on the EFA interface only: Batch refuses a compute environment that also
     // sets securityGroupIds.
-    let ce = aws
-        .batch
-        .describe_compute_environments()
-        .compute_environments(format!("{}-training-efa", s.name))
-        .send()
-        .await
-        .unwrap();
-    let cr = ce.compute_environments()[0].compute_resources().unwrap();
+    let cr = ce.compute_resources().unwrap();
     assert!(cr.security_group_ids().is_empty(), "{cr:?}");
     let jd = aws
         .batch
@@ -428,8 +421,8 @@ async fn down_finds_everything_by_tags_when_the_state_file_is_lost() {
     std::fs::remove_file(s.state_file()).unwrap();
     let down = ok(&s.run(&["down", "--yes"]));
     assert!(
-        down.contains("31 deleted"),
-        "34 resources, 3 associations go with their file system: {down}"
+        down.contains("33 deleted"),
+        "36 resources, 3 associations go with their file system: {down}"
     );
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }
@@ -594,7 +587,7 @@ async fn an_interrupted_up_converges_when_run_again() {
         status["strays"].as_array().unwrap().is_empty(),
         "no duplicate left by the interruptions: {status:#}"
     );
-    assert_eq!(tagged(&aws, &s.name).await.len(), 34);
+    assert_eq!(tagged(&aws, &s.name).await.len(), 36);
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }

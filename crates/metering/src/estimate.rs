@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use pipectl_spec::instances;
 use pipectl_spec::model::{Egress, Phase, Purchase};
-use pipectl_spec::{Spec, graph::INTERFACE_ENDPOINTS};
+use pipectl_spec::{Spec, graph::interface_endpoints};
 
 use crate::allocate::{Allocation, weights};
 use crate::checks;
@@ -499,21 +499,16 @@ fn price_run(spec: &Spec, prices: &PriceSheet, opts: Options, all_on_demand: boo
             }
             Egress::VpcEndpoints => {
                 let zones = spec.network.availability_zones.len() as f64;
-                let qty = INTERFACE_ENDPOINTS.len() as f64 * zones * makespan_h;
+                let endpoints = interface_endpoints(spec).len();
+                let qty = endpoints as f64 * zones * makespan_h;
                 let rate = prices.endpoint_hour();
                 lines.push(Line {
                     component: Component::Network,
-                    item: format!(
-                        "{} interface endpoints × {zones:.0} zones",
-                        INTERFACE_ENDPOINTS.len()
-                    ),
+                    item: format!("{endpoints} interface endpoints × {zones:.0} zones",),
                     phase: None,
                     quantity: qty,
                     unit: "endpoint-zone-hours",
-                    basis: format!(
-                        "{} × {zones:.0} × {makespan_h:.2} h",
-                        INTERFACE_ENDPOINTS.len()
-                    ),
+                    basis: format!("{endpoints} × {zones:.0} × {makespan_h:.2} h",),
                     usd: rate.as_ref().map(|r| r.usd * qty),
                     rate,
                     rate_unit: "per hour",

@@ -75,7 +75,9 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
     }
     // Outputs first, so that drift of a dependent can compare against its dependencies.
     for o in &observed {
-        if ctx.resource(&o.logical).is_some_and(|r| r.kind == o.kind) && !kinds::leaving(o.kind, &o.live) {
+        if ctx.resource(&o.logical).is_some_and(|r| r.kind == o.kind)
+            && !kinds::leaving(o.kind, &o.live)
+        {
             ctx.set_output(&o.logical, o.live.clone());
         }
     }
@@ -84,7 +86,9 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
         let found = by_logical.get(r.id.as_str()).filter(|o| o.kind == r.kind);
         let (action, live, drift) = match found {
             None => (Action::Create, None, vec![]),
-            Some(o) if kinds::leaving(r.kind, &o.live) => (Action::Create, Some(o.live.clone()), vec![]),
+            Some(o) if kinds::leaving(r.kind, &o.live) => {
+                (Action::Create, Some(o.live.clone()), vec![])
+            }
             Some(o) => {
                 let d = kinds::drift(ctx, r, &o.live);
                 let action = if d.is_empty() && kinds::unsettled(r.kind, &o.live) {
@@ -218,10 +222,12 @@ pub async fn apply(
                     });
                     let result = match (&change.live, &change.action) {
                         (None, _) => kinds::create(&ctx, &r).await,
-                        (Some(leaving), Action::Create) => match kinds::gone(&ctx, &r, leaving).await {
-                            Ok(()) => kinds::create(&ctx, &r).await,
-                            Err(e) => Err(e),
-                        },
+                        (Some(leaving), Action::Create) => {
+                            match kinds::gone(&ctx, &r, leaving).await {
+                                Ok(()) => kinds::create(&ctx, &r).await,
+                                Err(e) => Err(e),
+                            }
+                        }
                         (Some(live), Action::Wait) => kinds::settle(&ctx, &r, live).await,
                         (Some(live), _) => kinds::update(&ctx, &r, live, &change.drift).await,
                     };

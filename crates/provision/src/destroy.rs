@@ -36,7 +36,8 @@ const STAGES: &[&[Kind]] = &[
         Kind::PlacementGroup,
         Kind::InstanceProfile,
     ],
-    &[Kind::IamRole],
+    // After the queues (their jobs are ended) and compute environments.
+    &[Kind::IamRole, Kind::LogGroup],
     &[Kind::VpcEndpoint, Kind::NatGateway],
     &[Kind::ElasticIp, Kind::InternetGateway, Kind::RouteTable],
     &[Kind::SecurityGroup],
@@ -284,9 +285,21 @@ mod tests {
         .unwrap()
         .spec;
         let linked = linked_buckets(&spec);
-        assert!(waits_for_fsx(&observed(Kind::Bucket, "bucket-results"), &linked));
-        assert!(waits_for_fsx(&observed(Kind::Bucket, "bucket-input-data"), &linked));
-        assert!(!waits_for_fsx(&observed(Kind::Bucket, "bucket-documentation"), &linked));
-        assert!(!waits_for_fsx(&observed(Kind::Dashboard, "bucket-results"), &linked));
+        assert!(waits_for_fsx(
+            &observed(Kind::Bucket, "bucket-results"),
+            &linked
+        ));
+        assert!(waits_for_fsx(
+            &observed(Kind::Bucket, "bucket-input-data"),
+            &linked
+        ));
+        assert!(!waits_for_fsx(
+            &observed(Kind::Bucket, "bucket-documentation"),
+            &linked
+        ));
+        assert!(!waits_for_fsx(
+            &observed(Kind::Dashboard, "bucket-results"),
+            &linked
+        ));
     }
 }

@@ -53,7 +53,8 @@ impl Session {
             state.lifetime = Some(crate::token::new_lifetime());
         }
         let lifetime = state.lifetime.clone().unwrap_or_default();
-        let ctx = Arc::new(Ctx::new(aws, spec, account, timeouts, progress).with_lifetime(&lifetime));
+        let ctx =
+            Arc::new(Ctx::new(aws, spec, account, timeouts, progress).with_lifetime(&lifetime));
         Ok(Session { ctx, store, state })
     }
 

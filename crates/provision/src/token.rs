@@ -16,7 +16,13 @@ pub fn new_lifetime() -> String {
 
 /// The token for one request: `pipectl-` and 40 hex digits (48 characters; EC2 takes 64, FSx
 /// 63 of `[A-Za-z0-9_.-]`).
-pub fn client_token(account: &str, stack: &str, logical: &str, lifetime: &str, request: &str) -> String {
+pub fn client_token(
+    account: &str,
+    stack: &str,
+    logical: &str,
+    lifetime: &str,
+    request: &str,
+) -> String {
     let mut h = Sha256::new();
     for part in [account, stack, logical, lifetime, request] {
         h.update(part.as_bytes());
@@ -35,7 +41,10 @@ mod tests {
     fn same_request_same_lifetime_same_token() {
         let a = client_token("1", "s", "nat", "l1", "subnet-1");
         assert_eq!(a, client_token("1", "s", "nat", "l1", "subnet-1"));
-        assert!(a.len() <= 63 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{a}");
+        assert!(
+            a.len() <= 63 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{a}"
+        );
     }
 
     #[test]
@@ -46,7 +55,10 @@ mod tests {
         assert_ne!(a, client_token("1", "s", "nat-2", "l1", "subnet-1"));
         assert_ne!(a, client_token("2", "s", "nat", "l1", "subnet-1"));
         // parts cannot run into each other
-        assert_ne!(client_token("1", "ab", "c", "l", "r"), client_token("1", "a", "bc", "l", "r"));
+        assert_ne!(
+            client_token("1", "ab", "c", "l", "r"),
+            client_token("1", "a", "bc", "l", "r")
+        );
     }
 
     #[test]

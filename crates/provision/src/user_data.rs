@@ -80,11 +80,21 @@ mod tests {
     fn mounts_lustre_on_an_immutable_mount_point_and_fails_closed() {
         let u = render(Some(&M), false).unwrap();
         assert!(u.starts_with("MIME-Version: 1.0"));
-        assert!(u.contains("mount -t lustre -o relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"));
+        assert!(u.contains(
+            "mount -t lustre -o relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"
+        ));
         let chattr = u.find("chattr +i /fsx").expect("immutable mount point");
-        assert!(chattr < u.find("mount -t lustre").unwrap(), "made immutable before mounting");
-        assert!(u.contains("trap 'fail $LINENO' ERR") && u.contains("systemctl mask --now ecs.service"));
-        assert!(u.contains("[ \"$mounted\" = 1 ]"), "a mount that never succeeded fails the script");
+        assert!(
+            chattr < u.find("mount -t lustre").unwrap(),
+            "made immutable before mounting"
+        );
+        assert!(
+            u.contains("trap 'fail $LINENO' ERR") && u.contains("systemctl mask --now ecs.service")
+        );
+        assert!(
+            u.contains("[ \"$mounted\" = 1 ]"),
+            "a mount that never succeeded fails the script"
+        );
         assert!(!u.contains("efa_installer"));
         assert!(u.trim_end().ends_with("--==PIPECTL==--"));
     }

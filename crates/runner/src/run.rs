@@ -28,8 +28,6 @@ use crate::record::{
 use crate::timing::{self, JobView};
 
 const BATCH: &str = "batch";
-/// Where AWS Batch writes job output.
-pub const LOG_GROUP: &str = "/aws/batch/job";
 pub const METRIC_NAMESPACE: &str = "Pipectl";
 
 /// What a run reports as it goes; `--output json` prints each as one line.
@@ -783,7 +781,8 @@ impl Runner {
             .aws
             .logs
             .get_log_events()
-            .log_group_name(LOG_GROUP)
+            // the stack's log group, named in every job definition pipectl registers
+            .log_group_name(self.spec.log_group_name())
             .log_stream_name(stream)
             .start_from_head(false)
             .limit(self.opts.log_tail as i32)
@@ -808,6 +807,7 @@ impl Runner {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let logs = self.aws.logs.clone();
+        let group = self.spec.log_group_name();
         let progress = self.progress.clone();
         let task = tokio::spawn(async move {
             let mut token: Option<String> = None;
@@ -816,7 +816,7 @@ impl Runner {
                 let stopping = flag.load(Ordering::Relaxed);
                 let r = logs
                     .get_log_events()
-                    .log_group_name(LOG_GROUP)
+                    .log_group_name(&group)
                     .log_stream_name(&stream)
                     .start_from_head(true)
                     .set_next_token(token.clone())

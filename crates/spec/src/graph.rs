@@ -31,6 +31,7 @@ pub enum Kind {
     DataRepositoryAssociation,
     Bucket,
     Dashboard,
+    LogGroup,
 }
 
 impl Kind {
@@ -48,6 +49,7 @@ impl Kind {
             | Kind::LaunchTemplate => "ec2",
             Kind::IamRole | Kind::InstanceProfile => "iam",
             Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => "batch",
+            Kind::LogGroup => "logs",
             Kind::FileSystem | Kind::DataRepositoryAssociation => "fsx",
             Kind::Bucket => "s3",
             Kind::Dashboard => "cloudwatch",
@@ -74,6 +76,7 @@ impl Kind {
             Kind::DataRepositoryAssociation => "data repository association",
             Kind::Bucket => "S3 bucket",
             Kind::Dashboard => "CloudWatch dashboard",
+            Kind::LogGroup => "log group",
         }
     }
 }
@@ -96,7 +99,10 @@ pub struct Graph {
     pub resources: Vec<Resource>,
 }
 
-/// The interface endpoints Batch instances need when there is no NAT gateway.
+/// The interface endpoints Batch instances and their jobs need when there is no NAT gateway:
+/// ECR (API and image layers; layers come from S3 through the gateway endpoint), the ECS agent
+/// (ecs, ecs-agent, ecs-telemetry), CloudWatch Logs for job output, CloudWatch for metrics, and
+/// STS for the jobs' role credentials.
 pub const INTERFACE_ENDPOINTS: &[&str] = &[
     "ecr.api",
     "ecr.dkr",
@@ -104,7 +110,21 @@ pub const INTERFACE_ENDPOINTS: &[&str] = &[
     "ecs-agent",
     "ecs-telemetry",
     "logs",
+    "monitoring",
+    "sts",
 ];
+
+/// Every interface endpoint of a spec with `egress = "vpc-endpoints"`: the ones above and the
+/// spec's `extra_endpoints`.
+pub fn interface_endpoints(spec: &Spec) -> Vec<String> {
+    let mut all: Vec<String> = INTERFACE_ENDPOINTS.iter().map(|s| s.to_string()).collect();
+    for e in &spec.network.extra_endpoints {
+        if !all.contains(e) {
+            all.push(e.clone());
+        }
+    }
+    all
+}
 
 struct Builder<'a> {
     spec: &'a Spec,
@@ -243,7 +263,7 @@ impl Graph {
                     );
                     let mut deps: Vec<&str> = vec!["vpc", "sg"];
                     deps.extend(ids.iter().map(String::as_str));
-                    for svc in INTERFACE_ENDPOINTS {
+                    for svc in &interface_endpoints(spec) {
                         b.add(
                             format!("vpce-{svc}"),
                             Kind::VpcEndpoint,
@@ -345,6 +365,40 @@ impl Graph {
             iam_deps.push("instance-profile");
         }
 
+        if spec.iam.job_role.mode == RoleMode::Create {
+            let name = spec
+                .iam
+                .job_role
+                .name
+                .clone()
+                .unwrap_or_else(|| b.prefixed("job"));
+            b.add(
+                "role-job",
+                Kind::IamRole,
+                name,
+                &[],
+                vec![
+                    ("trust", "ecs-tasks.amazonaws.com".into()),
+                    (
+                        "policy",
+                        "inline: its buckets, PutMetricData in Pipectl*, Batch describe calls"
+                            .into(),
+                    ),
+                ],
+            );
+        }
+
+        b.add(
+            "log-group",
+            Kind::LogGroup,
+            spec.log_group_name(),
+            &[],
+            vec![(
+                "retention",
+                format!("{} days", spec.stack.log_retention_days),
+            )],
+        );
+
         // Storage: FSx first, because it is the slowest to become available.
         if let Some(f) = &spec.fsx {
             let mut deps: Vec<&str> = vec!["sg"];
@@ -443,12 +497,17 @@ impl Graph {
                 &lt_deps,
                 vec![
                     ("network interface", interface.into()),
-                    ("IMDS", "v2 required (hop limit 2)".into()),
+                    (
+                        "IMDS",
+                        "v2 required, hop limit 1 (jobs use their job role)".into(),
+                    ),
                     ("root volume", format!("{} gp3, encrypted", ce.root_volume)),
                     (
                         "user data",
                         match (ce.uses_efa(), mounts_fsx) {
-                            (true, true) => "installs the EFA driver, mounts FSx (Lustre client)".into(),
+                            (true, true) => {
+                                "installs the EFA driver, mounts FSx (Lustre client)".into()
+                            }
                             (true, false) => "installs the EFA driver".into(),
                             (false, true) => "mounts FSx (Lustre client)".into(),
                             (false, false) => "none".into(),
@@ -560,11 +619,28 @@ impl Graph {
             if efa {
                 settings.push(("devices", "/dev/infiniband/uverbs0".into()));
             }
+            settings.push((
+                "job role",
+                match &phase.job_role {
+                    Some(arn) => arn.clone(),
+                    None if spec.iam.job_role.mode == RoleMode::Create => {
+                        "the stack's (role-job)".into()
+                    }
+                    None => spec.iam.job_role.name.clone().unwrap_or_default(),
+                },
+            ));
+            let deps: &[&str] =
+                if phase.job_role.is_none() && spec.iam.job_role.mode == RoleMode::Create {
+                    &["role-job", "log-group"]
+                } else {
+                    &["log-group"]
+                };
+            settings.push(("logs", spec.log_group_name()));
             b.add(
                 format!("jd-{}", phase.name),
                 Kind::JobDefinition,
                 format!("{stack}-{}", phase.name),
-                &[],
+                deps,
                 settings,
             );
         }

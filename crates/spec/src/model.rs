@@ -45,6 +45,26 @@ pub struct Stack {
     /// Extra tags put on every taggable resource, beside pipectl's own.
     #[serde(default)]
     pub tags: IndexMap<String, String>,
+    /// How long the jobs' logs are kept (days; a value CloudWatch Logs accepts).
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+}
+
+fn default_log_retention() -> u32 {
+    30
+}
+
+/// The retention periods CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`).
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+impl Spec {
+    /// The stack's log group, where every job writes (created by `up` with the retention).
+    pub fn log_group_name(&self) -> String {
+        format!("/pipectl/{}/jobs", self.stack.name)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -69,6 +89,10 @@ pub struct Network {
     /// downloads); NAT gateways bill per GB processed.
     #[serde(default)]
     pub nat_data: Option<Size>,
+    /// With `egress = "vpc-endpoints"`: interface endpoints beyond the ones every Batch instance
+    /// needs, for the AWS services the jobs themselves call (e.g. `["batch"]`).
+    #[serde(default)]
+    pub extra_endpoints: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -77,7 +101,8 @@ pub enum Egress {
     /// NAT gateway in a public subnet, with an internet gateway.
     #[default]
     NatGateway,
-    /// S3 gateway endpoint plus interface endpoints for ECR, ECS and Logs; no internet path.
+    /// S3 gateway endpoint plus interface endpoints for ECR, ECS, Logs, CloudWatch and STS;
+    /// no internet path.
     VpcEndpoints,
     /// Nothing: instances cannot pull images or join their ECS cluster unless the subnets
     /// already have a route out.
@@ -91,6 +116,11 @@ pub struct Iam {
     pub service_role: Role,
     #[serde(default = "Role::create")]
     pub instance_role: Role,
+    /// The role the jobs run as (`jobRoleArn`): by default one per stack with least privilege
+    /// (its buckets, metrics under `Pipectl*`, reading Batch's own records); without it the
+    /// jobs would run with the instance role.
+    #[serde(default = "Role::create")]
+    pub job_role: Role,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -108,6 +138,7 @@ impl Default for Iam {
         Iam {
             service_role: Role::service_linked(),
             instance_role: Role::create(),
+            job_role: Role::create(),
         }
     }
 }
@@ -326,6 +357,9 @@ pub struct Phase {
     /// Whether the phase mounts the FSx file system (default: yes when the spec has one).
     #[serde(default)]
     pub uses_fsx: Option<bool>,
+    /// This phase's job role, an existing role's ARN, instead of the stack's job role.
+    #[serde(default)]
+    pub job_role: Option<String>,
     /// Items the phase processes (samples, requests, pages), for cost per item.
     #[serde(default)]
     pub items: Option<u64>,

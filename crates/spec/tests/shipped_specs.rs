@@ -104,7 +104,12 @@ mod graph {
         );
         assert_eq!(count(&g, Kind::NatGateway), 1);
         assert_eq!(count(&g, Kind::SecurityGroup), 1);
-        assert_eq!(count(&g, Kind::IamRole), 2);
+        assert_eq!(
+            count(&g, Kind::IamRole),
+            3,
+            "Batch service, ECS instance, job"
+        );
+        assert_eq!(count(&g, Kind::LogGroup), 1);
         assert_eq!(count(&g, Kind::InstanceProfile), 1);
         assert_eq!(count(&g, Kind::LaunchTemplate), 3);
         assert_eq!(count(&g, Kind::ComputeEnvironment), 3);

@@ -524,14 +524,25 @@ fn a_name_ec2_does_not_have_is_an_error_with_the_closest_names() {
     );
     assert!(f.hint.unwrap().starts_with("did you mean \"g4dn.xlarge\""));
     // families and `optimal` are what Batch accepts too
-    let d = diagnostics(mutate(SEED, "instance_types = [\"t3.medium\"]", "instance_types = [\"c5\", \"optimal\"]"));
-    assert!(!d.findings.iter().any(|f| f.code == "not-an-instance-type"), "{d}");
+    let d = diagnostics(mutate(
+        SEED,
+        "instance_types = [\"t3.medium\"]",
+        "instance_types = [\"c5\", \"optimal\"]",
+    ));
+    assert!(
+        !d.findings.iter().any(|f| f.code == "not-an-instance-type"),
+        "{d}"
+    );
 }
 
 #[test]
 fn spot_best_fit_needs_a_fleet_role_pipectl_does_not_create() {
     let f = expect(
-        mutate(SEED, "allocation_strategy = \"SPOT_PRICE_CAPACITY_OPTIMIZED\"", "allocation_strategy = \"BEST_FIT\""),
+        mutate(
+            SEED,
+            "allocation_strategy = \"SPOT_PRICE_CAPACITY_OPTIMIZED\"",
+            "allocation_strategy = \"BEST_FIT\"",
+        ),
         "spot-best-fit",
         Level::Error,
         "BEST_FIT",
@@ -543,11 +554,27 @@ fn spot_best_fit_needs_a_fleet_role_pipectl_does_not_create() {
 fn the_seeds_g3s_needs_an_image_of_its_own() {
     let f = expect(SEED.to_string(), "gpu-image", Level::Warning, "g3s.xlarge");
     let hint = f.hint.unwrap();
-    assert!(hint.contains("image_id") && hint.contains("g4dn.xlarge"), "{hint}");
-    let own = mutate(SEED, "instance_types = [\"g3s.xlarge\"]", "instance_types = [\"g3s.xlarge\"]\nimage_id = \"ami-0123456789abcdef0\"");
-    assert!(!diagnostics(own).findings.iter().any(|f| f.code == "gpu-image"));
+    assert!(
+        hint.contains("image_id") && hint.contains("g4dn.xlarge"),
+        "{hint}"
+    );
+    let own = mutate(
+        SEED,
+        "instance_types = [\"g3s.xlarge\"]",
+        "instance_types = [\"g3s.xlarge\"]\nimage_id = \"ami-0123456789abcdef0\"",
+    );
+    assert!(
+        !diagnostics(own)
+            .findings
+            .iter()
+            .any(|f| f.code == "gpu-image")
+    );
     expect(
-        mutate(SEED, "instance_types = [\"g3s.xlarge\"]", "instance_types = [\"g3s.xlarge\"]\nimage_id = \"my-ami\""),
+        mutate(
+            SEED,
+            "instance_types = [\"g3s.xlarge\"]",
+            "instance_types = [\"g3s.xlarge\"]\nimage_id = \"my-ami\"",
+        ),
         "bad-value",
         Level::Error,
         "my-ami",
@@ -561,16 +588,28 @@ fn dependencies_images_and_lustre_versions_aws_refuses() {
         many.push_str(&format!("\n[[phases]]\nname = \"p{i}\"\nqueue = \"documentation\"\nimage = \"x\"\ncommand = [\"true\"]\nvcpus = 1\nmemory = \"1GiB\"\nduration = \"1m\"\n"));
     }
     let deps: Vec<String> = (0..21).map(|i| format!("\"p{i}\"")).collect();
-    let text = mutate(SEED, "depends_on = [\"inference\"]", &format!("depends_on = [{}]", deps.join(", "))) + &many;
+    let text = mutate(
+        SEED,
+        "depends_on = [\"inference\"]",
+        &format!("depends_on = [{}]", deps.join(", ")),
+    ) + &many;
     expect(text, "too-many-dependencies", Level::Error, "depends_on");
     expect(
-        SEED.replacen("image = \"public.ecr.aws/docker/library/python:3.12-slim\"", "image = \"python@sha256:0123\"", 1),
+        SEED.replacen(
+            "image = \"public.ecr.aws/docker/library/python:3.12-slim\"",
+            "image = \"python@sha256:0123\"",
+            1,
+        ),
         "bad-image",
         Level::Error,
         "python@sha256",
     );
     let f = expect(
-        mutate(SEED, "deployment_type = \"SCRATCH_2\"", "deployment_type = \"SCRATCH_2\"\nlustre_version = \"2.10\""),
+        mutate(
+            SEED,
+            "deployment_type = \"SCRATCH_2\"",
+            "deployment_type = \"SCRATCH_2\"\nlustre_version = \"2.10\"",
+        ),
         "dra-unsupported",
         Level::Error,
         "lustre_version",

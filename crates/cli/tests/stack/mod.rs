@@ -527,6 +527,17 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
     {
         found.push(format!("dashboard:{}", d.dashboard_name().unwrap()));
     }
+    for g in aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/pipectl/{stack}/"))
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+    {
+        found.push(format!("log-group:{}", g.log_group_name().unwrap()));
+    }
     found.sort();
     found
 }
@@ -560,17 +571,36 @@ pub fn control_at(what: &str, method: &str, body: &str) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Resets one of the local AWS's control endpoints when dropped (also when the test panics).
+fn reset(what: &str) {
+    let _ = std::process::Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            "DELETE",
+            &format!("http://127.0.0.1:4566/_pipectl/{what}"),
+        ])
+        .output();
+}
+
 /// Switches fault injection off when dropped (also when the test panics).
 pub struct FaultsOff;
 impl Drop for FaultsOff {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("curl")
-            .args([
-                "-fsS",
-                "-X",
-                "DELETE",
-                "http://127.0.0.1:4566/_pipectl/faults",
-            ])
-            .output();
+        reset("faults");
+    }
+}
+
+/// Sets local AWS delays (`/_pipectl/config`) and puts the defaults back when dropped.
+pub struct Delays;
+impl Delays {
+    pub fn set(body: &str) -> Delays {
+        control_at("config", "POST", body);
+        Delays
+    }
+}
+impl Drop for Delays {
+    fn drop(&mut self) {
+        reset("config");
     }
 }

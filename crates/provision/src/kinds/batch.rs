@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use aws_sdk_batch::types::{CeStatus, JqStatus, 
-    CeState, CeType, ComputeEnvironmentOrder, ComputeResource, ComputeResourceUpdate,
+use aws_sdk_batch::types::{
+    CeState, CeStatus, CeType, ComputeEnvironmentOrder, ComputeResource, ComputeResourceUpdate,
     ContainerProperties, CrAllocationStrategy, CrType, Device, DeviceCgroupPermission,
     Ec2Configuration, EvaluateOnExit, Host, JobDefinitionType, JobStatus, JobTimeout, JqState,
-    KeyValuePair, LaunchTemplateSpecification, LinuxParameters, MountPoint, NodeProperties,
-    NodeRangeProperty, PlatformCapability, ResourceRequirement, ResourceType as BatchResource,
-    RetryAction, RetryStrategy, Volume,
+    JqStatus, KeyValuePair, LaunchTemplateSpecification, LinuxParameters, MountPoint,
+    NodeProperties, NodeRangeProperty, PlatformCapability, ResourceRequirement,
+    ResourceType as BatchResource, RetryAction, RetryStrategy, Volume,
 };
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
@@ -302,6 +302,20 @@ fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionErr
     Ok(cr.build())
 }
 
+/// The role a phase's jobs run as: the phase's own, else the stack's job role.
+fn job_role_arn(
+    ctx: &Ctx,
+    phase: &pipectl_spec::model::Phase,
+) -> Result<Option<String>, ProvisionError> {
+    if let Some(arn) = &phase.job_role {
+        return Ok(Some(arn.clone()));
+    }
+    Ok(match ctx.spec.iam.job_role.mode {
+        pipectl_spec::model::RoleMode::Create => ctx.dep("role-job")?.arn,
+        _ => ctx.output("role-job").and_then(|l| l.arn),
+    })
+}
+
 /// The job definition request for a phase, and a digest of everything in it.
 fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::register_job_definition::builders::RegisterJobDefinitionFluentBuilder, String), ProvisionError>{
     let phase_name = r.id.trim_start_matches("jd-");
@@ -310,6 +324,16 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
         .phase(phase_name)
         .ok_or_else(|| ProvisionError::refused(&r.id, "no such phase", None))?;
     let mut container = ContainerProperties::builder()
+        // The jobs' own least-privilege role, never the instance's.
+        .set_job_role_arn(job_role_arn(ctx, phase)?)
+        // The stack's log group (its retention), not Batch's default /aws/batch/job, kept forever.
+        .log_configuration(
+            aws_sdk_batch::types::LogConfiguration::builder()
+                .log_driver(aws_sdk_batch::types::LogDriver::Awslogs)
+                .options("awslogs-group", ctx.spec.log_group_name())
+                .options("awslogs-region", ctx.aws.region.as_str())
+                .build(),
+        )
         .image(&phase.image)
         .set_command(Some(phase.command.clone()))
         .resource_requirements(
@@ -428,10 +452,20 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
             .container_properties(container.clone())
     };
     let digest = {
+        // The log options are a HashMap, whose Debug order changes from run to run: hashed
+        // sorted, beside the rest.
+        let mut stable = container.clone();
+        let log = stable.log_configuration.take();
+        let log_options: std::collections::BTreeMap<_, _> = log
+            .as_ref()
+            .and_then(|l| l.options())
+            .map(|o| o.iter().collect())
+            .unwrap_or_default();
+        let log_driver = log.as_ref().map(|l| l.log_driver());
         let mut h = Sha256::new();
         h.update(format!(
-            "{:?}|{:?}|{:?}|{}",
-            container, phase.retry.attempts, phase.timeout, phase.nodes
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            stable, log_driver, log_options, phase.retry.attempts, phase.timeout, phase.nodes
         ));
         h.finalize()
             .iter()
@@ -515,7 +549,9 @@ async fn wait_ce_inner(
             // role makes Batch check the roles anew) instead of leaving the user to run
             // `down` and `up`.
             ctx.emit(Event::Note {
-                message: format!("{id}: INVALID while its IAM role propagates ({reason}); validating again"),
+                message: format!(
+                    "{id}: INVALID while its IAM role propagates ({reason}); validating again"
+                ),
             });
             let mut req = ctx
                 .aws
@@ -529,7 +565,9 @@ async fn wait_ce_inner(
             req.send()
                 .await
                 .ctx(BATCH, "UpdateComputeEnvironment", id)?;
-            return Ok(Probe::Pending("INVALID (IAM role propagating), validating again".into()));
+            return Ok(Probe::Pending(
+                "INVALID (IAM role propagating), validating again".into(),
+            ));
         }
         Ok(match status {
             "VALID" if !gone => Probe::Done(()),

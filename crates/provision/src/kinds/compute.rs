@@ -15,9 +15,9 @@ use pipectl_spec::graph::{Kind, Resource};
 
 use super::Observed;
 use super::network::{stack_filter, tag, tag_spec};
-use crate::user_data::LustreMount;
 use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
+use crate::user_data::LustreMount;
 
 const EC2: &str = "ec2";
 
@@ -77,6 +77,10 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
             .and_then(|d| d.metadata_options())
             .and_then(|m| m.http_tokens())
             .map_or("optional", |t| t.as_str());
+        let hops = data
+            .and_then(|d| d.metadata_options())
+            .and_then(|m| m.http_put_response_hop_limit())
+            .unwrap_or(1);
         let encrypted = data
             .map(|d| d.block_device_mappings())
             .unwrap_or_default()
@@ -93,6 +97,7 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
             .attr("name", t.launch_template_name().unwrap_or_default())
             .attr("version", version.to_string())
             .attr("http-tokens", tokens)
+            .attr("hop-limit", hops.to_string())
             .attr("encrypted", encrypted.to_string())
             .attr("interface", if iface == "efa" { "efa" } else { "ena" });
         out.push(Observed {
@@ -123,6 +128,14 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
                     "IMDS tokens",
                     "required",
                     live.get("http-tokens"),
+                    false,
+                ));
+            }
+            if live.get("hop-limit") != "1" {
+                d.push(Drift::new(
+                    "IMDS hop limit",
+                    "1",
+                    live.get("hop-limit"),
                     false,
                 ));
             }
@@ -177,8 +190,9 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                     LaunchTemplateInstanceMetadataOptionsRequest::builder()
                         .http_tokens(LaunchTemplateHttpTokensState::Required)
                         .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
-                        // Containers reach IMDS through one more hop.
-                        .http_put_response_hop_limit(2)
+                        // 1: containers (one hop further) cannot reach IMDS and take the
+                        // instance's credentials; jobs get theirs from their job role.
+                        .http_put_response_hop_limit(1)
                         .build(),
                 )
                 .block_device_mappings(
@@ -261,6 +275,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                         .to_string(),
                 )
                 .attr("http-tokens", "required")
+                .attr("hop-limit", "1")
                 .attr("encrypted", "true")
                 .attr("interface", if efa { "efa" } else { "ena" }))
         }
@@ -305,9 +320,7 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
     }
 }
 
-/// Batch needs launch-template user data as MIME multi-part. The script installs the Lustre
-/// client and mounts the file system, retrying while its DNS name propagates.
-
+/// Standard base64, as EC2 wants launch-template user data.
 pub(crate) fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -338,5 +351,4 @@ mod tests {
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
-
 }

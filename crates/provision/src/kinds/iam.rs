@@ -1,6 +1,7 @@
 //! IAM: the Batch service role and the ECS instance role with its instance profile, created
 //! under the path `/pipectl/<stack>/` with the AWS managed policies the seed names (and no
-//! more), or existing ones checked and never changed.
+//! more), the jobs' own role with an inline least-privilege policy, or existing ones checked
+//! and never changed.
 
 use aws_sdk_iam::types::Tag;
 use pipectl_aws::ResultExt;
@@ -13,19 +14,75 @@ use crate::error::ProvisionError;
 
 const IAM: &str = "iam";
 
-/// Who may assume the role, and the one managed policy it gets.
-fn role_def(id: &str) -> (&'static str, &'static str) {
-    if id == "role-batch-service" {
-        (
+/// Who may assume the role, and the managed policy it gets (none for the job role, whose
+/// policy is inline: see [`job_policy`]).
+fn role_def(id: &str) -> (&'static str, Option<&'static str>) {
+    match id {
+        "role-batch-service" => (
             "batch.amazonaws.com",
-            "arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole",
-        )
-    } else {
-        (
+            Some("arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole"),
+        ),
+        JOB_ROLE => ("ecs-tasks.amazonaws.com", None),
+        _ => (
             "ec2.amazonaws.com",
-            "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
-        )
+            Some("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"),
+        ),
     }
+}
+
+const JOB_ROLE: &str = "role-job";
+const JOB_POLICY_NAME: &str = "pipectl-job";
+const TAG_POLICY_DIGEST: &str = "pipectl:policy-digest";
+
+/// The job role's inline policy: the stack's buckets (objects read, written, deleted; the
+/// buckets listed), metrics only under the `Pipectl` namespaces, and Batch's read-only
+/// describe calls (which take no resource-level permission) for jobs that report on their own
+/// run. Nothing else.
+pub(crate) fn job_policy(ctx: &Ctx) -> String {
+    let buckets: Vec<String> = ctx
+        .spec
+        .buckets
+        .keys()
+        .map(|k| format!("arn:aws:s3:::{}", ctx.bucket_name(k)))
+        .collect();
+    let objects: Vec<String> = buckets.iter().map(|b| format!("{b}/*")).collect();
+    let mut statements = vec![serde_json::json!({
+        "Sid": "Metrics",
+        "Effect": "Allow",
+        "Action": "cloudwatch:PutMetricData",
+        "Resource": "*",
+        "Condition": {"StringLike": {"cloudwatch:namespace": ["Pipectl", "Pipectl/*"]}}
+    })];
+    if !buckets.is_empty() {
+        statements.push(serde_json::json!({
+            "Sid": "Buckets",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": buckets,
+        }));
+        statements.push(serde_json::json!({
+            "Sid": "Objects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": objects,
+        }));
+    }
+    statements.push(serde_json::json!({
+        "Sid": "BatchRecords",
+        "Effect": "Allow",
+        "Action": ["batch:DescribeJobs", "batch:DescribeJobQueues", "batch:DescribeComputeEnvironments"],
+        "Resource": "*"
+    }));
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn trust(principal: &str) -> String {
@@ -88,9 +145,16 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
             .iter()
             .filter_map(|p| p.policy_arn())
             .collect();
+        let policy_digest = t
+            .tags()
+            .iter()
+            .find(|t| t.key() == TAG_POLICY_DIGEST)
+            .map(|t| t.value().to_string())
+            .unwrap_or_default();
         let live = Live::new(name, "exists")
             .arn(Some(role.arn()))
-            .attr("policies", policies.join(","));
+            .attr("policies", policies.join(","))
+            .attr("policy-digest", policy_digest);
         out.push(Observed {
             kind: Kind::IamRole,
             logical,
@@ -126,11 +190,8 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
 
 pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     match r.kind {
-        Kind::IamRole => {
-            let (_, policy) = role_def(&r.id);
-            if live.get("policies").split(',').any(|p| p == policy) {
-                vec![]
-            } else {
+        Kind::IamRole => match role_def(&r.id) {
+            (_, Some(policy)) if !live.get("policies").split(',').any(|p| p == policy) => {
                 vec![Drift::new(
                     "managed policy",
                     policy,
@@ -138,7 +199,14 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
                     true,
                 )]
             }
-        }
+            (_, None) if live.get("policy-digest") != digest(&job_policy(ctx)) => vec![Drift::new(
+                "inline policy",
+                digest(&job_policy(ctx)),
+                live.get("policy-digest"),
+                true,
+            )],
+            _ => vec![],
+        },
         Kind::InstanceProfile => {
             let role = ctx
                 .output("role-ecs-instance")
@@ -168,10 +236,10 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .description(format!(
                     "pipectl {}: {}",
                     ctx.stack,
-                    if id == "role-batch-service" {
-                        "AWS Batch service role"
-                    } else {
-                        "ECS container instances of AWS Batch"
+                    match id {
+                        "role-batch-service" => "AWS Batch service role",
+                        JOB_ROLE => "the jobs' own role (jobRoleArn)",
+                        _ => "ECS container instances of AWS Batch",
                     }
                 ))
                 .set_tags(Some(tags(ctx, id, &r.name)))
@@ -180,13 +248,11 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .ctx(IAM, "CreateRole", id)?;
             let arn = out.role().map(|r| r.arn().to_string());
             let live = Live::new(&r.name, "exists").arn(arn.as_deref());
-            update(
-                ctx,
-                r,
-                &live,
-                &[Drift::new("managed policy", policy, "", true)],
-            )
-            .await
+            let drift = match policy {
+                Some(p) => Drift::new("managed policy", p, "", true),
+                None => Drift::new("inline policy", "", "", true),
+            };
+            update(ctx, r, &live, &[drift]).await
         }
         Kind::InstanceProfile => {
             let out = iam
@@ -216,16 +282,40 @@ pub(crate) async fn update(
     let mut live = live.clone();
     if drifts.iter().any(|d| d.in_place) {
         match r.kind {
-            Kind::IamRole => {
-                let (_, policy) = role_def(id);
-                iam.attach_role_policy()
-                    .role_name(&live.physical_id)
-                    .policy_arn(policy)
-                    .send()
-                    .await
-                    .ctx(IAM, "AttachRolePolicy", id)?;
-                live = live.attr("policies", policy);
-            }
+            Kind::IamRole => match role_def(id) {
+                (_, Some(policy)) => {
+                    iam.attach_role_policy()
+                        .role_name(&live.physical_id)
+                        .policy_arn(policy)
+                        .send()
+                        .await
+                        .ctx(IAM, "AttachRolePolicy", id)?;
+                    live = live.attr("policies", policy);
+                }
+                (_, None) => {
+                    let doc = job_policy(ctx);
+                    iam.put_role_policy()
+                        .role_name(&live.physical_id)
+                        .policy_name(JOB_POLICY_NAME)
+                        .policy_document(&doc)
+                        .send()
+                        .await
+                        .ctx(IAM, "PutRolePolicy", id)?;
+                    iam.tag_role()
+                        .role_name(&live.physical_id)
+                        .tags(
+                            Tag::builder()
+                                .key(TAG_POLICY_DIGEST)
+                                .value(digest(&doc))
+                                .build()
+                                .expect("key and value set"),
+                        )
+                        .send()
+                        .await
+                        .ctx(IAM, "TagRole", id)?;
+                    live = live.attr("policy-digest", digest(&doc));
+                }
+            },
             Kind::InstanceProfile => {
                 let role = ctx.dep("role-ecs-instance")?.physical_id;
                 iam.add_role_to_instance_profile()
@@ -249,6 +339,7 @@ pub(crate) async fn check_existing(ctx: &Ctx) -> Result<(), ProvisionError> {
     for (what, role) in [
         ("service_role", &ctx.spec.iam.service_role),
         ("instance_role", &ctx.spec.iam.instance_role),
+        ("job_role", &ctx.spec.iam.job_role),
     ] {
         if role.mode != RoleMode::Existing {
             continue;
@@ -275,10 +366,12 @@ pub(crate) async fn check_existing(ctx: &Ctx) -> Result<(), ProvisionError> {
                 Live::new(name, "exists").arn(parn.as_deref()),
             );
         } else {
-            ctx.set_output(
-                "role-batch-service",
-                Live::new(name, "exists").arn(arn.as_deref()),
-            );
+            let id = if what == "job_role" {
+                JOB_ROLE
+            } else {
+                "role-batch-service"
+            };
+            ctx.set_output(id, Live::new(name, "exists").arn(arn.as_deref()));
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 pub(crate) mod batch;
 pub(crate) mod compute;
 pub(crate) mod iam;
+pub(crate) mod logs;
 pub(crate) mod network;
 pub(crate) mod storage;
 
@@ -26,6 +27,7 @@ enum Module {
     Iam,
     Batch,
     Storage,
+    Logs,
 }
 
 fn module(kind: Kind) -> Module {
@@ -44,6 +46,7 @@ fn module(kind: Kind) -> Module {
         Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
             Module::Storage
         }
+        Kind::LogGroup => Module::Logs,
     }
 }
 
@@ -58,15 +61,16 @@ pub struct Observed {
 
 /// Everything of the stack that exists, from every service (one listing call per kind).
 pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
-    let (net, comp, iam, batch, storage) = tokio::join!(
+    let (net, comp, iam, batch, storage, logs) = tokio::join!(
         network::observe(ctx),
         compute::observe(ctx),
         iam::observe(ctx),
         batch::observe(ctx),
         storage::observe(ctx),
+        logs::observe(ctx),
     );
     let mut all = Vec::new();
-    for part in [net, comp, iam, batch, storage] {
+    for part in [net, comp, iam, batch, storage, logs] {
         all.extend(part?);
     }
     Ok(all)
@@ -80,6 +84,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
         Module::Iam => iam::drift(ctx, r, live),
         Module::Batch => batch::drift(ctx, r, live),
         Module::Storage => storage::drift(ctx, r, live),
+        Module::Logs => logs::drift(ctx, r, live),
     }
 }
 
@@ -91,6 +96,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
         Module::Iam => iam::create(ctx, r).await,
         Module::Batch => batch::create(ctx, r).await,
         Module::Storage => storage::create(ctx, r).await,
+        Module::Logs => logs::create(ctx, r).await,
     }
 }
 
@@ -107,6 +113,7 @@ pub(crate) async fn update(
         Module::Iam => iam::update(ctx, r, live, drifts).await,
         Module::Batch => batch::update(ctx, r, live, drifts).await,
         Module::Storage => storage::update(ctx, r, live, drifts).await,
+        Module::Logs => logs::update(ctx, r, live, drifts).await,
     }
 }
 
@@ -167,6 +174,7 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(
         Module::Iam => iam::delete(ctx, o).await,
         Module::Batch => batch::delete(ctx, o).await,
         Module::Storage => storage::delete(ctx, o, keep_data).await,
+        Module::Logs => logs::delete(ctx, o).await,
     }
 }
 

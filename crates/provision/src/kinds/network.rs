@@ -880,7 +880,10 @@ async fn wait_interfaces_gone(
         Ok(if left.is_empty() {
             Probe::Done(())
         } else {
-            Probe::Pending(format!("network interfaces still there: {}", left.join("; ")))
+            Probe::Pending(format!(
+                "network interfaces still there: {}",
+                left.join("; ")
+            ))
         })
     })
     .await

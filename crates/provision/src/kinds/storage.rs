@@ -24,7 +24,6 @@ use crate::error::ProvisionError;
 const FSX: &str = "fsx";
 const S3: &str = "s3";
 
-
 fn fsx_owned(tags: &[FsxTag], stack: &str) -> Option<String> {
     let get = |k: &str| {
         tags.iter()
@@ -296,7 +295,12 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
             }
             let version = f.effective_lustre_version().as_aws();
             if !live.get("lustre").is_empty() && live.get("lustre") != version {
-                d.push(Drift::new("Lustre version", version, live.get("lustre"), false));
+                d.push(Drift::new(
+                    "Lustre version",
+                    version,
+                    live.get("lustre"),
+                    false,
+                ));
             }
             if live.state == "FAILED" || live.state == "MISCONFIGURED" {
                 d.push(Drift::new("lifecycle", "AVAILABLE", &live.state, false));
@@ -327,7 +331,9 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
 
 /// Waits until a file system found DELETING is gone.
 pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
-    wait_fsx(ctx, &r.id, &live.physical_id, true).await.map(drop)
+    wait_fsx(ctx, &r.id, &live.physical_id, true)
+        .await
+        .map(drop)
 }
 
 async fn wait_fsx(ctx: &Ctx, id: &str, fs: &str, gone: bool) -> Result<Live, ProvisionError> {
@@ -594,11 +600,11 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .lustre_configuration(lustre.build())
                 .set_tags(Some(fsx_tags(ctx, id, &r.name)));
             let token = ctx.client_token(id, req.as_input());
-            let out = req
-                .client_request_token(token)
-                .send()
-                .await
-                .ctx(FSX, "CreateFileSystem", id)?;
+            let out =
+                req.client_request_token(token)
+                    .send()
+                    .await
+                    .ctx(FSX, "CreateFileSystem", id)?;
             let fs = out
                 .file_system()
                 .and_then(|f| f.file_system_id())
@@ -650,11 +656,11 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .s3(s3cfg.build())
                 .set_tags(Some(fsx_tags(ctx, id, &r.name)));
             let token = ctx.client_token(id, req.as_input());
-            let out = req
-                .client_request_token(token)
-                .send()
-                .await
-                .ctx(FSX, "CreateDataRepositoryAssociation", id)?;
+            let out = req.client_request_token(token).send().await.ctx(
+                FSX,
+                "CreateDataRepositoryAssociation",
+                id,
+            )?;
             let dra = out
                 .association()
                 .and_then(|a| a.association_id())
@@ -929,11 +935,11 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(
                 // No final backup: scratch file systems cannot have one, and the data lives in S3.
                 let req = ctx.aws.fsx.delete_file_system().file_system_id(pid);
                 let token = ctx.client_token("fsx-delete", req.as_input());
-                let r = req
-                    .client_request_token(token)
-                    .send()
-                    .await
-                    .ctx(FSX, "DeleteFileSystem", id);
+                let r =
+                    req.client_request_token(token)
+                        .send()
+                        .await
+                        .ctx(FSX, "DeleteFileSystem", id);
                 found(r)?;
             }
             wait_fsx(ctx, id, pid, true).await.map(drop)

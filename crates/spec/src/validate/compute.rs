@@ -86,15 +86,25 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
             // CreateComputeEnvironment refuses a type EC2 does not have.
             let close = instances::closest_ec2_names(t);
             let hint = if close.is_empty() {
-                "use an EC2 instance type name (e.g. g4dn.xlarge), a family (g4dn) or optimal".to_string()
+                "use an EC2 instance type name (e.g. g4dn.xlarge), a family (g4dn) or optimal"
+                    .to_string()
             } else {
-                format!("did you mean {}?", close.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(" or "))
+                format!(
+                    "did you mean {}?",
+                    close
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
             };
             out.push(
                 Finding::error(
                     "not-an-instance-type",
                     at.at("instance_types").at(i),
-                    format!("{t:?} is not an EC2 instance type: Batch refuses the compute environment"),
+                    format!(
+                        "{t:?} is not an EC2 instance type: Batch refuses the compute environment"
+                    ),
                 )
                 .with_hint(hint),
             );
@@ -394,7 +404,10 @@ fn check_image(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
     let at = path!["compute_environments", name];
     if let Some(id) = &ce.image_id {
         let hex = id.strip_prefix("ami-").unwrap_or("");
-        let ok = matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        let ok = matches!(hex.len(), 8 | 17)
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
         if !ok {
             out.push(
                 Finding::error("bad-value", at.at("image_id"), format!("{id:?} is not an AMI id"))

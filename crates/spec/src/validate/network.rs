@@ -14,6 +14,7 @@ const MAX_STACK_NAME: usize = 28;
 
 pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
     check_stack(spec, out);
+    check_log_retention(spec, out);
     check_network(spec, out);
     check_iam(spec, out);
 }
@@ -64,8 +65,42 @@ fn check_stack(spec: &Spec, out: &mut Vec<Finding>) {
     }
 }
 
+fn check_log_retention(spec: &Spec, out: &mut Vec<Finding>) {
+    let days = spec.stack.log_retention_days;
+    if !crate::model::LOG_RETENTION_DAYS.contains(&days) {
+        let near = crate::model::LOG_RETENTION_DAYS
+            .iter()
+            .min_by_key(|d| d.abs_diff(days))
+            .copied()
+            .unwrap_or(30);
+        out.push(
+            Finding::error(
+                "bad-value",
+                path!["stack", "log_retention_days"],
+                format!("CloudWatch Logs does not keep logs for {days} days"),
+            )
+            .with_hint(format!(
+                "use one of {:?}; the closest is {near}",
+                crate::model::LOG_RETENTION_DAYS
+            )),
+        );
+    }
+}
+
 fn check_network(spec: &Spec, out: &mut Vec<Finding>) {
     let net = &spec.network;
+    if net.egress == Egress::VpcEndpoints {
+        check_private_images(spec, out);
+    } else if !net.extra_endpoints.is_empty() {
+        out.push(
+            Finding::warning(
+                "unused",
+                path!["network", "extra_endpoints"],
+                "extra_endpoints apply to egress = \"vpc-endpoints\" only",
+            )
+            .with_hint("remove them, or set egress = \"vpc-endpoints\""),
+        );
+    }
     match (&net.cidr, &net.vpc_id) {
         (Some(_), Some(_)) => out.push(
             Finding::error("network-mode", path!["network", "vpc_id"], "both `cidr` (new VPC) and `vpc_id` (existing VPC) are set")
@@ -221,9 +256,27 @@ fn is_aws_id(s: &str, prefix: &str) -> bool {
 }
 
 fn check_iam(spec: &Spec, out: &mut Vec<Finding>) {
+    for (i, p) in spec.phases.iter().enumerate() {
+        if let Some(arn) = &p.job_role {
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[4].len() == 12
+                && parts[4].chars().all(|c| c.is_ascii_digit())
+                && parts[5].starts_with("role/");
+            if !ok {
+                out.push(
+                    Finding::error("bad-value", path!["phases", i, "job_role"], format!("{arn:?} is not an IAM role ARN"))
+                        .with_hint("arn:aws:iam::123456789012:role/NAME, or leave it out to use the stack's job role"),
+                );
+            }
+        }
+    }
     for (key, role) in [
         ("service_role", &spec.iam.service_role),
         ("instance_role", &spec.iam.instance_role),
+        ("job_role", &spec.iam.job_role),
     ] {
         let at = path!["iam", key];
         match (role.mode, &role.name) {
@@ -231,6 +284,10 @@ fn check_iam(spec: &Spec, out: &mut Vec<Finding>) {
             (RoleMode::ServiceLinked, _) if key == "instance_role" => out.push(
                 Finding::error("bad-value", at.at("mode"), "the instance role cannot be service-linked")
                     .with_hint("use mode = \"create\" or \"existing\" (ECS instances need an instance profile)"),
+            ),
+            (RoleMode::ServiceLinked, _) if key == "job_role" => out.push(
+                Finding::error("bad-value", at.at("mode"), "the job role cannot be service-linked")
+                    .with_hint("use mode = \"create\" (least privilege for this stack) or \"existing\""),
             ),
             (RoleMode::ServiceLinked, Some(_)) => out.push(
                 Finding::error("bad-value", at.at("name"), "a service-linked role has a fixed name (AWSServiceRoleForBatch)")
@@ -254,6 +311,22 @@ fn check_iam(spec: &Spec, out: &mut Vec<Finding>) {
                     .with_hint("1-64 of letters, digits and +=,.@-_"),
                 );
             }
+        }
+    }
+}
+
+/// With only VPC endpoints, instances reach ECR in the stack's region and nothing on the
+/// internet: an image from a public registry (Docker Hub, ECR Public, GHCR, ...) can never be
+/// pulled, and the job would sit RUNNABLE/STARTING until it times out.
+fn check_private_images(spec: &Spec, out: &mut Vec<Finding>) {
+    let ecr = format!(".dkr.ecr.{}.amazonaws.com/", spec.stack.region);
+    for (i, p) in spec.phases.iter().enumerate() {
+        let host = p.image.split('/').next().unwrap_or("");
+        if !(p.image.contains(&ecr) && host.ends_with(&ecr[..ecr.len() - 1])) {
+            out.push(
+                Finding::error("image-unreachable", path!["phases", i, "image"], format!("{:?} is not in ECR in {}: with egress = \"vpc-endpoints\" instances reach no public registry", p.image, spec.stack.region))
+                    .with_hint(format!("push it to a private ECR repository (ACCOUNT{}NAME:TAG), or use egress = \"nat-gateway\"", &ecr[..ecr.len()])),
+            );
         }
     }
 }

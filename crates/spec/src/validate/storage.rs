@@ -183,8 +183,12 @@ fn check_lustre_version(f: &crate::model::Fsx, out: &mut Vec<Finding>) {
     let version = f.effective_lustre_version();
     if version == LustreVersion::V2_10 && f.deployment_type == FsxDeployment::PERSISTENT_2 {
         out.push(
-            Finding::error("lustre-version", at.at("lustre_version"), "Lustre 2.10 is not available for PERSISTENT_2")
-                .with_hint("use lustre_version = \"2.15\" (or leave it out: 2.15 is the default)"),
+            Finding::error(
+                "lustre-version",
+                at.at("lustre_version"),
+                "Lustre 2.10 is not available for PERSISTENT_2",
+            )
+            .with_hint("use lustre_version = \"2.15\" (or leave it out: 2.15 is the default)"),
         );
     }
     if f.data_repositories.is_empty() {
@@ -193,8 +197,12 @@ fn check_lustre_version(f: &crate::model::Fsx, out: &mut Vec<Finding>) {
     let at_repos = at.at("data_repositories");
     if f.deployment_type == FsxDeployment::SCRATCH_1 {
         out.push(
-            Finding::error("dra-unsupported", at_repos.clone(), "data repository associations are not supported on SCRATCH_1 file systems")
-                .with_hint("use SCRATCH_2 (same price per GB) or a PERSISTENT type"),
+            Finding::error(
+                "dra-unsupported",
+                at_repos.clone(),
+                "data repository associations are not supported on SCRATCH_1 file systems",
+            )
+            .with_hint("use SCRATCH_2 (same price per GB) or a PERSISTENT type"),
         );
     }
     if version == LustreVersion::V2_10 {

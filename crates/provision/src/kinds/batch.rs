@@ -834,7 +834,16 @@ fn in_transition_error(e: &AwsError) -> bool {
     e.message.contains("while CREATING") || e.message.contains("while UPDATING")
 }
 
+/// Deletes a queue, compute environment or job definition. One that AWS no longer knows at
+/// any step (deleted meanwhile, by another `down` or by hand) is gone, which is what was asked.
 pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
+    match delete_steps(ctx, o).await {
+        Err(ProvisionError::Aws(e)) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
     let b = &ctx.aws.batch;
     let id = o.logical.as_str();
     let name = o.live.physical_id.as_str();

@@ -54,7 +54,8 @@ aws iam create-role --role-name "$S-inst" --assume-role-policy-document "$TRUST_
 aws iam attach-role-policy --role-name "$S-inst" --policy-arn arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role
 PROF=$(q iam create-instance-profile --instance-profile-name "$S-inst" --query InstanceProfile.Arn)
 aws iam add-role-to-instance-profile --instance-profile-name "$S-inst" --role-name "$S-inst"
-FS=$(q fsx create-file-system --file-system-type LUSTRE --storage-capacity 1200 --subnet-ids "$SA" --security-group-ids "$SG" --lustre-configuration DeploymentType=SCRATCH_2 --query FileSystem.FileSystemId)
+# Lustre 2.15: FSx's default 2.10 refuses data repository associations
+FS=$(q fsx create-file-system --file-system-type LUSTRE --file-system-type-version 2.15 --storage-capacity 1200 --subnet-ids "$SA" --security-group-ids "$SG" --lustre-configuration DeploymentType=SCRATCH_2 --query FileSystem.FileSystemId)
 ACCT=$(q sts get-caller-identity --query Account)
 for b in input-data model-weights results documentation; do
   B="$S-$b-$ACCT"
@@ -73,10 +74,15 @@ for p in input-data:/input model-weights:/models results:/results; do
   DRAS+=("$D")
 done
 LTD='{"MetadataOptions":{"HttpTokens":"required","HttpPutResponseHopLimit":2},"BlockDeviceMappings":[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":100,"VolumeType":"gp3","Encrypted":true}}]}'
+# New roles are not usable by Batch at once: a script waits for IAM to propagate (as long as
+# the local AWS is configured to take) before the compute environments validate them.
+sleep "$(curl -fsS http://127.0.0.1:4566/_pipectl/config | python3 -c 'import json,sys; print(json.load(sys.stdin)["delays"]["iam_propagation"])')"
 for ce in training-spot:SPOT:g4dn.xlarge:16 inference-ondemand:EC2:g3s.xlarge:8 documentation:EC2:t3.medium:4; do
   IFS=: read -r name type itype maxv <<<"$ce"
   LT=$(q ec2 create-launch-template --launch-template-name "$S-$name" --launch-template-data "$LTD" --query LaunchTemplate.LaunchTemplateId)
   extra=""; [ "$type" = SPOT ] && extra=",allocationStrategy=SPOT_PRICE_CAPACITY_OPTIMIZED"
+  # g3s has no Batch-provided image: an AMI of one's own
+  [ "$itype" = g3s.xlarge ] && extra="$extra,ec2Configuration=[{imageType=ECS_AL2023_NVIDIA,imageIdOverride=ami-0123456789abcdef0}]"
   aws batch create-compute-environment --compute-environment-name "$S-$name" --type MANAGED --service-role "$SVC" \
     --compute-resources "type=$type,minvCpus=0,maxvCpus=$maxv,instanceTypes=$itype,subnets=$SA,$SB,securityGroupIds=$SG,instanceRole=$PROF,launchTemplate={launchTemplateId=$LT,version=1}$extra" >/dev/null
   until_eq VALID batch describe-compute-environments --compute-environments "$S-$name" --query 'computeEnvironments[0].status'

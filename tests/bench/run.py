@@ -30,6 +30,8 @@ def spec_text(stack: str, n: int) -> str:
             line = f'command = ["sh", "-c", "{COMMANDS[phase]}"]'
         out.append(line)
     text = "\n".join(out) + "\n"
+    # g3s.xlarge has no Batch-provided image any more: an AMI of its own, as on AWS
+    text = text.replace('instance_types = ["g3s.xlarge"]\n', 'instance_types = ["g3s.xlarge"]\nimage_id = "ami-0123456789abcdef0"\n', 1)
     prev = "documentation"
     extra = []
     for k in range(n - 3):

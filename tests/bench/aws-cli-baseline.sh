@@ -21,8 +21,8 @@ until_eq() { # until_eq WANT CMD...: poll once a second until CMD prints WANT
   for _ in $(seq 1 120); do [ "$(q "$@")" = "$want" ] && return 0; sleep 1; done
   echo "timed out waiting for $want: $*" >&2; return 1
 }
-until_gone() { # until_gone CMD...: poll until CMD prints nothing (or None)
-  for _ in $(seq 1 120); do local o; o=$(q "$@"); [ -z "$o" ] || [ "$o" = None ] && return 0; sleep 1; done
+until_gone() { # until_gone CMD...: poll until CMD prints nothing (or None, or Batch's DELETED)
+  for _ in $(seq 1 120); do local o; o=$(q "$@"); [ -z "$o" ] || [ "$o" = None ] || [ "$o" = DELETED ] && return 0; sleep 1; done
   echo "timed out waiting for deletion: $*" >&2; return 1
 }
 

@@ -154,6 +154,11 @@ impl Builder<'_> {
     fn prefixed(&self, name: &str) -> String {
         format!("pipectl-{}-{name}", self.spec.stack.name)
     }
+
+    /// A role's name: the spec's, else one derived from the stack.
+    fn role_name(&self, role: &crate::model::Role, default: &str) -> String {
+        role.name.clone().unwrap_or_else(|| self.prefixed(default))
+    }
 }
 
 impl Graph {
@@ -317,12 +322,7 @@ impl Graph {
         // IAM
         let mut iam_deps: Vec<&str> = Vec::new();
         if spec.iam.service_role.mode == RoleMode::Create {
-            let name = spec
-                .iam
-                .service_role
-                .name
-                .clone()
-                .unwrap_or_else(|| b.prefixed("batch-service"));
+            let name = b.role_name(&spec.iam.service_role, "batch-service");
             b.add(
                 "role-batch-service",
                 Kind::IamRole,
@@ -336,12 +336,7 @@ impl Graph {
             iam_deps.push("role-batch-service");
         }
         if spec.iam.instance_role.mode == RoleMode::Create {
-            let name = spec
-                .iam
-                .instance_role
-                .name
-                .clone()
-                .unwrap_or_else(|| b.prefixed("ecs-instance"));
+            let name = b.role_name(&spec.iam.instance_role, "ecs-instance");
             b.add(
                 "role-ecs-instance",
                 Kind::IamRole,
@@ -366,12 +361,7 @@ impl Graph {
         }
 
         if spec.iam.job_role.mode == RoleMode::Create {
-            let name = spec
-                .iam
-                .job_role
-                .name
-                .clone()
-                .unwrap_or_else(|| b.prefixed("job"));
+            let name = b.role_name(&spec.iam.job_role, "job");
             b.add(
                 "role-job",
                 Kind::IamRole,

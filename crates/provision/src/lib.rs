@@ -8,6 +8,7 @@
 mod apply;
 mod ctx;
 mod destroy;
+mod digest;
 mod error;
 mod kinds;
 mod session;

@@ -7,8 +7,6 @@
 //! answers with what it made the first time; a new lifetime (after `down`) or a changed request
 //! sends a new one.
 
-use sha2::{Digest, Sha256};
-
 /// A fresh lifetime nonce: 16 hex digits.
 pub fn new_lifetime() -> String {
     format!("{:016x}", fastrand::u64(..))
@@ -23,14 +21,12 @@ pub fn client_token(
     lifetime: &str,
     request: &str,
 ) -> String {
-    let mut h = Sha256::new();
+    let mut data = Vec::new();
     for part in [account, stack, logical, lifetime, request] {
-        h.update(part.as_bytes());
-        h.update([0]);
+        data.extend_from_slice(part.as_bytes());
+        data.push(0);
     }
-    let digest = h.finalize();
-    let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
-    format!("pipectl-{hex}")
+    format!("pipectl-{}", crate::digest::hex_sha256(data, 20))
 }
 
 #[cfg(test)]

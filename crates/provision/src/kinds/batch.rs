@@ -16,7 +16,6 @@ use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Resource};
 use pipectl_spec::model::Purchase;
-use sha2::{Digest, Sha256};
 
 use super::{Observed, found, retry_while, wait_for};
 use crate::ctx::{Ctx, Drift, Event, Live, TAG_RESOURCE, TAG_STACK};
@@ -462,15 +461,13 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
             .map(|o| o.iter().collect())
             .unwrap_or_default();
         let log_driver = log.as_ref().map(|l| l.log_driver());
-        let mut h = Sha256::new();
-        h.update(format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
-            stable, log_driver, log_options, phase.retry.attempts, phase.timeout, phase.nodes
-        ));
-        h.finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        crate::digest::hex_sha256(
+            format!(
+                "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+                stable, log_driver, log_options, phase.retry.attempts, phase.timeout, phase.nodes
+            ),
+            32,
+        )
     };
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(k, v);

@@ -77,12 +77,7 @@ pub(crate) fn job_policy(ctx: &Ctx) -> String {
 }
 
 fn digest(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex_sha256(text, 8)
 }
 
 fn trust(principal: &str) -> String {
@@ -199,12 +194,19 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
                     true,
                 )]
             }
-            (_, None) if live.get("policy-digest") != digest(&job_policy(ctx)) => vec![Drift::new(
-                "inline policy",
-                digest(&job_policy(ctx)),
-                live.get("policy-digest"),
-                true,
-            )],
+            (_, None) => {
+                let want = digest(&job_policy(ctx));
+                if live.get("policy-digest") == want {
+                    vec![]
+                } else {
+                    vec![Drift::new(
+                        "inline policy",
+                        want,
+                        live.get("policy-digest"),
+                        true,
+                    )]
+                }
+            }
             _ => vec![],
         },
         Kind::InstanceProfile => {

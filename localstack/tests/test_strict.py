@@ -210,6 +210,14 @@ def test_requests_that_break_the_api_model_are_refused_with_the_services_code(ne
     assert code_of(e) == "InvalidParameterException" and "512" in str(e.value)
 
 
+def test_log_retention_is_one_of_the_periods_cloudwatch_logs_keeps(aws, name):
+    aws.logs.create_log_group(logGroupName=f"/t/{name}")
+    with pytest.raises(ClientError) as e:
+        aws.logs.put_retention_policy(logGroupName=f"/t/{name}", retentionInDays=31)
+    assert code_of(e) == "InvalidParameterException"
+    aws.logs.put_retention_policy(logGroupName=f"/t/{name}", retentionInDays=30)
+
+
 def test_the_request_log_says_what_was_asked_and_answered(aws, name):
     control("requests", "DELETE")
     aws.ec2.describe_vpcs()

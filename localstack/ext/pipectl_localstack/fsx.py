@@ -119,7 +119,7 @@ def _digest(request: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _replay(token: str | None, request: dict, b, kind: str):
+def _replay(token: str | None, request: dict, kind: str):
     """ClientRequestToken (https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html):
     "If a file system with the specified client request token exists and the parameters
     match, CreateFileSystem returns the description of the existing file system. If ... the
@@ -144,7 +144,7 @@ def create_file_system(context, request):
     purge()
     token = request.get("ClientRequestToken")
     b = backend_for(context.account_id, context.region)
-    earlier = _replay(token, request, b, "file system")
+    earlier = _replay(token, request, "file system")
     if earlier is not None:
         if earlier in b.file_systems:
             return {"FileSystem": _describe_one(b.file_systems[earlier])}

@@ -155,6 +155,24 @@ def _value_at(params, path: str):
     return cur
 
 
+# Documented constraints the service models do not carry.
+# PutRetentionPolicy (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html):
+# "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+# 1827, 2192, 2557, 2922, 3288, and 3653."
+RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+
+def _documented(service: str, operation: str, params: dict) -> CommonServiceException | None:
+    if service == "logs" and operation == "PutRetentionPolicy":
+        days = params.get("retentionInDays")
+        if days not in RETENTION_DAYS:
+            return CommonServiceException(
+                "InvalidParameterException",
+                f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: {sorted(RETENTION_DAYS)}",
+            )
+    return None
+
+
 def handler(chain, context, response) -> None:
     """A request handler: refuses a request that breaks the service's model."""
     if context.service is None or context.operation is None or getattr(context, "is_internal_call", False):
@@ -162,7 +180,8 @@ def handler(chain, context, response) -> None:
     service = context.service.service_name
     if service not in CHECKED:
         return
-    err = error_for(service, context.operation, _params(context))
+    params = _params(context)
+    err = error_for(service, context.operation, params) or _documented(service, context.operation.name, params)
     if err is not None:
         raise err
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use stack::{Delays, aws, ok, stack, tagged};
 
-/// The request log entries of one operation since the log was last cleared.
+/// The request log entries of one operation (every one for `""`) since it was last cleared.
 fn logged(operation: &str) -> Vec<serde_json::Value> {
     let body = stack::control_at(&format!("requests?operation={operation}"), "GET", "");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -178,11 +178,9 @@ async fn up_down_up_down_sends_each_token_once_and_recovers_from_iam_propagation
 /// Every request the pipectl binary made (its User-Agent names it) is an operation the IAM
 /// table of `pipectl iam-policy` has: the printed policy cannot miss a call.
 fn every_pipectl_request_is_in_the_permission_table() {
-    let body = stack::control_at("requests", "GET", "");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let mut missing = std::collections::BTreeSet::new();
     let mut seen = 0;
-    for e in v["requests"].as_array().unwrap() {
+    for e in logged("") {
         if !e["user_agent"]
             .as_str()
             .unwrap_or("")

@@ -5,6 +5,7 @@
 mod calls;
 mod clients;
 mod error;
+pub mod metric_schema;
 pub mod permissions;
 pub mod wait;
 

@@ -277,7 +277,9 @@ fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
         ),
         Metrics => (
             json!("*"),
-            Some(json!({"StringLike": {"cloudwatch:namespace": ["Pipectl", "Pipectl/*"]}})),
+            Some(
+                json!({"StringLike": {"cloudwatch:namespace": crate::metric_schema::NAMESPACES_ALLOWED}}),
+            ),
         ),
     }
 }

@@ -8,20 +8,10 @@ use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, Metric, MetricDataQu
 use pipectl_aws::{Aws, AwsError, ResultExt};
 
 use crate::record::RunRecord;
-pub use crate::run::METRIC_NAMESPACE as NAMESPACE;
-use crate::run::METRIC_NAMESPACE;
-
-/// (metric, unit, statistic) the runner publishes per phase.
-const METRICS: [(&str, &str, &str); 5] = [
-    ("PhaseDuration", "Seconds", "Maximum"),
-    ("QueueWait", "Seconds", "Maximum"),
-    ("Attempts", "Count", "Maximum"),
-    ("SpotInterruptions", "Count", "Maximum"),
-    ("EstimatedCost", "None", "Maximum"),
-];
-
-/// Where a job's own figures go (dimensions Stack and Phase, as the runner's).
-pub const WORKLOAD_NAMESPACE: &str = "Pipectl/Workload";
+pub use pipectl_aws::metric_schema::NAMESPACE;
+use pipectl_aws::metric_schema::{
+    NAMESPACE as METRIC_NAMESPACE, PHASE, PHASE_METRICS as METRICS, STACK, WORKLOAD_NAMESPACE,
+};
 
 /// One value per phase and metric: the largest CloudWatch holds over the run's window.
 pub struct MetricValue {
@@ -56,7 +46,7 @@ pub async fn read_back(aws: &Aws, rec: &RunRecord) -> Result<Vec<MetricValue>, A
         .namespace(WORKLOAD_NAMESPACE)
         .dimensions(
             DimensionFilter::builder()
-                .name("Stack")
+                .name(STACK)
                 .value(&rec.stack)
                 .build(),
         )
@@ -68,7 +58,7 @@ pub async fn read_back(aws: &Aws, rec: &RunRecord) -> Result<Vec<MetricValue>, A
             let phase = m
                 .dimensions()
                 .iter()
-                .find(|d| d.name() == Some("Phase"))
+                .find(|d| d.name() == Some(PHASE))
                 .and_then(|d| d.value());
             if let (Some(name), Some(phase)) = (m.metric_name(), phase)
                 && rec.phases.iter().any(|p| p.name == phase)
@@ -81,8 +71,8 @@ pub async fn read_back(aws: &Aws, rec: &RunRecord) -> Result<Vec<MetricValue>, A
         let metric = Metric::builder()
             .namespace(namespace)
             .metric_name(&name)
-            .dimensions(Dimension::builder().name("Stack").value(&rec.stack).build())
-            .dimensions(Dimension::builder().name("Phase").value(&phase).build())
+            .dimensions(Dimension::builder().name(STACK).value(&rec.stack).build())
+            .dimensions(Dimension::builder().name(PHASE).value(&phase).build())
             .build();
         let id = format!("m{i}");
         queries.push(

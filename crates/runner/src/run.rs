@@ -11,6 +11,7 @@ use aws_sdk_batch::types::{
     NodePropertyOverride,
 };
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use pipectl_aws::metric_schema as m;
 use pipectl_aws::{Aws, AwsError, ErrorKind, ResultExt};
 use pipectl_metering::PriceSheet;
 use pipectl_metering::estimate;
@@ -28,7 +29,6 @@ use crate::record::{
 use crate::timing::{self, JobView};
 
 const BATCH: &str = "batch";
-pub const METRIC_NAMESPACE: &str = "Pipectl";
 
 /// What a run reports as it goes; `--output json` prints each as one line.
 #[derive(Debug, Clone, Serialize)]
@@ -888,8 +888,8 @@ impl Runner {
             return;
         }
         let dims = [
-            Dimension::builder().name("Stack").value(stack).build(),
-            Dimension::builder().name("Phase").value(&p.name).build(),
+            Dimension::builder().name(m::STACK).value(stack).build(),
+            Dimension::builder().name(m::PHASE).value(&p.name).build(),
         ];
         let datum = |name: &str, value: f64, unit: StandardUnit| {
             MetricDatum::builder()
@@ -900,27 +900,27 @@ impl Runner {
                 .build()
         };
         let mut data = vec![
-            datum("Attempts", p.attempts.len() as f64, StandardUnit::Count),
+            datum(m::ATTEMPTS, p.attempts.len() as f64, StandardUnit::Count),
             datum(
-                "SpotInterruptions",
+                m::SPOT_INTERRUPTIONS,
                 p.spot_interruptions as f64,
                 StandardUnit::Count,
             ),
         ];
         if let Some(v) = p.run_seconds {
-            data.push(datum("PhaseDuration", v, StandardUnit::Seconds));
+            data.push(datum(m::PHASE_DURATION, v, StandardUnit::Seconds));
         }
         if let Some(v) = p.queue_wait_seconds {
-            data.push(datum("QueueWait", v, StandardUnit::Seconds));
+            data.push(datum(m::QUEUE_WAIT, v, StandardUnit::Seconds));
         }
         if let Some(v) = p.compute_usd {
-            data.push(datum("EstimatedCost", v, StandardUnit::None));
+            data.push(datum(m::ESTIMATED_COST, v, StandardUnit::None));
         }
         let r = self
             .aws
             .cloudwatch
             .put_metric_data()
-            .namespace(METRIC_NAMESPACE)
+            .namespace(m::NAMESPACE)
             .set_metric_data(Some(data))
             .send()
             .await

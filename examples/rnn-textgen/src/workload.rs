@@ -18,7 +18,7 @@ use crate::rng::Rng;
 
 /// The CloudWatch namespace of the workload's own metrics (dimensions Stack and Phase, as the
 /// runner's `Pipectl` metrics).
-pub const NAMESPACE: &str = "Pipectl/Workload";
+pub const NAMESPACE: &str = pipectl_aws::metric_schema::WORKLOAD_NAMESPACE;
 
 /// The corpus that ships with the example (see `corpus/SOURCE.md`).
 pub const CORPUS: &str = include_str!("../corpus/moby-dick-ch1-12.txt");
@@ -141,12 +141,18 @@ impl Ctx {
         }
         let mut dims = vec![
             Dimension::builder()
-                .name("Phase")
+                .name(pipectl_aws::metric_schema::PHASE)
                 .value(&self.phase)
                 .build(),
         ];
         if let Some(s) = &self.stack {
-            dims.insert(0, Dimension::builder().name("Stack").value(s).build());
+            dims.insert(
+                0,
+                Dimension::builder()
+                    .name(pipectl_aws::metric_schema::STACK)
+                    .value(s)
+                    .build(),
+            );
         }
         let data: Vec<MetricDatum> = data
             .iter()

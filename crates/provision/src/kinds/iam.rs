@@ -51,7 +51,7 @@ pub(crate) fn job_policy(ctx: &Ctx) -> String {
         "Effect": "Allow",
         "Action": "cloudwatch:PutMetricData",
         "Resource": "*",
-        "Condition": {"StringLike": {"cloudwatch:namespace": ["Pipectl", "Pipectl/*"]}}
+        "Condition": {"StringLike": {"cloudwatch:namespace": pipectl_aws::metric_schema::NAMESPACES_ALLOWED}}
     })];
     if !buckets.is_empty() {
         statements.push(serde_json::json!({

@@ -450,6 +450,7 @@ fn tls_policy(bucket: &str) -> String {
 /// throughput, the CPU and memory of each compute environment's ECS cluster, and GPU
 /// utilisation where the CloudWatch agent publishes it.
 fn dashboard_body(ctx: &Ctx) -> String {
+    use pipectl_aws::metric_schema as m;
     use serde_json::{Value, json};
     let region = &ctx.aws.region;
     let stack = &ctx.stack;
@@ -457,7 +458,7 @@ fn dashboard_body(ctx: &Ctx) -> String {
         ctx.spec
             .phases
             .iter()
-            .map(|p| json!(["Pipectl", metric, "Stack", stack, "Phase", p.name]))
+            .map(|p| json!([m::NAMESPACE, metric, m::STACK, stack, m::PHASE, p.name]))
             .collect()
     };
     let widget = |x: u32, y: u32, title: String, stat: &str, metrics: Vec<Value>| {
@@ -471,30 +472,30 @@ fn dashboard_body(ctx: &Ctx) -> String {
             0,
             format!("{stack}: phase run time (s)"),
             "Maximum",
-            per_phase("PhaseDuration"),
+            per_phase(m::PHASE_DURATION),
         ),
         widget(
             12,
             0,
             format!("{stack}: estimated compute cost (USD)"),
             "Sum",
-            per_phase("EstimatedCost"),
+            per_phase(m::ESTIMATED_COST),
         ),
         widget(
             0,
             6,
             format!("{stack}: queue wait (s)"),
             "Maximum",
-            per_phase("QueueWait"),
+            per_phase(m::QUEUE_WAIT),
         ),
         widget(
             12,
             6,
             format!("{stack}: job attempts and Spot interruptions"),
             "Sum",
-            per_phase("Attempts")
+            per_phase(m::ATTEMPTS)
                 .into_iter()
-                .chain(per_phase("SpotInterruptions"))
+                .chain(per_phase(m::SPOT_INTERRUPTIONS))
                 .collect(),
         ),
     ];
@@ -552,10 +553,19 @@ fn dashboard_body(ctx: &Ctx) -> String {
     widgets.push(widget(
         if gpu { 12 } else { 0 },
         y,
-        format!("{stack}: the workload's own metrics (Pipectl/Workload)"),
+        format!(
+            "{stack}: the workload's own metrics ({})",
+            m::WORKLOAD_NAMESPACE
+        ),
         "Maximum",
         vec![search(
-            format!("SEARCH('{{Pipectl/Workload,Stack,Phase}} Stack=\"{stack}\"', 'Maximum', 300)"),
+            format!(
+                "SEARCH('{{{},{},{}}} {}=\"{stack}\"', 'Maximum', 300)",
+                m::WORKLOAD_NAMESPACE,
+                m::STACK,
+                m::PHASE,
+                m::STACK
+            ),
             "workload",
         )],
     ));

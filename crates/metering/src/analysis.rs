@@ -14,7 +14,7 @@ use serde::Serialize;
 use pipectl_spec::Spec;
 use pipectl_spec::model::Purchase;
 
-use crate::estimate::{MIN_BILLED_SECS, Options, estimate, place};
+use crate::estimate::{Options, billed_secs, estimate, place};
 use crate::money::{ser, ser_opt};
 use crate::prices::{HOURS_PER_MONTH, Offer, PriceKey, PriceSheet};
 use crate::variant::{self, Input};
@@ -69,8 +69,7 @@ pub fn offers(spec: &Spec, prices: &PriceSheet) -> Vec<PhaseOffers> {
             continue;
         };
         let concurrent = (pl.instances / pl.waves.max(1)).max(1);
-        let hours =
-            pl.instances as f64 * (phase.duration.secs() as f64).max(MIN_BILLED_SECS) / 3600.0;
+        let hours = pl.instances as f64 * billed_secs(phase.duration.secs() as f64) / 3600.0;
         let current = offer_of(pl.purchase);
         let current_rate = prices.offer(current, &pl.instance_type).map(|r| r.usd);
         let offers = Offer::ALL

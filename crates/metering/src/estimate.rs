@@ -21,6 +21,16 @@ use crate::schedule::schedule;
 /// EC2 bills Linux instances per second with a 60-second minimum.
 pub const MIN_BILLED_SECS: f64 = 60.0;
 
+/// Seconds EC2 bills for one instance that ran `secs` (the 60-second minimum applied).
+pub fn billed_secs(secs: f64) -> f64 {
+    secs.max(MIN_BILLED_SECS)
+}
+
+/// Seconds EC2 bills for attempts that ran `attempt_secs`, each billed separately.
+pub fn billed_attempts_secs(attempt_secs: &[f64]) -> f64 {
+    attempt_secs.iter().copied().map(billed_secs).sum()
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     pub allocation: Allocation,
@@ -230,7 +240,7 @@ pub fn compute_usd(
         Purchase::OnDemand => prices.on_demand(&placed.instance_type),
     }?;
     let concurrent = (placed.instances / placed.waves.max(1)).max(1) as f64;
-    let billed: f64 = attempt_secs.iter().map(|s| s.max(MIN_BILLED_SECS)).sum();
+    let billed = billed_attempts_secs(attempt_secs);
     Some(round6(rate.usd * concurrent * billed / 3600.0))
 }
 
@@ -355,7 +365,7 @@ fn price_run(spec: &Spec, prices: &PriceSheet, opts: Options, all_on_demand: boo
             Purchase::Spot => prices.spot(&pl.instance_type),
             Purchase::OnDemand => prices.on_demand(&pl.instance_type),
         };
-        let per_instance_secs = (phase.duration.secs() as f64).max(MIN_BILLED_SECS);
+        let per_instance_secs = billed_secs(phase.duration.secs() as f64);
         let hours = pl.instances as f64 * per_instance_secs / 3600.0;
         let label = match purchase {
             Purchase::Spot => "Spot",

@@ -9,7 +9,7 @@ use serde::Serialize;
 use pipectl_spec::Spec;
 use pipectl_spec::model::Purchase;
 
-use crate::estimate::{Component, MIN_BILLED_SECS, Options, SheetRef, estimate, place};
+use crate::estimate::{Component, Options, SheetRef, billed_attempts_secs, estimate, place};
 use crate::money::{round6, ser};
 use crate::prices::PriceSheet;
 
@@ -167,7 +167,7 @@ pub struct Reconciliation {
 }
 
 fn billed_hours(secs: &[f64]) -> f64 {
-    secs.iter().map(|s| s.max(MIN_BILLED_SECS)).sum::<f64>() / 3600.0
+    billed_attempts_secs(secs) / 3600.0
 }
 
 /// Reconciles one run. Compute: instance-hours planned (the planned duration, 60 s minimum)

@@ -148,6 +148,17 @@ pub struct Failure {
 }
 
 impl PhaseRecord {
+    /// The run seconds of every attempt Batch billed (each is billed separately, with EC2's
+    /// minimum applied by the metering); a record from before attempts were kept gives its
+    /// phase's run seconds as one attempt.
+    pub fn attempt_seconds(&self) -> Vec<f64> {
+        if self.attempts.is_empty() {
+            self.run_seconds.into_iter().collect()
+        } else {
+            self.attempts.iter().map(|a| a.run_seconds).collect()
+        }
+    }
+
     /// A phase not submitted yet: nothing known but its name and plan.
     pub fn new(name: impl Into<String>, planned_seconds: f64) -> Self {
         PhaseRecord {
@@ -336,6 +347,25 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_attempt_is_billed_and_an_old_record_counts_as_one_attempt() {
+        let mut p = PhaseRecord::new("training", 2100.0);
+        assert!(p.attempt_seconds().is_empty());
+        p.run_seconds = Some(30.0);
+        assert_eq!(p.attempt_seconds(), vec![30.0]);
+        let attempt = |secs: f64| Attempt {
+            started_at_ms: 0,
+            stopped_at_ms: (secs * 1000.0) as i64,
+            run_seconds: secs,
+            exit_code: None,
+            status_reason: None,
+            log_stream: None,
+            spot_interruption: false,
+        };
+        p.attempts = vec![attempt(12.0), attempt(30.0)];
+        assert_eq!(p.attempt_seconds(), vec![12.0, 30.0]);
+    }
 
     #[test]
     fn dates_are_converted_like_the_calendar() {

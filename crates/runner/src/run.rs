@@ -850,12 +850,7 @@ impl Runner {
     /// Compute cost of what the phase ran: every attempt billed, 60 s minimum each.
     fn phase_cost(&self, p: &PhaseRecord) -> Option<f64> {
         let phase = self.phase_spec(&p.name)?;
-        let secs: Vec<f64> = if p.attempts.is_empty() {
-            p.run_seconds.into_iter().collect()
-        } else {
-            p.attempts.iter().map(|a| a.run_seconds).collect()
-        };
-        estimate::compute_usd(&self.spec, phase, &self.prices, &secs)
+        estimate::compute_usd(&self.spec, phase, &self.prices, &p.attempt_seconds())
     }
 
     /// The whole run's cost as it now looks: the estimate, with each phase's planned compute

@@ -80,11 +80,7 @@ pub fn actual_phases(rec: &RunRecord) -> Vec<ActualPhase> {
         .filter(|p| p.stopped_at_ms.is_some())
         .map(|p| ActualPhase {
             name: p.name.clone(),
-            attempt_secs: if p.attempts.is_empty() {
-                p.run_seconds.into_iter().collect()
-            } else {
-                p.attempts.iter().map(|a| a.run_seconds).collect()
-            },
+            attempt_secs: p.attempt_seconds(),
             wall_secs: p.total_seconds,
             measured_rate: None,
         })

@@ -5,14 +5,18 @@ use std::collections::{HashMap, HashSet};
 use super::{check_name, known_types, unknown_name_hint};
 use crate::diag::Finding;
 use crate::instances;
-use crate::model::{AllocationStrategy, EfaMode, PlacementStrategy, Purchase, Spec};
+use crate::instances::InstanceType;
+use crate::model::{
+    AllocationStrategy, ComputeEnvironment, EfaMode, PlacementStrategy, Purchase, Spec,
+};
 use crate::path;
+use crate::source::Path;
 
 /// Batch allows at most three compute environments per job queue.
 const MAX_CES_PER_QUEUE: usize = 3;
 
 pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
-    for (name, ce) in &spec.compute_environments {
+    for name in spec.compute_environments.keys() {
         check_name(
             out,
             path!["compute_environments", name],
@@ -35,7 +39,6 @@ pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
                 .on_key(),
             );
         }
-        let _ = ce;
     }
     for (name, _) in &spec.placement_groups {
         check_name(
@@ -66,6 +69,16 @@ pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
 fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
     let ce = &spec.compute_environments[name];
     let at = path!["compute_environments", name];
+    check_instance_types(ce, &at, out);
+    check_image(spec, name, out);
+    let known = known_types(&ce.instance_types);
+    check_capacity(ce, &at, &known, out);
+    check_purchase(ce, &at, out);
+    check_zones_efa_placement(spec, ce, &at, &known, out);
+}
+
+/// Each instance type: listed once, a type EC2 has, one pipectl knows the facts of.
+fn check_instance_types(ce: &ComputeEnvironment, at: &Path, out: &mut Vec<Finding>) {
     if ce.instance_types.is_empty() {
         out.push(Finding::error(
             "no-instance-types",
@@ -120,10 +133,15 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
-    check_image(spec, name, out);
-    let known = known_types(&ce.instance_types);
+}
 
-    // capacity
+/// min/max vCPUs against the instance types' sizes.
+fn check_capacity(
+    ce: &ComputeEnvironment,
+    at: &Path,
+    known: &[&InstanceType],
+    out: &mut Vec<Finding>,
+) {
     if ce.max_vcpus == 0 {
         out.push(Finding::error(
             "bad-vcpus",
@@ -170,8 +188,10 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
                 .with_hint("use min_vcpus = 0 unless start-up latency matters more than cost"),
         );
     }
+}
 
-    // purchase option
+/// Spot bid and allocation strategy against the purchase option.
+fn check_purchase(ce: &ComputeEnvironment, at: &Path, out: &mut Vec<Finding>) {
     match (ce.purchase, ce.bid_percentage) {
         (Purchase::OnDemand, Some(_)) => out.push(
             Finding::error(
@@ -213,7 +233,16 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
             );
         }
     }
+}
 
+/// Availability zones, EFA support and placement groups, which constrain each other.
+fn check_zones_efa_placement(
+    spec: &Spec,
+    ce: &ComputeEnvironment,
+    at: &Path,
+    known: &[&InstanceType],
+    out: &mut Vec<Finding>,
+) {
     // zones
     let zones = spec.ce_zones(ce);
     if let Some(own) = &ce.availability_zones {
@@ -235,6 +264,37 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
 
     // EFA
     let efa_types: Vec<_> = known.iter().filter(|t| t.efa).collect();
+    check_efa_types(ce, at, out);
+    let uses_efa =
+        ce.efa == EfaMode::Required || (ce.efa == EfaMode::Auto && !efa_types.is_empty());
+    if uses_efa && zone_count > 1 {
+        out.push(
+            Finding::error("efa-multi-az", at.at(if ce.availability_zones.is_some() { "availability_zones" } else { "efa" }), format!("EFA traffic cannot cross availability zones, but this compute environment spans {zone_count}"))
+                .with_hint(format!("set availability_zones = [\"{}\"] on this compute environment", zones.first().map_or("<one zone>", |z| z.as_str()))),
+        );
+    }
+    if uses_efa && ce.placement_group.is_none() {
+        out.push(
+            Finding::warning("efa-no-placement", at.at("efa"), "EFA without a cluster placement group loses most of its latency benefit")
+                .with_hint("add a [placement_groups.<name>] with strategy = \"cluster\" and set placement_group"),
+        );
+    }
+
+    // placement group
+    if let Some(pg) = &ce.placement_group {
+        match spec.placement_groups.get(pg) {
+            None => out.push(Finding::error("unknown-reference", at.at("placement_group"), format!("placement group {pg:?} is not defined")).with_hint(unknown_name_hint("placement group", pg, spec.placement_groups.keys()))),
+            Some(g) if g.strategy == PlacementStrategy::Cluster && zone_count > 1 => out.push(
+                Finding::error("placement-multi-az", at.at("placement_group"), format!("cluster placement group {pg:?} lives in one availability zone, but this compute environment spans {zone_count}"))
+                    .with_hint("restrict the compute environment to one zone with availability_zones = [...]"),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// `efa = "required"` needs EFA on every type; `"auto"` says which types go without.
+fn check_efa_types(ce: &ComputeEnvironment, at: &Path, out: &mut Vec<Finding>) {
     match ce.efa {
         EfaMode::Required => {
             for (i, t) in ce.instance_types.iter().enumerate() {
@@ -285,32 +345,6 @@ fn check_ce(spec: &Spec, name: &str, out: &mut Vec<Finding>) {
             }
         }
         EfaMode::Off => {}
-    }
-    let uses_efa =
-        ce.efa == EfaMode::Required || (ce.efa == EfaMode::Auto && !efa_types.is_empty());
-    if uses_efa && zone_count > 1 {
-        out.push(
-            Finding::error("efa-multi-az", at.at(if ce.availability_zones.is_some() { "availability_zones" } else { "efa" }), format!("EFA traffic cannot cross availability zones, but this compute environment spans {zone_count}"))
-                .with_hint(format!("set availability_zones = [\"{}\"] on this compute environment", zones.first().map_or("<one zone>", |z| z.as_str()))),
-        );
-    }
-    if uses_efa && ce.placement_group.is_none() {
-        out.push(
-            Finding::warning("efa-no-placement", at.at("efa"), "EFA without a cluster placement group loses most of its latency benefit")
-                .with_hint("add a [placement_groups.<name>] with strategy = \"cluster\" and set placement_group"),
-        );
-    }
-
-    // placement group
-    if let Some(pg) = &ce.placement_group {
-        match spec.placement_groups.get(pg) {
-            None => out.push(Finding::error("unknown-reference", at.at("placement_group"), format!("placement group {pg:?} is not defined")).with_hint(unknown_name_hint("placement group", pg, spec.placement_groups.keys()))),
-            Some(g) if g.strategy == PlacementStrategy::Cluster && zone_count > 1 => out.push(
-                Finding::error("placement-multi-az", at.at("placement_group"), format!("cluster placement group {pg:?} lives in one availability zone, but this compute environment spans {zone_count}"))
-                    .with_hint("restrict the compute environment to one zone with availability_zones = [...]"),
-            ),
-            Some(_) => {}
-        }
     }
 }
 

@@ -42,112 +42,9 @@ pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
 const MAX_DEPENDS_ON: usize = 20;
 
 fn check_phase(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
-    if phase.image.trim().is_empty() {
-        out.push(Finding::error(
-            "bad-value",
-            at.at("image"),
-            "empty container image",
-        ));
-    } else if phase.image.len() > 255
-        || !phase
-            .image
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_:./#".contains(c))
-    {
-        // ContainerProperties.image: "Up to 255 letters (uppercase and lowercase), numbers,
-        // hyphens, underscores, colons, periods, forward slashes, and number signs".
-        out.push(
-            Finding::error("bad-image", at.at("image"), format!("container image {:?} is not one RegisterJobDefinition accepts", phase.image))
-                .with_hint("at most 255 letters, digits, hyphens, underscores, colons, periods, slashes and number signs (a digest reference with @ is refused: use a tag)"),
-        );
-    }
-    if phase.vcpus == 0 {
-        out.push(Finding::error(
-            "bad-value",
-            at.at("vcpus"),
-            "a job needs at least 1 vCPU",
-        ));
-    }
-    if phase.memory.mib() < 4.0 {
-        out.push(Finding::error(
-            "bad-value",
-            at.at("memory"),
-            format!("{} is below Batch's 4 MiB minimum", phase.memory),
-        ));
-    }
-    if phase.duration.secs() == 0 {
-        out.push(
-            Finding::error("bad-value", at.at("duration"), "planned duration is zero")
-                .with_hint("the estimate needs a duration such as \"35m\""),
-        );
-    }
-    if let Some(t) = phase.timeout {
-        if t.secs() < 60 {
-            out.push(Finding::error(
-                "bad-value",
-                at.at("timeout"),
-                format!("timeout {t} is below Batch's 60 s minimum"),
-            ));
-        } else if t < phase.duration {
-            out.push(Finding::warning(
-                "timeout-short",
-                at.at("timeout"),
-                format!(
-                    "timeout {t} is shorter than the planned duration {}: Batch will kill the job",
-                    phase.duration
-                ),
-            ));
-        }
-    }
-    if !(1..=10).contains(&phase.retry.attempts) {
-        out.push(Finding::error(
-            "bad-value",
-            at.at("retry").at("attempts"),
-            format!("{} attempts; Batch allows 1-10", phase.retry.attempts),
-        ));
-    }
-    if phase.nodes == 0 {
-        out.push(Finding::error(
-            "bad-value",
-            at.at("nodes"),
-            "nodes must be at least 1",
-        ));
-    }
-    if let Some(n) = phase.array_size {
-        if !(2..=10_000).contains(&n) {
-            out.push(Finding::error(
-                "bad-value",
-                at.at("array_size"),
-                format!("array size {n}; Batch allows 2-10000"),
-            ));
-        }
-        if phase.is_multi_node() {
-            out.push(Finding::error(
-                "bad-value",
-                at.at("array_size"),
-                "a multi-node parallel job cannot also be an array job",
-            ));
-        }
-    }
-    for key in phase.environment.keys() {
-        if key.starts_with("AWS_BATCH") {
-            out.push(
-                Finding::error(
-                    "reserved-env",
-                    at.at("environment").at(key),
-                    format!("{key} is reserved: Batch sets AWS_BATCH_* variables itself"),
-                )
-                .on_key(),
-            );
-        }
-    }
-    if phase.uses_fsx == Some(true) && spec.fsx.is_none() {
-        out.push(Finding::error(
-            "unknown-reference",
-            at.at("uses_fsx"),
-            "uses_fsx = true but the spec has no [fsx]",
-        ));
-    }
+    check_container(phase, at, out);
+    check_limits(phase, at, out);
+    check_environment(spec, phase, at, out);
 
     let Some(queue) = spec.job_queues.get(&phase.queue) else {
         out.push(
@@ -209,6 +106,124 @@ fn check_phase(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
         .flat_map(|ce| known_types(&ce.instance_types))
         .collect();
     check_fit(phase, at, &phase.queue, &types, out);
+}
+
+/// The container image, vCPUs and memory RegisterJobDefinition accepts.
+fn check_container(phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
+    if phase.image.trim().is_empty() {
+        out.push(Finding::error(
+            "bad-value",
+            at.at("image"),
+            "empty container image",
+        ));
+    } else if phase.image.len() > 255
+        || !phase
+            .image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:./#".contains(c))
+    {
+        // ContainerProperties.image: "Up to 255 letters (uppercase and lowercase), numbers,
+        // hyphens, underscores, colons, periods, forward slashes, and number signs".
+        out.push(
+            Finding::error("bad-image", at.at("image"), format!("container image {:?} is not one RegisterJobDefinition accepts", phase.image))
+                .with_hint("at most 255 letters, digits, hyphens, underscores, colons, periods, slashes and number signs (a digest reference with @ is refused: use a tag)"),
+        );
+    }
+    if phase.vcpus == 0 {
+        out.push(Finding::error(
+            "bad-value",
+            at.at("vcpus"),
+            "a job needs at least 1 vCPU",
+        ));
+    }
+    if phase.memory.mib() < 4.0 {
+        out.push(Finding::error(
+            "bad-value",
+            at.at("memory"),
+            format!("{} is below Batch's 4 MiB minimum", phase.memory),
+        ));
+    }
+}
+
+/// Duration, timeout, retries, nodes and array size within Batch's limits.
+fn check_limits(phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
+    if phase.duration.secs() == 0 {
+        out.push(
+            Finding::error("bad-value", at.at("duration"), "planned duration is zero")
+                .with_hint("the estimate needs a duration such as \"35m\""),
+        );
+    }
+    if let Some(t) = phase.timeout {
+        if t.secs() < 60 {
+            out.push(Finding::error(
+                "bad-value",
+                at.at("timeout"),
+                format!("timeout {t} is below Batch's 60 s minimum"),
+            ));
+        } else if t < phase.duration {
+            out.push(Finding::warning(
+                "timeout-short",
+                at.at("timeout"),
+                format!(
+                    "timeout {t} is shorter than the planned duration {}: Batch will kill the job",
+                    phase.duration
+                ),
+            ));
+        }
+    }
+    if !(1..=10).contains(&phase.retry.attempts) {
+        out.push(Finding::error(
+            "bad-value",
+            at.at("retry").at("attempts"),
+            format!("{} attempts; Batch allows 1-10", phase.retry.attempts),
+        ));
+    }
+    if phase.nodes == 0 {
+        out.push(Finding::error(
+            "bad-value",
+            at.at("nodes"),
+            "nodes must be at least 1",
+        ));
+    }
+    if let Some(n) = phase.array_size {
+        if !(2..=10_000).contains(&n) {
+            out.push(Finding::error(
+                "bad-value",
+                at.at("array_size"),
+                format!("array size {n}; Batch allows 2-10000"),
+            ));
+        }
+        if phase.is_multi_node() {
+            out.push(Finding::error(
+                "bad-value",
+                at.at("array_size"),
+                "a multi-node parallel job cannot also be an array job",
+            ));
+        }
+    }
+}
+
+/// Environment variables Batch reserves, and FSx use without an FSx.
+fn check_environment(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
+    for key in phase.environment.keys() {
+        if key.starts_with("AWS_BATCH") {
+            out.push(
+                Finding::error(
+                    "reserved-env",
+                    at.at("environment").at(key),
+                    format!("{key} is reserved: Batch sets AWS_BATCH_* variables itself"),
+                )
+                .on_key(),
+            );
+        }
+    }
+    if phase.uses_fsx == Some(true) && spec.fsx.is_none() {
+        out.push(Finding::error(
+            "unknown-reference",
+            at.at("uses_fsx"),
+            "uses_fsx = true but the spec has no [fsx]",
+        ));
+    }
 }
 
 /// A job must fit on at least one instance type its queue can launch.

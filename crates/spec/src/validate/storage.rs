@@ -108,6 +108,28 @@ fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
         ));
     }
     check_lustre_version(f, out);
+    check_data_repositories(spec, f, &at, out);
+    if !spec.phases.iter().any(|p| spec.phase_uses_fsx(p)) {
+        out.push(
+            Finding::warning(
+                "unused",
+                at.clone(),
+                "no phase mounts the FSx file system, which bills for every hour it exists",
+            )
+            .on_key()
+            .with_hint("remove [fsx], or set uses_fsx = true on the phases that read it"),
+        );
+    }
+}
+
+/// Each data repository association: a known bucket, an absolute path linked once, a
+/// deployment type that supports associations.
+fn check_data_repositories(
+    spec: &Spec,
+    f: &crate::model::Fsx,
+    at: &crate::source::Path,
+    out: &mut Vec<Finding>,
+) {
     let mut paths = HashSet::new();
     for (i, repo) in f.data_repositories.iter().enumerate() {
         let at = at.at("data_repositories").at(i);
@@ -157,17 +179,6 @@ fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
                 .with_hint("use SCRATCH_2 or PERSISTENT_2"),
             );
         }
-    }
-    if !spec.phases.iter().any(|p| spec.phase_uses_fsx(p)) {
-        out.push(
-            Finding::warning(
-                "unused",
-                at.clone(),
-                "no phase mounts the FSx file system, which bills for every hour it exists",
-            )
-            .on_key()
-            .with_hint("remove [fsx], or set uses_fsx = true on the phases that read it"),
-        );
     }
 }
 

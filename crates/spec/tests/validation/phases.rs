@@ -1,0 +1,139 @@
+//! Phase rules: dependencies, fit on the queue's instances, multi-node, images and Lustre versions AWS refuses.
+
+use super::*;
+
+#[test]
+fn multi_node_needs_a_placement_group_and_on_demand() {
+    let text = mutate(EFA, "placement_group = \"training\"\n", "");
+    expect(
+        text.clone(),
+        "mnp-no-placement",
+        Level::Warning,
+        "nodes = 2",
+    );
+    expect(
+        text,
+        "efa-no-placement",
+        Level::Warning,
+        "efa = \"required\"",
+    );
+    let spot = mutate(
+        EFA,
+        "purchase = \"on-demand\"\nallocation_strategy = \"BEST_FIT_PROGRESSIVE\"",
+        "purchase = \"spot\"",
+    );
+    expect(spot, "mnp-spot", Level::Error, "nodes = 2");
+}
+
+#[test]
+fn dependency_cycles_are_named_in_full() {
+    let text = mutate(
+        SEED,
+        "timeout = \"1h30m\"",
+        "timeout = \"1h30m\"\ndepends_on = [\"documentation\"]",
+    );
+    let f = expect(text, "dependency-cycle", Level::Error, "depends_on");
+    assert!(
+        f.message.contains("training")
+            && f.message.contains("inference")
+            && f.message.contains("documentation"),
+        "{}",
+        f.message
+    );
+    let own = mutate(
+        SEED,
+        "timeout = \"1h30m\"",
+        "timeout = \"1h30m\"\ndepends_on = [\"training\"]",
+    );
+    expect(
+        own,
+        "dependency-cycle",
+        Level::Error,
+        "depends_on = [\"training\"]",
+    );
+    expect(
+        mutate(
+            SEED,
+            "depends_on = [\"training\"]",
+            "depends_on = [\"trianing\"]",
+        ),
+        "unknown-reference",
+        Level::Error,
+        "trianing",
+    );
+}
+
+#[test]
+fn jobs_larger_than_any_instance_of_their_queue() {
+    let f = expect(
+        mutate(SEED, "memory = \"28GiB\"", "memory = \"64GiB\""),
+        "job-does-not-fit",
+        Level::Error,
+        "memory = \"64GiB\"",
+    );
+    assert!(
+        f.hint
+            .unwrap()
+            .contains("g3s.xlarge (4 vCPU, 30 GiB, 1 GPU)")
+    );
+    expect(
+        mutate(SEED, "vcpus = 2", "vcpus = 8"),
+        "job-does-not-fit",
+        Level::Error,
+        "vcpus = 8",
+    );
+    expect(
+        mutate(SEED, "memory = \"3GiB\"", "memory = \"3GiB\"\ngpus = 1"),
+        "job-does-not-fit",
+        Level::Error,
+        "gpus = 1",
+    );
+    expect(
+        mutate(SEED, "memory = \"14GiB\"", "memory = \"15.5GiB\""),
+        "memory-tight",
+        Level::Warning,
+        "15.5GiB",
+    );
+}
+
+#[test]
+fn dependencies_images_and_lustre_versions_aws_refuses() {
+    let mut many = String::new();
+    for i in 0..21 {
+        many.push_str(&format!("\n[[phases]]\nname = \"p{i}\"\nqueue = \"documentation\"\nimage = \"x\"\ncommand = [\"true\"]\nvcpus = 1\nmemory = \"1GiB\"\nduration = \"1m\"\n"));
+    }
+    let deps: Vec<String> = (0..21).map(|i| format!("\"p{i}\"")).collect();
+    let text = mutate(
+        SEED,
+        "depends_on = [\"inference\"]",
+        &format!("depends_on = [{}]", deps.join(", ")),
+    ) + &many;
+    expect(text, "too-many-dependencies", Level::Error, "depends_on");
+    expect(
+        SEED.replacen(
+            "image = \"public.ecr.aws/docker/library/python:3.12-slim\"",
+            "image = \"python@sha256:0123\"",
+            1,
+        ),
+        "bad-image",
+        Level::Error,
+        "python@sha256",
+    );
+    let f = expect(
+        mutate(
+            SEED,
+            "deployment_type = \"SCRATCH_2\"",
+            "deployment_type = \"SCRATCH_2\"\nlustre_version = \"2.10\"",
+        ),
+        "dra-unsupported",
+        Level::Error,
+        "lustre_version",
+    );
+    assert!(f.hint.unwrap().contains("2.15"));
+    expect(
+        SEED.replace("SCRATCH_2", "SCRATCH_1"),
+        "dra-unsupported",
+        Level::Error,
+        "data_repositories",
+    );
+}

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::workload::{RunDocument, key};
+use crate::workload::{RunDocument, TrainMetrics, key};
 
 fn mib(b: Option<u64>) -> String {
     b.map_or("not measured".into(), |b| {
@@ -30,7 +30,6 @@ pub fn sparkline(values: &[f32]) -> String {
 
 pub fn render(d: &RunDocument) -> String {
     let t = &d.train;
-    let i = &d.infer;
     let mut s = String::new();
     let _ = writeln!(s, "# Model card: rnn-textgen, run {}\n", d.run_id);
     if let Some(stack) = &d.stack {
@@ -68,6 +67,25 @@ pub fn render(d: &RunDocument) -> String {
         t.corpus.characters,
         t.corpus.held_out_characters
     );
+    training(&mut s, t);
+    inference(&mut s, d);
+    cost_so_far(&mut s, d);
+    let _ = writeln!(s, "\n## Outputs of this run\n");
+    for (what, k) in [
+        ("weights", "model.json"),
+        ("training metrics", "train-metrics.json"),
+        ("samples", "samples.json"),
+        ("inference metrics", "infer-metrics.json"),
+        ("this card", "MODEL_CARD.md"),
+        ("everything above as JSON", "run.json"),
+    ] {
+        let _ = writeln!(s, "- {what}: `{}`", key(&d.run_id, k));
+    }
+    s
+}
+
+/// The training section: steps, time, throughput, memory, losses and the loss curve.
+fn training(s: &mut String, t: &TrainMetrics) {
     let _ = writeln!(s, "## Training\n");
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(
@@ -100,6 +118,11 @@ pub fn render(d: &RunDocument) -> String {
     );
     let curve: Vec<f32> = t.loss_curve.iter().map(|(_, l)| *l).collect();
     let _ = writeln!(s, "\nLoss curve: `{}`\n", sparkline(&curve));
+}
+
+/// The inference section: latency, throughput, model load and three samples.
+fn inference(s: &mut String, d: &RunDocument) {
+    let i = &d.infer;
     let _ = writeln!(s, "## Inference\n");
     let _ = writeln!(
         s,
@@ -124,6 +147,10 @@ pub fn render(d: &RunDocument) -> String {
         let text = format!("{}{}", sample.prompt, sample.text).replace('\n', " ");
         let _ = writeln!(s, "> {text}\n");
     }
+}
+
+/// The cost section: each job at list prices, or why the cost is not known.
+fn cost_so_far(s: &mut String, d: &RunDocument) {
     let _ = writeln!(s, "## Cost so far\n");
     match (&d.cost_so_far, &d.cost_note) {
         (Some(c), _) => {
@@ -157,18 +184,6 @@ pub fn render(d: &RunDocument) -> String {
             let _ = writeln!(s, "{}", note.as_deref().unwrap_or("not known"));
         }
     }
-    let _ = writeln!(s, "\n## Outputs of this run\n");
-    for (what, k) in [
-        ("weights", "model.json"),
-        ("training metrics", "train-metrics.json"),
-        ("samples", "samples.json"),
-        ("inference metrics", "infer-metrics.json"),
-        ("this card", "MODEL_CARD.md"),
-        ("everything above as JSON", "run.json"),
-    ] {
-        let _ = writeln!(s, "- {what}: `{}`", key(&d.run_id, k));
-    }
-    s
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ DELAYS = {
     "job_runnable": ("PIPECTL_LS_JOB_RUNNABLE_SECONDS", 1.0),
     "job_starting": ("PIPECTL_LS_JOB_STARTING_SECONDS", 0.5),
     # A new IAM role is not usable by Batch at once (IAM is eventually consistent); a compute
-    # environment validated sooner goes INVALID (see batch.py).
+    # environment validated sooner goes INVALID (see batch_lifecycle.py).
     "iam_propagation": ("PIPECTL_LS_IAM_PROPAGATION_SECONDS", 4.0),
     # How long the network interface of a deleted NAT gateway, interface endpoint or file
     # system stays (and blocks deleting its subnet, security group and VPC).

@@ -1,6 +1,7 @@
 """AWS Batch's documented request rules that moto does not check, each beside the page it
 follows. Pure functions: each returns an error (Batch's `ClientException`, HTTP 400, its only
-client error) or None; batch.py and jobs.py raise what they return.
+client error) or None; the Batch operations and the job engine raise what they return. The
+bottom of the Batch modules: it imports none of them.
 
 Where the documentation gives a rule but not the words of the refusal, the message is ours and
 the README's "What the local AWS enforces" says so.

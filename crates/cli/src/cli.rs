@@ -74,6 +74,24 @@ pub enum Command {
     Report(ReportArgs),
     /// The least-privilege IAM policy pipectl itself needs for a spec (no AWS call).
     IamPolicy(IamPolicyArgs),
+    /// Shell completions on stdout (e.g. `pipectl completions bash > ~/.local/share/bash-completion/completions/pipectl`).
+    Completions(CompletionsArgs),
+    /// The manual page (roff) on stdout, or one page per command in a directory with --dir.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write pipectl.1 and a pipectl-<command>.1 per command into DIR instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,13 @@ pub enum CliError {
     },
     #[error("failed to write output")]
     Output(#[source] std::io::Error),
+    /// A file or directory pipectl was asked to write.
+    #[error("cannot write {}", path.display())]
+    WriteFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A command-line value that cannot be used (exit 2, as clap's own usage errors).
     #[error("{0}")]
     Usage(String),
@@ -70,7 +77,7 @@ impl CliError {
             CliError::Load(_) | CliError::NoPrices { .. } | CliError::AwsWouldRefuse { .. } => {
                 exit::INVALID_INPUT
             }
-            CliError::Output(_) => exit::FAILURE,
+            CliError::Output(_) | CliError::WriteFile { .. } => exit::FAILURE,
             CliError::Usage(_) => exit::USAGE,
             CliError::NotConfirmed(_) => exit::NOT_CONFIRMED,
             CliError::RunEnded { code, .. } => *code,
@@ -126,6 +133,9 @@ impl CliError {
             CliError::Run(r) => r.hint(),
             CliError::AwsWouldRefuse { hint, .. } => hint.clone(),
             CliError::NotConfirmed(_) => Some("pass --yes to confirm without a terminal".into()),
+            CliError::WriteFile { .. } => {
+                Some("choose a directory you can write to (--dir DIR)".into())
+            }
             _ => None,
         }
     }

@@ -8,6 +8,7 @@ pub mod metered;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod shell;
 pub mod stack;
 pub mod status;
 pub mod up;

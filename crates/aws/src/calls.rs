@@ -13,6 +13,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
+/// Counts of the AWS operations made through one [`crate::Aws`]; clones share the counts.
 #[derive(Debug, Clone, Default)]
 pub struct CallLog {
     inner: Arc<Mutex<Counts>>,
@@ -45,6 +46,7 @@ impl CallLog {
             .operations
             .clone()
     }
+    /// Operations made, all services together (an operation counts once, however many attempts).
     pub fn total(&self) -> u64 {
         self.operations().values().sum()
     }

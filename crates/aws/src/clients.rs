@@ -13,12 +13,14 @@ use crate::error::{AwsError, ResultExt};
 /// The local default: LocalStack as `localstack/start` runs it.
 pub const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
 
+/// How to reach AWS: endpoint, region, profile, retries (the CLI's global options).
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
     /// Talk to real AWS (the SDK's endpoint resolution) instead of the local endpoint.
     pub real_aws: bool,
     /// Endpoint override; else `AWS_ENDPOINT_URL`, else [`LOCAL_ENDPOINT`] (unless `real_aws`).
     pub endpoint_url: Option<String>,
+    /// Named profile of the AWS config/credentials files (`--profile`); None: the default chain.
     pub profile: Option<String>,
     /// Region override; else the spec's.
     pub region: Option<String>,
@@ -49,16 +51,27 @@ impl AwsOptions {
 /// Clients for every service pipectl uses, sharing one configuration and one call log.
 #[derive(Debug, Clone)]
 pub struct Aws {
+    /// EC2: VPC, subnets, gateways, endpoints, security groups, launch templates, placement groups.
     pub ec2: aws_sdk_ec2::Client,
+    /// IAM: the stack's roles and instance profiles.
     pub iam: aws_sdk_iam::Client,
+    /// Batch: compute environments, job queues, job definitions and jobs.
     pub batch: aws_sdk_batch::Client,
+    /// FSx: the Lustre file system and its data repository associations.
     pub fsx: aws_sdk_fsx::Client,
+    /// S3: the stack's buckets; path-style addressing whenever an endpoint is set (LocalStack).
     pub s3: aws_sdk_s3::Client,
+    /// CloudWatch: the runner's metrics and the stack's dashboard.
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// CloudWatch Logs: the stack's log group and the jobs' log streams.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// STS: the account id (`GetCallerIdentity`).
     pub sts: aws_sdk_sts::Client,
+    /// Every operation made through these clients, counted.
     pub calls: CallLog,
+    /// Region every client calls: [`AwsOptions::region`], else the spec's `[stack] region`.
     pub region: String,
+    /// Endpoint in use ([`AwsOptions::endpoint`]); None when calling AWS's own endpoints.
     pub endpoint: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+/// What kind of failure an AWS call ended in; decides retrying, the hint and the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// AWS could not be reached (network, DNS, TLS, connection refused, timeout on the wire).
@@ -23,13 +24,20 @@ pub enum ErrorKind {
     Other,
 }
 
+/// A failed AWS call: the resource, service and operation, the kind, AWS's code and message.
 #[derive(Debug, Clone)]
 pub struct AwsError {
+    /// Service as the SDK names it, lower-case (`ec2`, `batch`, `fsx`).
     pub service: &'static str,
+    /// API operation (`CreateVpc`), a row of [`crate::permissions::OPERATIONS`].
     pub operation: &'static str,
+    /// What the call was about: a resource's logical id, or e.g. `account`.
     pub resource: String,
+    /// The kind of failure, from the SDK error and AWS's code.
     pub kind: ErrorKind,
+    /// AWS's error code (`InvalidVpcID.NotFound`); None when AWS gave none or was not reached.
     pub code: Option<String>,
+    /// AWS's message, or what went wrong before an answer (unreachable, no credentials).
     pub message: String,
 }
 
@@ -46,6 +54,7 @@ const THROTTLING: &[&str] = &[
 ];
 
 impl AwsError {
+    /// Classifies an SDK error of `service`:`operation` about `resource`.
     pub fn from_sdk<E, R>(
         err: &SdkError<E, R>,
         service: &'static str,
@@ -105,6 +114,7 @@ impl AwsError {
         }
     }
 
+    /// Whether AWS says the resource does not exist (nothing to delete, or not created yet).
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
@@ -114,6 +124,7 @@ impl AwsError {
         matches!(self.kind, ErrorKind::Unreachable | ErrorKind::Throttled)
     }
 
+    /// What the user can do: sign in, start the endpoint, wait out throttling, add a permission.
     pub fn hint(&self) -> Option<&'static str> {
         match (self.kind, self.code.as_deref()) {
             (ErrorKind::Credentials, _) => Some(
@@ -209,6 +220,7 @@ impl std::error::Error for AwsError {}
 
 /// `.ctx("ec2", "CreateVpc", "vpc")` on an SDK result.
 pub trait ResultExt<T> {
+    /// Turns an SDK error into an [`AwsError`] naming the service, operation and resource.
     fn ctx(
         self,
         service: &'static str,

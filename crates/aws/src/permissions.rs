@@ -35,21 +35,30 @@ pub enum Scope {
     Metrics,
 }
 
-/// The commands that make AWS calls.
+/// The commands that make AWS calls, as bits of [`Operation::commands`]: `pipectl up`.
 pub const UP: u8 = 1;
+/// `pipectl down` (a bit of [`Operation::commands`]).
 pub const DOWN: u8 = 2;
+/// `pipectl status` (a bit of [`Operation::commands`]).
 pub const STATUS: u8 = 4;
+/// `pipectl run` (a bit of [`Operation::commands`]).
 pub const RUN: u8 = 8;
+/// `pipectl report` (a bit of [`Operation::commands`]).
 pub const REPORT: u8 = 16;
 const ALL: u8 = UP | DOWN | STATUS | RUN | REPORT;
 
 /// One operation: service (as the SDK and the local AWS name it), operation, IAM actions,
 /// scope, commands.
 pub struct Operation {
+    /// Service as the SDK and the local AWS name it, lower-case (`ec2`).
     pub service: &'static str,
+    /// API operation (`CreateVpc`).
     pub operation: &'static str,
+    /// IAM actions it needs, tagging included (`logs:CreateLogGroup`, `logs:TagResource`).
     pub actions: &'static [&'static str],
+    /// Which of the stack's resources the actions are allowed on.
     pub scope: Scope,
+    /// The commands that make the call: [`UP`], [`DOWN`], [`STATUS`], [`RUN`], [`REPORT`] or-ed.
     pub commands: u8,
 }
 
@@ -208,8 +217,11 @@ pub fn known(service: &str, operation: &str) -> bool {
 
 /// The names a policy is generated for: the stack, its region and account (`*` when unknown).
 pub struct Target<'a> {
+    /// The stack's name, which prefixes its resources' names and ARNs.
     pub stack: &'a str,
+    /// Region code in the ARNs.
     pub region: &'a str,
+    /// Account id in the ARNs; `*` when unknown.
     pub account: &'a str,
     /// Roles the spec names as existing (passed, never changed).
     pub existing_roles: Vec<String>,

@@ -12,6 +12,7 @@ use crate::error::AwsError;
 /// What one probe saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe<T> {
+    /// Reached the wanted state, with what the probe read.
     Done(T),
     /// Still in a transitional state (named, for progress).
     Pending(String),
@@ -19,14 +20,19 @@ pub enum Probe<T> {
     Failed(String),
 }
 
+/// How often and for how long [`until`] probes.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
+    /// Pause after the first probe; it doubles after each (±20% jitter).
     pub initial: Duration,
+    /// Longest pause between two probes.
     pub max: Duration,
+    /// Give up with [`WaitError::Timeout`] once this long has passed since the first probe.
     pub deadline: Duration,
 }
 
 impl Backoff {
+    /// 250 ms first, at most 15 s between probes, giving up after `deadline`.
     pub fn with_deadline(deadline: Duration) -> Self {
         Backoff {
             initial: Duration::from_millis(250),
@@ -36,16 +42,28 @@ impl Backoff {
     }
 }
 
+/// Why a wait ended without the resource ready.
 #[derive(Debug, thiserror::Error)]
 pub enum WaitError {
+    /// The deadline passed with the resource still pending (or AWS unreachable).
     #[error("{what} did not become ready within {}s (last state: {last})", waited.as_secs())]
     Timeout {
+        /// What was waited for, as messages name it (a resource's logical id).
         what: String,
+        /// The last state seen (`unknown (...)` after a transient error).
         last: String,
+        /// How long it waited.
         waited: Duration,
     },
+    /// The resource reached a failure state (`INVALID`, `FAILED`).
     #[error("{what} failed: {reason}")]
-    Failed { what: String, reason: String },
+    Failed {
+        /// What was waited for, as messages name it (a resource's logical id).
+        what: String,
+        /// AWS's reason for the failure (`statusReason`).
+        reason: String,
+    },
+    /// A probe's AWS call failed with an error that waiting will not cure.
     #[error(transparent)]
     Aws(#[from] AwsError),
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::source::{LineCol, Path, SourceMap};
 
+/// How serious a finding is; a single `Error` makes the spec invalid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -29,12 +30,16 @@ impl fmt::Display for Level {
     }
 }
 
+/// One thing validation says about a spec: level, rule code, message, hint and place.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// `Error` refuses the spec; `Warning` and `Note` are shown and let it load.
     pub level: Level,
     /// Stable, kebab-case identifier of the rule (`efa-unsupported`, `fsx-capacity`, ...).
     pub code: &'static str,
+    /// What is wrong, in one sentence that names the offending value.
     pub message: String,
+    /// How to fix it; None when no fix is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// The key path the finding is about, when it is about one.
@@ -46,6 +51,7 @@ pub struct Finding {
     /// Byte range in the file, filled in by [`Finding::locate`].
     #[serde(skip)]
     pub span: Option<Range<usize>>,
+    /// 1-based line:column of the span's start; None until located (or when nothing is).
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "display_opt"
@@ -84,12 +90,15 @@ impl Finding {
             at_key: false,
         }
     }
+    /// An error about the value at `path`: AWS would reject it or pipectl cannot act on it.
     pub fn error(code: &'static str, path: Path, message: impl Into<String>) -> Self {
         Self::new(Level::Error, code, Some(path), message)
     }
+    /// A warning about the value at `path`: AWS accepts it, but it will not do what was meant.
     pub fn warning(code: &'static str, path: Path, message: impl Into<String>) -> Self {
         Self::new(Level::Warning, code, Some(path), message)
     }
+    /// A note about the value at `path`: worth knowing, nothing is wrong.
     pub fn note(code: &'static str, path: Path, message: impl Into<String>) -> Self {
         Self::new(Level::Note, code, Some(path), message)
     }
@@ -104,10 +113,12 @@ impl Finding {
         f.span = Some(span);
         f
     }
+    /// Adds how to fix it (shown as `(hint: ...)`).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
+    /// Points the finding at the key rather than its value (unknown, duplicated or bad names).
     pub fn on_key(mut self) -> Self {
         self.at_key = true;
         self
@@ -133,15 +144,20 @@ impl Finding {
 /// All findings for one file, with the text they point into.
 #[derive(Debug, Clone)]
 pub struct Diagnostics {
+    /// The spec file's path as given; only used to name it in each line.
     pub file: std::path::PathBuf,
+    /// The file's text, for source lines (its valid prefix for `not-utf8`; empty if too large).
     pub text: String,
+    /// Errors first, then warnings and notes, each by position in the file.
     pub findings: Vec<Finding>,
 }
 
 impl Diagnostics {
+    /// Whether any finding is an error, i.e. the spec is refused.
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.level == Level::Error)
     }
+    /// How many findings have `level`.
     pub fn count(&self, level: Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }

@@ -8,7 +8,9 @@
 
 use crate::model::{Fsx, FsxDeployment};
 
+/// What FSx for Lustre accepts for one deployment type: capacities and throughput tiers.
 pub struct Rules {
+    /// The capacity rule in words, quoted in `fsx-capacity` findings.
     pub capacity_rule: &'static str,
     singles: &'static [u64],
     step: u64,
@@ -21,6 +23,7 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Whether a capacity of `gib` GiB is allowed.
     pub fn capacity_ok(&self, gib: u64) -> bool {
         self.singles.contains(&gib) || (gib >= self.step && gib.is_multiple_of(self.step))
     }
@@ -41,6 +44,7 @@ impl Rules {
     }
 }
 
+/// The capacity and throughput rules of deployment type `kind`.
 pub fn rules(kind: FsxDeployment) -> Rules {
     const SSD: &str = "SSD file systems take 1200 GiB or a multiple of 2400 GiB";
     match kind {
@@ -84,9 +88,13 @@ pub fn capacity_valid(kind: FsxDeployment, gib: u64) -> bool {
     rules(kind).capacity_ok(gib)
 }
 
+/// The throughput a file system delivers, in decimal MB/s.
 pub struct Performance {
+    /// MB/s per TiB in effect: the spec's `throughput_per_tib`, else the type's fixed baseline.
     pub per_tib: u32,
+    /// Throughput the whole file system sustains, MB/s.
     pub baseline_mb_s: f64,
+    /// Throughput it reaches while burst credits last, MB/s; None for types that do not burst.
     pub burst_mb_s: Option<f64>,
 }
 
@@ -95,6 +103,7 @@ pub fn throughput_tib(f: &Fsx) -> f64 {
     f.capacity.gib() / 1000.0
 }
 
+/// What file system `f` delivers, from its capacity and per-TiB throughput.
 pub fn performance(f: &Fsx) -> Performance {
     let r = rules(f.deployment_type);
     let per_tib = f.throughput_per_tib.unwrap_or(r.baseline_per_tib);

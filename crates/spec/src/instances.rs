@@ -9,13 +9,20 @@
 
 use serde::Serialize;
 
+/// Published facts about one EC2 instance type (from `DescribeInstanceTypes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct InstanceType {
+    /// EC2 API name, e.g. `g4dn.xlarge`.
     pub name: &'static str,
+    /// Default vCPUs (`VCpuInfo.DefaultVCpus`).
     pub vcpus: u32,
+    /// Memory in MiB (`MemoryInfo.SizeInMiB`), of which ~1 GiB goes to the ECS agent and OS.
     pub memory_mib: u64,
+    /// GPUs per instance; 0 for CPU-only types.
     pub gpus: u32,
+    /// GPU model, e.g. "NVIDIA T4"; None for CPU-only types.
     pub gpu_model: Option<&'static str>,
+    /// Whether it supports an Elastic Fabric Adapter (`NetworkInfo.EfaSupported`).
     pub efa: bool,
 }
 
@@ -98,6 +105,7 @@ pub static INSTANCE_TYPES: &[InstanceType] = &[
     it("c5n.18xlarge", 72, 192, 0, None, true),
 ];
 
+/// The facts for `name`; None when the table does not know the type (validation then warns).
 pub fn lookup(name: &str) -> Option<&'static InstanceType> {
     INSTANCE_TYPES.iter().find(|t| t.name == name)
 }

@@ -17,24 +17,33 @@ pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 /// A spec that parsed and passed validation (it may still carry warnings and notes).
 #[derive(Debug, Clone)]
 pub struct LoadedSpec {
+    /// The parsed model, free of errors.
     pub spec: Spec,
+    /// The warnings and notes validation found (never an error).
     pub diagnostics: Diagnostics,
+    /// Where each key and value is in the file, to locate findings made later.
     pub map: SourceMap,
 }
 
+/// Why a spec file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The file could not be read (missing, unreadable, not a file).
     #[error("failed to read spec {}", path.display())]
     Io {
+        /// The file that could not be read.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The file was read but has errors (size, encoding, TOML syntax, schema or validation).
     #[error("spec {} is invalid: {} error(s)", .0.file.display(), .0.count(Level::Error))]
     Invalid(Box<Diagnostics>),
 }
 
 impl LoadError {
+    /// The located findings of an invalid spec; None for an I/O error.
     pub fn diagnostics(&self) -> Option<&Diagnostics> {
         match self {
             LoadError::Invalid(d) => Some(d),

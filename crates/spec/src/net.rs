@@ -4,9 +4,12 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
+/// An IPv4 CIDR block with no host bits set, e.g. `10.40.0.0/16`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
+    /// The block's first address.
     pub addr: Ipv4Addr,
+    /// Prefix length, 0-32.
     pub prefix: u8,
 }
 
@@ -46,6 +49,7 @@ impl Cidr {
             u32::MAX << (32 - self.prefix)
         }
     }
+    /// `addr` with the host bits cleared.
     pub fn network(self) -> Ipv4Addr {
         Ipv4Addr::from(u32::from(self.addr) & self.mask())
     }
@@ -69,6 +73,7 @@ impl Cidr {
             prefix: new_prefix,
         })
     }
+    /// Whether the block's address is private (RFC 1918: 10/8, 172.16/12, 192.168/16).
     pub fn is_private(self) -> bool {
         self.addr.is_private()
     }

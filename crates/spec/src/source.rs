@@ -12,7 +12,9 @@ use toml::de::{DeTable, DeValue};
 /// One step of a key path: a table key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
+    /// A table key, unquoted.
     Key(String),
+    /// A 0-based array index.
     Index(usize),
 }
 
@@ -37,6 +39,7 @@ impl From<usize> for Seg {
 pub struct Path(pub Vec<Seg>);
 
 impl Path {
+    /// The empty path: the whole document.
     pub fn root() -> Self {
         Path(Vec::new())
     }
@@ -46,6 +49,7 @@ impl Path {
         v.push(seg.into());
         Path(v)
     }
+    /// The path one step shorter; None for the root.
     pub fn parent(&self) -> Option<Path> {
         (!self.0.is_empty()).then(|| Path(self.0[..self.0.len() - 1].to_vec()))
     }
@@ -96,6 +100,7 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// Records the span of every key and value of a parsed document.
     pub fn build(root: &Spanned<DeTable<'_>>) -> Self {
         let mut map = SourceMap::default();
         map.entries.insert(
@@ -179,11 +184,14 @@ impl SourceMap {
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineCol {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, counted in characters.
     pub col: usize,
 }
 
 impl LineCol {
+    /// The line and column of byte `offset` in `text` (clamped to the text and a char boundary).
     pub fn of(text: &str, offset: usize) -> Self {
         let offset = offset.min(text.len());
         let offset = (0..=offset)

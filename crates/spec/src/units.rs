@@ -19,18 +19,23 @@ pub struct UnitError(String);
 pub struct Duration(u64);
 
 impl Duration {
+    /// `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
         Self(secs)
     }
+    /// `minutes` whole minutes.
     pub const fn from_minutes(minutes: u64) -> Self {
         Self(minutes * 60)
     }
+    /// Whole seconds.
     pub const fn secs(self) -> u64 {
         self.0
     }
+    /// In minutes, with a fraction.
     pub fn minutes(self) -> f64 {
         self.0 as f64 / 60.0
     }
+    /// In hours, with a fraction (EC2 prices are per hour).
     pub fn hours(self) -> f64 {
         self.0 as f64 / 3600.0
     }
@@ -115,21 +120,27 @@ const GIB: u64 = MIB * 1024;
 const TIB: u64 = GIB * 1024;
 
 impl Size {
+    /// `bytes` bytes.
     pub const fn from_bytes(bytes: u64) -> Self {
         Self(bytes)
     }
+    /// `gib` GiB (2^30 bytes).
     pub const fn from_gib(gib: u64) -> Self {
         Self(gib * GIB)
     }
+    /// `mib` MiB (2^20 bytes).
     pub const fn from_mib(mib: u64) -> Self {
         Self(mib * MIB)
     }
+    /// Exact size in bytes.
     pub const fn bytes(self) -> u64 {
         self.0
     }
+    /// In GiB (2^30 bytes), the unit FSx capacity is sized in.
     pub fn gib(self) -> f64 {
         self.0 as f64 / GIB as f64
     }
+    /// In MiB (2^20 bytes), the unit Batch takes job memory in.
     pub fn mib(self) -> f64 {
         self.0 as f64 / MIB as f64
     }
@@ -235,9 +246,11 @@ impl fmt::Display for Size {
 pub struct Rate(f64);
 
 impl Rate {
+    /// `mb` decimal megabytes (10^6 bytes) per second.
     pub const fn from_mb_per_s(mb: f64) -> Self {
         Self(mb)
     }
+    /// In decimal MB/s, the unit FSx quotes throughput in.
     pub fn mb_per_s(self) -> f64 {
         self.0
     }

@@ -3,35 +3,49 @@
 use crate::units::Size;
 use serde::{Deserialize, Serialize};
 
+/// `[placement_groups.NAME]`: an EC2 placement group for the compute environments naming it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementGroup {
+    /// `strategy`: how EC2 places the instances (default `cluster`).
     #[serde(default)]
     pub strategy: PlacementStrategy,
 }
 
+/// EC2 placement strategy (CreatePlacementGroup `Strategy`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlacementStrategy {
+    /// `cluster`: packed close together in one availability zone, as EFA and multi-node jobs need.
     #[default]
     Cluster,
+    /// `spread`: each instance on distinct hardware.
     Spread,
+    /// `partition`: groups of instances on separate racks.
     Partition,
 }
 
+/// `[compute_environments.NAME]`: one managed EC2 Batch compute environment.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComputeEnvironment {
+    /// EC2 instance types (or families, or `optimal`) Batch may launch.
     pub instance_types: Vec<String>,
+    /// `purchase`: Spot or On-Demand capacity.
     pub purchase: Purchase,
+    /// Batch `allocationStrategy`; None: chosen from `purchase`, see
+    /// [`ComputeEnvironment::effective_allocation_strategy`].
     #[serde(default)]
     pub allocation_strategy: Option<AllocationStrategy>,
+    /// vCPUs kept running with no jobs (default 0; more keeps instances billed while idle).
     #[serde(default)]
     pub min_vcpus: u32,
+    /// Most vCPUs Batch scales up to; at least one instance's vCPUs.
     pub max_vcpus: u32,
     /// Spot only: the most to pay, as a percentage of the On-Demand price.
     #[serde(default)]
     pub bid_percentage: Option<u32>,
+    /// `efa`: whether instances get an EFA interface (default `off`).
     #[serde(default)]
     pub efa: EfaMode,
     /// A key of `[placement_groups]`.
@@ -53,23 +67,32 @@ fn default_root_volume() -> Size {
     Size::from_gib(100)
 }
 
+/// `purchase`: how the compute environment buys capacity (Batch `type` `SPOT` or `EC2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Purchase {
+    /// `spot`: Spot Instances, cheaper but interruptible.
     Spot,
+    /// `on-demand`: On-Demand instances.
     OnDemand,
 }
 
+/// Batch `allocationStrategy`: how it picks instance types and capacity pools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AllocationStrategy {
+    /// `BEST_FIT`: the cheapest type that fits; updates replace the CE; Spot needs a fleet role.
     BestFit,
+    /// `BEST_FIT_PROGRESSIVE`: further types when the best one is short; the On-Demand default.
     BestFitProgressive,
+    /// `SPOT_CAPACITY_OPTIMIZED`: Spot pools least likely to be interrupted (Spot only).
     SpotCapacityOptimized,
+    /// `SPOT_PRICE_CAPACITY_OPTIMIZED`: low price and interruption risk (Spot only); Spot default.
     SpotPriceCapacityOptimized,
 }
 
 impl AllocationStrategy {
+    /// The value Batch takes in `allocationStrategy`.
     pub fn as_aws(self) -> &'static str {
         match self {
             Self::BestFit => "BEST_FIT",
@@ -78,6 +101,7 @@ impl AllocationStrategy {
             Self::SpotPriceCapacityOptimized => "SPOT_PRICE_CAPACITY_OPTIMIZED",
         }
     }
+    /// Whether Batch allows it only on Spot compute environments.
     pub fn is_spot_only(self) -> bool {
         matches!(
             self,
@@ -129,6 +153,7 @@ impl ComputeEnvironment {
     }
 }
 
+/// `efa`: whether a compute environment's instances get an Elastic Fabric Adapter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EfaMode {
@@ -136,10 +161,12 @@ pub enum EfaMode {
     Required,
     /// EFA where the instance type supports it, ENA (with a warning) where it does not.
     Auto,
+    /// No EFA: ENA networking only (default).
     #[default]
     Off,
 }
 
+/// `[job_queues.NAME]`: a Batch job queue feeding one to three compute environments.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobQueue {

@@ -18,20 +18,30 @@ pub use network::*;
 pub use phases::*;
 pub use storage::*;
 
+/// A whole spec file: the stack, its network and roles, compute, phases and storage.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
+    /// `[stack]`: the stack's name, region, budget and tags.
     pub stack: Stack,
+    /// `[network]`: a new or an existing VPC, and how its private subnets reach AWS.
     pub network: Network,
+    /// `[iam]`: the service, instance and job roles (defaults when the table is absent).
     #[serde(default)]
     pub iam: Iam,
+    /// `[placement_groups.NAME]`: EC2 placement groups that compute environments name.
     #[serde(default)]
     pub placement_groups: IndexMap<String, PlacementGroup>,
+    /// `[compute_environments.NAME]`: one Batch compute environment each, in file order.
     pub compute_environments: IndexMap<String, ComputeEnvironment>,
+    /// `[job_queues.NAME]`: one Batch job queue each, in file order.
     pub job_queues: IndexMap<String, JobQueue>,
+    /// `[[phases]]`: the pipeline's jobs, in the order written.
     pub phases: Vec<Phase>,
+    /// `[fsx]`: the shared FSx for Lustre file system; None when the spec has no `[fsx]`.
     #[serde(default)]
     pub fsx: Option<Fsx>,
+    /// `[buckets.NAME]`: the stack's S3 buckets, one per role, in file order.
     #[serde(default)]
     pub buckets: IndexMap<String, Bucket>,
     /// Figures the spec's source document states; `pipectl cost` checks them, never repeats them.
@@ -39,12 +49,15 @@ pub struct Spec {
     pub stated: Option<Stated>,
 }
 
+/// `[stack]`: the stack's identity, region, run budget and tags.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stack {
     /// Lower-case letters, digits and hyphens; it prefixes every physical name and bucket.
     pub name: String,
+    /// AWS region code (`us-east-1`) every resource is created in.
     pub region: String,
+    /// Free text for readers of the spec; not sent to AWS.
     #[serde(default)]
     pub description: Option<String>,
     /// A ceiling in USD for one run of the pipeline.
@@ -75,28 +88,35 @@ impl Spec {
     }
 }
 
+/// `[stated]`: cost figures (USD) the spec's source document claims, each optional.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stated {
     /// Where the figures come from.
     #[serde(default)]
     pub source: Option<String>,
+    /// Stated total cost of one run, USD.
     #[serde(default)]
     pub total_usd: Option<f64>,
+    /// Stated compute (EC2 instances) part, USD.
     #[serde(default)]
     pub compute_usd: Option<f64>,
+    /// Stated storage (FSx, S3) part, USD.
     #[serde(default)]
     pub storage_usd: Option<f64>,
+    /// Stated network (data transfer out, NAT) part, USD.
     #[serde(default)]
     pub network_usd: Option<f64>,
     /// The cost the source compares against ("original cost").
     #[serde(default)]
     pub baseline_usd: Option<f64>,
+    /// Stated saving against `baseline_usd`, in percent (30.8 means 30.8 %).
     #[serde(default)]
     pub savings_pct: Option<f64>,
 }
 
 impl Spec {
+    /// The phase named `name`; None when there is none.
     pub fn phase(&self, name: &str) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)
     }

@@ -3,6 +3,8 @@
 use crate::units::Size;
 use serde::{Deserialize, Serialize};
 
+/// `[network]`: a new VPC (`cidr`, `availability_zones`) or an existing one (`vpc_id`,
+/// `subnet_ids`), and its egress.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
@@ -31,6 +33,7 @@ pub struct Network {
     pub extra_endpoints: Vec<String>,
 }
 
+/// `egress`: how instances in the private subnets reach ECS, ECR, S3 and CloudWatch Logs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Egress {
@@ -45,11 +48,14 @@ pub enum Egress {
     None,
 }
 
+/// `[iam]`: the roles Batch, the instances and the jobs act as.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Iam {
+    /// The role Batch manages compute environments with (default: service-linked).
     #[serde(default = "Role::service_linked")]
     pub service_role: Role,
+    /// The ECS container instances' role, with its instance profile (default: created).
     #[serde(default = "Role::create")]
     pub instance_role: Role,
     /// The role the jobs run as (`jobRoleArn`): by default one per stack with least privilege
@@ -59,9 +65,11 @@ pub struct Iam {
     pub job_role: Role,
 }
 
+/// One role setting, `{ mode = "...", name = "..." }`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
+    /// Created by pipectl, an existing one, or (service role only) Batch's service-linked role.
     pub mode: RoleMode,
     /// The role's name: required for `existing`; for `create`, defaults to one derived from
     /// the stack.
@@ -100,6 +108,7 @@ impl Default for Role {
     }
 }
 
+/// `mode` of a role: who provides it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoleMode {

@@ -4,17 +4,25 @@ use crate::units::{Duration, Size};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+/// `[[phases]]`: one step of the pipeline, run as one Batch job (array or multi-node when asked).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
+    /// Unique name (≤ 64 letters, digits, `-`, `_`); names the job definition and run records.
     pub name: String,
     /// A key of `[job_queues]`.
     pub queue: String,
+    /// Container image (≤ 255 characters; a tag, not an `@` digest); with `egress =
+    /// "vpc-endpoints"` it must be in the region's ECR.
     pub image: String,
+    /// Container command as an argument list (Batch `command`); empty by default.
     #[serde(default)]
     pub command: Vec<String>,
+    /// vCPUs per job (per node for multi-node jobs); at least 1.
     pub vcpus: u32,
+    /// Memory per job (per node); at least 4 MiB, best 1 GiB below the instance's (ECS agent, OS).
     pub memory: Size,
+    /// GPUs per job (per node); default 0.
     #[serde(default)]
     pub gpus: u32,
     /// More than one makes a multi-node parallel job.
@@ -28,10 +36,13 @@ pub struct Phase {
     /// Batch attempt timeout; at least 60 s.
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Names of the phases that must succeed before this one starts (at most 20; no cycles).
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// `retry`: how many attempts and which failures are retried (default: one attempt).
     #[serde(default)]
     pub retry: Retry,
+    /// Environment variables of the container; names starting with `AWS_BATCH` are reserved.
     #[serde(default)]
     pub environment: IndexMap<String, String>,
     /// Data this phase sends out of AWS to the internet.
@@ -52,6 +63,7 @@ fn one() -> u32 {
     1
 }
 
+/// `retry = { attempts, on_spot_interruption }`: Batch's retry strategy for a phase's job.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
@@ -77,6 +89,7 @@ impl Default for Retry {
 }
 
 impl Phase {
+    /// Whether it runs as a multi-node parallel job (`nodes > 1`).
     pub fn is_multi_node(&self) -> bool {
         self.nodes > 1
     }

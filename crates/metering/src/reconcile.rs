@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use pipectl_record::RunRecord;
 use pipectl_spec::Spec;
 use pipectl_spec::model::Purchase;
 
@@ -164,6 +165,48 @@ pub struct Reconciliation {
     /// Shared resources priced from creation to deletion (not part of the totals above, which
     /// price the run; the difference is what keeping them around cost).
     pub lifetimes: Vec<LifetimeCost>,
+}
+
+impl ActualPhase {
+    /// The phases of a run record that ended, as the reconciliation takes them: every attempt
+    /// billed (`PhaseRecord::attempt_seconds`), with the Spot rate measured for a phase when
+    /// `measured` names it.
+    pub fn from_record(rec: &RunRecord, measured: &[(String, MeasuredRate)]) -> Vec<ActualPhase> {
+        rec.phases
+            .iter()
+            .filter(|p| p.stopped_at_ms.is_some())
+            .map(|p| ActualPhase {
+                name: p.name.clone(),
+                attempt_secs: p.attempt_seconds(),
+                wall_secs: p.total_seconds,
+                measured_rate: measured
+                    .iter()
+                    .find(|(name, _)| *name == p.name)
+                    .map(|(_, r)| r.clone()),
+            })
+            .collect()
+    }
+}
+
+/// Whether a run record has a Spot phase that ran an attempt: only then can a Spot price
+/// history change its reconciliation.
+pub fn ran_on_spot(rec: &RunRecord) -> bool {
+    rec.phases
+        .iter()
+        .any(|p| p.purchase == "spot" && !p.attempts.is_empty())
+}
+
+/// Reconciles a run record (see [`reconcile`]) with the Spot rates measured for its phases.
+pub fn reconcile_run(
+    spec: &Spec,
+    prices: &PriceSheet,
+    rec: &RunRecord,
+    measured: &[(String, MeasuredRate)],
+    opts: Options,
+    lifetimes: &[Lifetime],
+) -> Reconciliation {
+    let actual = ActualPhase::from_record(rec, measured);
+    reconcile(spec, prices, &actual, opts, lifetimes)
 }
 
 fn billed_hours(secs: &[f64]) -> f64 {
@@ -354,6 +397,67 @@ mod tests {
         assert!((f.price_variance_usd - (-0.28)).abs() < 1e-12);
         assert!((f.quantity_variance_usd + f.price_variance_usd - f.variance_usd).abs() < 1e-12);
         assert!((f.variance_usd - (3.5 * 0.42 - 1.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_record_gives_its_ended_phases_with_every_attempt_and_measured_rate() {
+        use pipectl_record::{Attempt, JobStatus, PhaseRecord, RunRecord};
+        let attempt = |secs: f64, spot: bool| Attempt {
+            started_at_ms: 0,
+            stopped_at_ms: (secs * 1000.0) as i64,
+            run_seconds: secs,
+            exit_code: None,
+            status_reason: None,
+            log_stream: None,
+            spot_interruption: spot,
+        };
+        let ended = PhaseRecord {
+            status: JobStatus::Succeeded,
+            stopped_at_ms: Some(5),
+            total_seconds: Some(700.0),
+            purchase: "spot".into(),
+            attempts: vec![attempt(60.0, true), attempt(600.0, false)],
+            ..PhaseRecord::new("training", 600.0)
+        };
+        let old = PhaseRecord {
+            status: JobStatus::Succeeded,
+            stopped_at_ms: Some(9),
+            run_seconds: Some(30.0),
+            ..PhaseRecord::new("inference", 60.0)
+        };
+        let open = PhaseRecord {
+            status: JobStatus::Running,
+            ..PhaseRecord::new("report", 60.0)
+        };
+        let rec: RunRecord = serde_json::from_value(serde_json::json!({
+            "schema": "pipectl.run", "version": 1, "run_id": "r", "stack": "s",
+            "region": "us-east-1", "account": "0", "endpoint": "aws", "spec_path": "x",
+            "spec_sha256": "", "price_sheet": {"name": "n", "date": "d"}, "estimate_usd": 1.0,
+            "submitted_at_ms": 0, "status": "SUCCEEDED",
+            "phases": [ended, old, open],
+        }))
+        .unwrap();
+        assert!(ran_on_spot(&rec));
+        let rate = MeasuredRate {
+            usd: 0.2,
+            note: "history".into(),
+        };
+        let actual = ActualPhase::from_record(&rec, &[("training".into(), rate)]);
+        let names: Vec<&str> = actual.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["training", "inference"],
+            "the open phase is left out"
+        );
+        assert_eq!(actual[0].attempt_secs, vec![60.0, 600.0]);
+        assert_eq!(actual[0].wall_secs, Some(700.0));
+        assert_eq!(actual[0].measured_rate.as_ref().map(|r| r.usd), Some(0.2));
+        assert_eq!(
+            actual[1].attempt_secs,
+            vec![30.0],
+            "an old record: one attempt"
+        );
+        assert!(actual[1].measured_rate.is_none());
     }
 
     #[test]

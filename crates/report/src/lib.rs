@@ -1,13 +1,14 @@
 //! pipectl's reports: one run's reconciliation against the plan, the cost analysis and the
 //! advisor's recommendations, written as a self-contained `index.html` (inline SVG charts
 //! drawn with plotters, no script, no network, printable) and as `report.json`, `report.csv`
-//! and `report.md`. Pure: the CLI gathers the inputs (run record, metering results,
-//! CloudWatch values) and hands them over as a [`Report`].
+//! and `report.md`. Pure: what the run record says is read here ([`inputs`]); the CLI gathers
+//! the rest (metering results, CloudWatch values) and hands it over as a [`Report`].
 
 mod charts;
 #[doc(hidden)]
 pub mod fixture;
 mod html;
+pub mod inputs;
 pub mod text;
 
 use std::path::{Path, PathBuf};

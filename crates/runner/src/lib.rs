@@ -11,11 +11,12 @@ mod error;
 pub mod metrics;
 pub mod poll;
 pub mod pricing;
-pub mod record;
 mod run;
 pub mod timing;
 
 pub use error::RunError;
+/// The run record this crate writes (its own crate, read without AWS).
+pub use pipectl_record as record;
+pub use pipectl_record::{JobStatus, RunRecord, RunStatus, RunStore};
 pub use poll::PollSettings;
-pub use record::{RunRecord, RunStatus, RunStore};
 pub use run::{Interrupt, Outcome, Progress, RunEvent, RunOptions, Runner, check_budget};

@@ -22,11 +22,11 @@ use serde::Serialize;
 
 use crate::error::RunError;
 use crate::poll::{PollSettings, Poller, Seen};
-use crate::record::{
-    Failure, PhaseRecord, PriceRef, RECORD_SCHEMA, RECORD_VERSION, RunRecord, RunStatus, RunStore,
-    new_run_id, now_ms,
-};
 use crate::timing::{self, JobView};
+use pipectl_record::{
+    Failure, JobStatus, PhaseRecord, PriceRef, RECORD_SCHEMA, RECORD_VERSION, RunRecord, RunStatus,
+    RunStore, new_run_id, now_ms,
+};
 
 const BATCH: &str = "batch";
 
@@ -43,7 +43,7 @@ pub enum RunEvent {
     /// A phase's job changed status (or started another attempt).
     Phase {
         phase: String,
-        status: String,
+        status: JobStatus,
         attempt: usize,
         max_attempts: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,7 +283,7 @@ impl Runner {
             spec_path: spec_path.to_string(),
             spec_sha256: spec_sha256.to_string(),
             price_sheet: self.price_ref.clone(),
-            prices: Some(self.prices.clone()),
+            prices: Some(self.prices.to_recorded()),
             estimate_usd: estimate,
             budget_usd: self.spec.stack.budget_usd,
             submitted_at_ms: now_ms(),
@@ -345,7 +345,7 @@ impl Runner {
                 .find(|j| j.job_name() == Some(p.job_name.as_str()))
             {
                 rec.phases[i].job_id = j.job_id().map(str::to_string);
-                rec.phases[i].status = "SUBMITTED".into();
+                rec.phases[i].status = JobStatus::Submitted;
                 self.store.save(rec)?;
                 continue;
             }
@@ -396,7 +396,7 @@ impl Runner {
             let out = req.send().await.ctx(BATCH, "SubmitJob", &p.name)?;
             let id = out.job_id().unwrap_or_default().to_string();
             rec.phases[i].job_id = Some(id.clone());
-            rec.phases[i].status = "SUBMITTED".into();
+            rec.phases[i].status = JobStatus::Submitted;
             self.store.save(rec)?;
             self.emit(RunEvent::Submitted {
                 run_id: rec.run_id.clone(),
@@ -466,7 +466,7 @@ impl Runner {
         let mut published: HashSet<String> = rec
             .phases
             .iter()
-            .filter(|p| timing::is_terminal(&p.status))
+            .filter(|p| p.status.is_terminal())
             .map(|p| p.name.clone())
             .collect();
         let mut followers: HashMap<String, Follower> = HashMap::new();
@@ -477,7 +477,7 @@ impl Runner {
             let open: Vec<String> = rec
                 .phases
                 .iter()
-                .filter(|p| !timing::is_terminal(&p.status))
+                .filter(|p| !p.status.is_terminal())
                 .filter_map(|p| p.job_id.clone())
                 .collect();
             if open.is_empty() {
@@ -575,13 +575,13 @@ impl Runner {
                         spot_interruption: a.spot_interruption,
                     });
                 }
-                let running = p.status == "RUNNING";
+                let running = p.status == JobStatus::Running;
                 self.emit(RunEvent::Phase {
                     phase: p.name.clone(),
                     status: p.status.clone(),
-                    attempt: p.attempts.len() + usize::from(!timing::is_terminal(&p.status)),
+                    attempt: p.attempts.len() + usize::from(!p.status.is_terminal()),
                     max_attempts: self.phase_spec(&p.name).map_or(1, |s| s.retry.attempts),
-                    reason: if timing::is_terminal(&p.status) {
+                    reason: if p.status.is_terminal() {
                         p.status_reason.clone()
                     } else {
                         None
@@ -603,20 +603,19 @@ impl Runner {
                         }
                     }
                 }
-                if timing::is_terminal(&p.status) && p.noticed_at_ms.is_none() {
+                if p.status.is_terminal() && p.noticed_at_ms.is_none() {
                     rec.phases[i].noticed_at_ms = Some(now_ms());
                 }
                 let p = &rec.phases[i];
-                if p.status == "FAILED" && before_status != "FAILED" {
+                if p.status == JobStatus::Failed && before_status != JobStatus::Failed {
                     newly_failed.push(i);
                 }
             }
             // Streams of attempts that ended stop once drained.
             for (stream, f) in &followers {
-                let live = rec
-                    .phases
-                    .iter()
-                    .any(|p| p.status == "RUNNING" && p.log_streams.last() == Some(stream));
+                let live = rec.phases.iter().any(|p| {
+                    p.status == JobStatus::Running && p.log_streams.last() == Some(stream)
+                });
                 if !live {
                     f.stop.store(true, Ordering::Relaxed);
                 }
@@ -626,7 +625,7 @@ impl Runner {
             }
             for i in 0..rec.phases.len() {
                 let p = &rec.phases[i];
-                if timing::is_terminal(&p.status) && !published.contains(&p.name) {
+                if p.status.is_terminal() && !published.contains(&p.name) {
                     published.insert(p.name.clone());
                     rec.phases[i].compute_usd = self.phase_cost(&rec.phases[i]);
                     self.publish(&rec.stack, &rec.phases[i]).await;
@@ -657,7 +656,7 @@ impl Runner {
         drain(followers).await;
         rec.status = if terminated {
             RunStatus::Terminated
-        } else if rec.phases.iter().all(|p| p.status == "SUCCEEDED") {
+        } else if rec.phases.iter().all(|p| p.status == JobStatus::Succeeded) {
             RunStatus::Succeeded
         } else {
             RunStatus::Failed
@@ -679,13 +678,13 @@ impl Runner {
     /// A change is due when a job waits only for capacity or a container (not for a
     /// dependency), or runs past 90 % of its planned duration.
     fn change_due(&self, rec: &RunRecord, p: &PhaseRecord) -> bool {
-        match p.status.as_str() {
-            "SUBMITTED" | "RUNNABLE" | "STARTING" => true,
-            "PENDING" => p
+        match p.status {
+            JobStatus::Submitted | JobStatus::Runnable | JobStatus::Starting => true,
+            JobStatus::Pending => p
                 .depends_on
                 .iter()
-                .all(|d| rec.phase(d).is_some_and(|d| timing::is_terminal(&d.status))),
-            "RUNNING" => {
+                .all(|d| rec.phase(d).is_some_and(|d| d.status.is_terminal())),
+            JobStatus::Running => {
                 // The current attempt began after the last one ended (or at the first start).
                 let started = p
                     .attempts
@@ -721,15 +720,15 @@ impl Runner {
                 let Some(id) = dp.job_id.clone() else {
                     continue;
                 };
-                if timing::is_terminal(&dp.status) {
+                if dp.status.is_terminal() {
                     // Batch itself fails the dependents of a failed job.
-                    if dp.status == "FAILED" {
+                    if dp.status == JobStatus::Failed {
                         cancelled.push(d.clone());
                     }
                     continue;
                 }
                 let why = format!("pipectl run: {} failed", p.name);
-                let r = if matches!(dp.status.as_str(), "STARTING" | "RUNNING") {
+                let r = if dp.status.is_on_instance() {
                     self.aws
                         .batch
                         .terminate_job()
@@ -864,7 +863,7 @@ impl Runner {
             };
             let planned =
                 estimate::compute_usd(&self.spec, phase, &self.prices, &[p.planned_seconds]);
-            let now = if timing::is_terminal(&p.status) {
+            let now = if p.status.is_terminal() {
                 p.compute_usd
             } else {
                 let mut secs: Vec<f64> = p.attempts.iter().map(|a| a.run_seconds).collect();

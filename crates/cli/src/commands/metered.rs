@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use pipectl_metering::reconcile::{ActualPhase, Lifetime, Reconciliation, reconcile};
+use pipectl_metering::reconcile::{Lifetime, Reconciliation, ran_on_spot, reconcile_run};
 use pipectl_metering::{Options, PriceSheet};
-use pipectl_runner::{RunError, RunRecord, RunStore};
+use pipectl_record::{RunRecord, RunStore};
+use pipectl_runner::RunError;
 use pipectl_spec::Spec;
 
 use super::load_prices;
@@ -17,7 +18,7 @@ use crate::error::CliError;
 pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, CliError> {
     let store = RunStore::new(runs_dir);
     let rec = if run == "latest" {
-        let (runs, _) = store.list()?;
+        let (runs, _) = store.list().map_err(RunError::from)?;
         runs.into_iter()
             .rev()
             .find(|r| r.stack == stack)
@@ -26,7 +27,7 @@ pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, Cl
                 dir: store.dir().to_path_buf(),
             })?
     } else {
-        store.load(run)?
+        store.load(run).map_err(RunError::from)?
     };
     if rec.stack != stack {
         return Err(RunError::OtherStack {
@@ -49,7 +50,13 @@ pub fn run_prices(
     if named.is_none()
         && let Some(p) = &rec.prices
     {
-        return Ok(p.clone());
+        return PriceSheet::from_recorded(p).map_err(|message| {
+            RunError::BadRecord {
+                path: rec.run_id.clone().into(),
+                message,
+            }
+            .into()
+        });
     }
     // Records written before the sheet was stored name its file.
     let file = named.map(Path::to_path_buf).or_else(|| {
@@ -71,20 +78,6 @@ pub fn run_prices(
         ));
     }
     Ok(prices)
-}
-
-/// The run's phases that ended, as the metering takes them.
-pub fn actual_phases(rec: &RunRecord) -> Vec<ActualPhase> {
-    rec.phases
-        .iter()
-        .filter(|p| p.stopped_at_ms.is_some())
-        .map(|p| ActualPhase {
-            name: p.name.clone(),
-            attempt_secs: p.attempt_seconds(),
-            wall_secs: p.total_seconds,
-            measured_rate: None,
-        })
-        .collect()
 }
 
 /// Lifetimes of the stack's FSx file systems and NAT gateways that overlapped the run.
@@ -161,11 +154,8 @@ pub fn meter(
 ) -> Result<Metered, CliError> {
     let mut notes = Vec::new();
     let prices = run_prices(rec, prices_file, &spec.stack.region, &mut notes)?;
-    let mut actual = actual_phases(rec);
-    let has_spot = rec
-        .phases
-        .iter()
-        .any(|p| p.purchase == "spot" && !p.attempts.is_empty());
+    let mut rates = Vec::new();
+    let has_spot = ran_on_spot(rec);
     match remote {
         Some(r) if has_spot => {
             let measured = r.rt.block_on(pipectl_runner::pricing::measured_spot_rates(
@@ -173,11 +163,7 @@ pub fn meter(
             ));
             for (phase, m) in measured {
                 match m {
-                    Ok(rate) => {
-                        if let Some(a) = actual.iter_mut().find(|a| a.name == phase) {
-                            a.measured_rate = Some(rate);
-                        }
-                    }
+                    Ok(rate) => rates.push((phase, rate)),
                     Err(why) => notes.push(format!("{phase}: {why}")),
                 }
             }
@@ -189,7 +175,7 @@ pub fn meter(
     }
     let lifetimes = lifetimes(state_dir, rec);
     Ok(Metered {
-        reconciliation: reconcile(spec, &prices, &actual, opts, &lifetimes),
+        reconciliation: reconcile_run(spec, &prices, rec, &rates, opts, &lifetimes),
         prices,
         notes,
     })

@@ -8,60 +8,22 @@ use std::io::Write;
 use pipectl_metering::advise::advise;
 use pipectl_metering::analysis::{break_evens, offers, scenarios, sensitivity};
 use pipectl_metering::{Options, estimate, variant};
-use pipectl_report::{JobBar, MetricValue, REPORT_SCHEMA, Report, ScalingPoint};
-use pipectl_runner::{RunRecord, RunStore};
+use pipectl_record::{RunRecord, RunStore};
+use pipectl_report::inputs::{self, RunTimes};
+use pipectl_report::{MetricValue, REPORT_SCHEMA, Report};
+use pipectl_runner::RunError;
 use sha2::{Digest, Sha256};
 
 use super::{advise::volumes, load_spec, metered};
 use crate::cli::{AwsArgs, ReportArgs, TableOrJson};
 use crate::error::CliError;
 
-fn jobs(rec: &RunRecord) -> Vec<JobBar> {
-    let mut out = Vec::new();
-    for p in &rec.phases {
-        let n = p.attempts.len();
-        for (i, a) in p.attempts.iter().enumerate() {
-            let outcome = if a.spot_interruption {
-                "INTERRUPTED"
-            } else if a.exit_code == Some(0) || (i + 1 == n && p.status == "SUCCEEDED") {
-                "SUCCEEDED"
-            } else {
-                "FAILED"
-            };
-            out.push(JobBar {
-                phase: p.name.clone(),
-                attempt: i + 1,
-                ready_ms: p.ready_at_ms,
-                started_ms: a.started_at_ms,
-                stopped_ms: a.stopped_at_ms,
-                outcome: outcome.into(),
-            });
-        }
-    }
-    out
-}
-
-/// Each succeeded phase of every run of the stack: its node count and last attempt's time.
-fn scaling(runs_dir: &std::path::Path, stack: &str) -> Vec<ScalingPoint> {
-    let Ok((runs, _)) = RunStore::new(runs_dir).list() else {
-        return vec![];
-    };
-    runs.iter()
-        .filter(|r| r.stack == stack)
-        .flat_map(|r| {
-            r.phases
-                .iter()
-                .filter(|p| p.status == "SUCCEEDED")
-                .filter_map(|p| {
-                    Some(ScalingPoint {
-                        phase: p.name.clone(),
-                        nodes: p.nodes,
-                        seconds: p.attempts.last()?.run_seconds,
-                        run_id: r.run_id.clone(),
-                    })
-                })
-        })
-        .collect()
+/// Every run of the stack recorded here (none when the directory cannot be read).
+fn runs_of(runs_dir: &std::path::Path) -> Vec<RunRecord> {
+    RunStore::new(runs_dir)
+        .list()
+        .map(|(runs, _)| runs)
+        .unwrap_or_default()
 }
 
 pub fn run(
@@ -82,15 +44,19 @@ pub fn run(
         }
         None => {
             let rec = if run_id == "latest" {
-                let (runs, _) = RunStore::new(&args.run.runs_dir).list()?;
+                let (runs, _) = RunStore::new(&args.run.runs_dir)
+                    .list()
+                    .map_err(RunError::from)?;
                 runs.into_iter()
                     .next_back()
-                    .ok_or_else(|| pipectl_runner::RunError::NoSuchRun {
+                    .ok_or_else(|| RunError::NoSuchRun {
                         run_id: "latest".into(),
                         dir: args.run.runs_dir.clone(),
                     })?
             } else {
-                RunStore::new(&args.run.runs_dir).load(&run_id)?
+                RunStore::new(&args.run.runs_dir)
+                    .load(&run_id)
+                    .map_err(RunError::from)?
             };
             (std::path::PathBuf::from(&rec.spec_path), rec)
         }
@@ -149,21 +115,17 @@ pub fn run(
         },
     };
     // The analysis and advice at the run's own durations.
-    let durations: Vec<(String, f64)> = rec
-        .phases
-        .iter()
-        .filter_map(|p| p.run_seconds.map(|s| (p.name.clone(), s)))
-        .collect();
-    let as_run = variant::with_durations(&spec, &durations);
+    let as_run = variant::with_durations(&spec, &inputs::durations(&rec));
+    let times = RunTimes::of(&rec);
     let report = Report {
         schema: REPORT_SCHEMA,
         run_id: rec.run_id.clone(),
         stack: rec.stack.clone(),
-        status: format!("{:?}", rec.status).to_uppercase(),
+        status: times.status,
         spec_path: spec_path.display().to_string(),
-        submitted_at: pipectl_runner::record::utc(rec.submitted_at_ms),
-        finished_at: rec.finished_at_ms.map(pipectl_runner::record::utc),
-        jobs: jobs(&rec),
+        submitted_at: times.submitted_at,
+        finished_at: times.finished_at,
+        jobs: inputs::jobs(&rec),
         reconciliation: m.reconciliation,
         estimate: estimate(&spec, &prices, opts),
         offers: offers(&as_run, &prices),
@@ -171,7 +133,7 @@ pub fn run(
         break_evens: break_evens(&as_run, &prices, opts),
         sensitivity: sensitivity(&as_run, &prices, opts, args.analysis.sensitivity),
         advice: advise(&as_run, &prices, opts, &format!("run {}", rec.run_id)),
-        scaling: scaling(&args.run.runs_dir, &rec.stack),
+        scaling: inputs::scaling(&runs_of(&args.run.runs_dir), &rec.stack),
         metrics,
         items: spec
             .phases

@@ -8,11 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pipectl_provision::{Session, Timeouts};
-use pipectl_runner::record::{PriceRef, utc};
-use pipectl_runner::{
-    Interrupt, Outcome, Progress, RunError, RunEvent, RunOptions, RunRecord, RunStatus, RunStore,
-    Runner,
-};
+use pipectl_record::{JobStatus, PriceRef, RunRecord, RunStatus, RunStore, utc};
+use pipectl_runner::{Interrupt, Outcome, Progress, RunError, RunEvent, RunOptions, Runner};
 use sha2::{Digest, Sha256};
 
 use super::stack::{connect, runtime};
@@ -68,7 +65,7 @@ pub fn run(
         );
         let mut rec = match &args.attach {
             Some(id) => {
-                let rec = store.load(id)?;
+                let rec = store.load(id).map_err(RunError::from)?;
                 if rec.stack != spec.stack.name {
                     return Err(RunError::OtherStack {
                         run_id: id.clone(),
@@ -321,9 +318,7 @@ fn sink(quiet: bool, json: bool, spec: &pipectl_spec::Spec) -> Progress {
             _ => None,
         };
         match (phase.and_then(|p| bars.get(p)), e) {
-            (Some(b), RunEvent::Phase { status, .. })
-                if status == "SUCCEEDED" || status == "FAILED" =>
-            {
+            (Some(b), RunEvent::Phase { status, .. }) if status.is_terminal() => {
                 b.finish_with_message(
                     line(e)
                         .trim_start()
@@ -363,7 +358,7 @@ fn report(rec: &RunRecord, store: &RunStore) -> String {
     for p in &rec.phases {
         t.row(vec![
             p.name.clone(),
-            p.status.clone(),
+            p.status.to_string(),
             p.attempts.len().to_string(),
             p.spot_interruptions.to_string(),
             opt(p.queue_wait_seconds),
@@ -414,7 +409,7 @@ fn report(rec: &RunRecord, store: &RunStore) -> String {
 /// `pipectl runs`.
 pub fn list(args: &RunsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = RunStore::new(&args.runs_dir);
-    let (runs, bad) = store.list()?;
+    let (runs, bad) = store.list().map_err(RunError::from)?;
     for b in &bad {
         eprintln!("warning: {b}");
     }
@@ -440,7 +435,11 @@ pub fn list(args: &RunsArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "compute $",
     ]);
     for r in &runs {
-        let done = r.phases.iter().filter(|p| p.status == "SUCCEEDED").count();
+        let done = r
+            .phases
+            .iter()
+            .filter(|p| p.status == JobStatus::Succeeded)
+            .count();
         t.row(vec![
             r.run_id.clone(),
             r.stack.clone(),

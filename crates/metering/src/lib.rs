@@ -5,7 +5,6 @@
 pub mod advise;
 pub mod allocate;
 pub mod analysis;
-mod checks;
 pub mod estimate;
 pub mod money;
 pub mod prices;

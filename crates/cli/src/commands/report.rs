@@ -32,35 +32,7 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let run_id = args.run.run.clone().unwrap_or_else(|| "latest".into());
-    // The spec: named, or the one the run recorded (found through the run by stack name).
-    let (spec_path, rec) = match &args.spec {
-        Some(p) => {
-            let stack = load_spec(p, true)?.spec.stack.name;
-            (
-                p.clone(),
-                metered::find_run(&args.run.runs_dir, &stack, &run_id)?,
-            )
-        }
-        None => {
-            let rec = if run_id == "latest" {
-                let (runs, _) = RunStore::new(&args.run.runs_dir)
-                    .list()
-                    .map_err(RunError::from)?;
-                runs.into_iter()
-                    .next_back()
-                    .ok_or_else(|| RunError::NoSuchRun {
-                        run_id: "latest".into(),
-                        dir: args.run.runs_dir.clone(),
-                    })?
-            } else {
-                RunStore::new(&args.run.runs_dir)
-                    .load(&run_id)
-                    .map_err(RunError::from)?
-            };
-            (std::path::PathBuf::from(&rec.spec_path), rec)
-        }
-    };
+    let (spec_path, rec) = spec_and_run(args)?;
     let loaded = load_spec(&spec_path, quiet)?;
     let spec = loaded.spec;
     let mut notes = Vec::new();
@@ -89,31 +61,7 @@ pub fn run(
     )?;
     notes.extend(m.notes);
     let prices = m.prices;
-    let metrics = match &remote {
-        None => {
-            notes.push("offline: CloudWatch not read".into());
-            vec![]
-        }
-        Some(r) => match r
-            .rt
-            .block_on(pipectl_runner::metrics::read_back(&r.aws, &rec))
-        {
-            Ok(v) => v
-                .into_iter()
-                .map(|v| MetricValue {
-                    namespace: v.namespace,
-                    metric: v.metric,
-                    phase: Some(v.phase),
-                    value: v.value,
-                    unit: v.unit,
-                })
-                .collect(),
-            Err(e) => {
-                notes.push(format!("CloudWatch metrics not read: {e}"));
-                vec![]
-            }
-        },
-    };
+    let metrics = read_metrics(remote.as_ref(), &rec, &mut notes);
     // The analysis and advice at the run's own durations.
     let as_run = variant::with_durations(&spec, &inputs::durations(&rec));
     let times = RunTimes::of(&rec);
@@ -143,8 +91,83 @@ pub fn run(
         notes,
     };
     let written = pipectl_report::write(&report, &args.out)?;
-    let text = match args.output {
-        TableOrJson::Json => serde_json::to_string_pretty(&written).unwrap_or_default() + "\n",
+    let text = summary(&report, &written, &args.output);
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The spec (named, or the one the run recorded, found through the run by stack name) and
+/// the run.
+fn spec_and_run(args: &ReportArgs) -> Result<(std::path::PathBuf, RunRecord), CliError> {
+    let run_id = args.run.run.clone().unwrap_or_else(|| "latest".into());
+    // The spec: named, or the one the run recorded (found through the run by stack name).
+    Ok(match &args.spec {
+        Some(p) => {
+            let stack = load_spec(p, true)?.spec.stack.name;
+            (
+                p.clone(),
+                metered::find_run(&args.run.runs_dir, &stack, &run_id)?,
+            )
+        }
+        None => {
+            let rec = if run_id == "latest" {
+                let (runs, _) = RunStore::new(&args.run.runs_dir)
+                    .list()
+                    .map_err(RunError::from)?;
+                runs.into_iter()
+                    .next_back()
+                    .ok_or_else(|| RunError::NoSuchRun {
+                        run_id: "latest".into(),
+                        dir: args.run.runs_dir.clone(),
+                    })?
+            } else {
+                RunStore::new(&args.run.runs_dir)
+                    .load(&run_id)
+                    .map_err(RunError::from)?
+            };
+            (std::path::PathBuf::from(&rec.spec_path), rec)
+        }
+    })
+}
+
+/// What CloudWatch holds for the run (nothing offline or when it cannot be read, said in a
+/// note).
+fn read_metrics(
+    remote: Option<&metered::Remote>,
+    rec: &RunRecord,
+    notes: &mut Vec<String>,
+) -> Vec<MetricValue> {
+    match remote {
+        None => {
+            notes.push("offline: CloudWatch not read".into());
+            vec![]
+        }
+        Some(r) => match r
+            .rt
+            .block_on(pipectl_runner::metrics::read_back(&r.aws, rec))
+        {
+            Ok(v) => v
+                .into_iter()
+                .map(|v| MetricValue {
+                    namespace: v.namespace,
+                    metric: v.metric,
+                    phase: Some(v.phase),
+                    value: v.value,
+                    unit: v.unit,
+                })
+                .collect(),
+            Err(e) => {
+                notes.push(format!("CloudWatch metrics not read: {e}"));
+                vec![]
+            }
+        },
+    }
+}
+
+/// What the command prints: the files written (JSON, or a list with the notes).
+fn summary(report: &Report, written: &pipectl_report::Written, output: &TableOrJson) -> String {
+    match output {
+        TableOrJson::Json => serde_json::to_string_pretty(written).unwrap_or_default() + "\n",
         TableOrJson::Table => {
             let mut s = format!(
                 "Report of run {} ({} charts) in {}:\n",
@@ -160,7 +183,5 @@ pub fn run(
             }
             s
         }
-    };
-    out.write_all(text.as_bytes())?;
-    Ok(())
+    }
 }

@@ -49,6 +49,41 @@ pub struct Lifetime {
     pub run_hours: f64,
 }
 
+/// A shared resource's life as recorded where it was created: Unix milliseconds, `until`
+/// absent while it still exists.
+#[derive(Debug, Clone)]
+pub struct Span {
+    /// `fsx` or `nat-gateway`.
+    pub kind: String,
+    pub physical_id: String,
+    pub since: String,
+    pub until: Option<String>,
+    pub since_ms: i64,
+    pub until_ms: Option<i64>,
+}
+
+impl Lifetime {
+    /// The resource's lifetime when it overlapped the run `rec` (a run not finished, or a
+    /// resource not deleted, counts up to `now_ms`); `None` when it did not.
+    pub fn during(rec: &RunRecord, span: Span, now_ms: i64) -> Option<Lifetime> {
+        let run_start = rec.submitted_at_ms;
+        let run_end = rec.finished_at_ms.unwrap_or(now_ms);
+        let until = span.until_ms.unwrap_or(now_ms);
+        if span.since_ms > run_end || until < run_start {
+            return None;
+        }
+        let overlap = (until.min(run_end) - span.since_ms.max(run_start)).max(0);
+        Some(Lifetime {
+            kind: span.kind,
+            physical_id: span.physical_id,
+            since: span.since,
+            until: span.until,
+            hours: (until - span.since_ms).max(0) as f64 / 3_600_000.0,
+            run_hours: overlap as f64 / 3_600_000.0,
+        })
+    }
+}
+
 /// A shared resource's billable lifetime, priced.
 #[derive(Debug, Clone, Serialize)]
 pub struct LifetimeCost {
@@ -484,6 +519,41 @@ mod tests {
             "an old record: one attempt"
         );
         assert!(actual[1].measured_rate.is_none());
+    }
+
+    #[test]
+    fn a_lifetime_counts_when_it_overlapped_the_run() {
+        let rec: RunRecord = serde_json::from_value(serde_json::json!({
+            "schema": "pipectl.run", "version": 1, "run_id": "r", "stack": "s",
+            "region": "us-east-1", "account": "0", "endpoint": "aws", "spec_path": "x",
+            "spec_sha256": "", "price_sheet": {"name": "n", "date": "d"}, "estimate_usd": 1.0,
+            "submitted_at_ms": 3_600_000, "finished_at_ms": 7_200_000, "status": "SUCCEEDED",
+            "phases": [],
+        }))
+        .unwrap();
+        let span = |since_ms: i64, until_ms: Option<i64>| Span {
+            kind: "fsx".into(),
+            physical_id: "fs-1".into(),
+            since: "a".into(),
+            until: until_ms.map(|_| "b".into()),
+            since_ms,
+            until_ms,
+        };
+        let h = 3_600_000;
+        // created half an hour before the run, deleted an hour after it
+        let l = Lifetime::during(&rec, span(h / 2, Some(3 * h)), 10 * h).unwrap();
+        assert_eq!((l.hours, l.run_hours), (2.5, 1.0));
+        // still there: up to now
+        let l = Lifetime::during(&rec, span(h + h / 2, None), 4 * h).unwrap();
+        assert_eq!((l.hours, l.run_hours), (2.5, 0.5));
+        assert!(
+            Lifetime::during(&rec, span(0, Some(h / 2)), 4 * h).is_none(),
+            "gone before"
+        );
+        assert!(
+            Lifetime::during(&rec, span(3 * h, None), 4 * h).is_none(),
+            "made after"
+        );
     }
 
     #[test]

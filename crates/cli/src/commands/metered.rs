@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use pipectl_metering::reconcile::{Lifetime, Reconciliation, ran_on_spot, reconcile_run};
+use pipectl_metering::reconcile::{Lifetime, Reconciliation, Span, ran_on_spot, reconcile_run};
 use pipectl_metering::{Options, PriceSheet};
-use pipectl_record::{RunRecord, RunStore};
+use pipectl_record::{RunRecord, RunStore, now_ms};
 use pipectl_runner::RunError;
 use pipectl_spec::Spec;
 
@@ -82,11 +82,7 @@ pub fn run_prices(
 
 /// Lifetimes of the stack's FSx file systems and NAT gateways that overlapped the run.
 pub fn lifetimes(state_dir: &Path, rec: &RunRecord) -> Vec<Lifetime> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let run_start = rec.submitted_at_ms;
-    let run_end = rec.finished_at_ms.unwrap_or(now);
+    let now = now_ms();
     pipectl_provision::lifespans(state_dir, &rec.stack)
         .into_iter()
         .filter_map(|l| {
@@ -95,19 +91,15 @@ pub fn lifetimes(state_dir: &Path, rec: &RunRecord) -> Vec<Lifetime> {
                 "nat-gateway" => "nat-gateway",
                 _ => return None,
             };
-            let until = l.until_ms.unwrap_or(now);
-            if l.since_ms > run_end || until < run_start {
-                return None;
-            }
-            let overlap = (until.min(run_end) - l.since_ms.max(run_start)).max(0);
-            Some(Lifetime {
+            let span = Span {
                 kind: kind.into(),
                 physical_id: l.physical_id,
                 since: l.since,
                 until: l.until,
-                hours: (until - l.since_ms).max(0) as f64 / 3_600_000.0,
-                run_hours: overlap as f64 / 3_600_000.0,
-            })
+                since_ms: l.since_ms,
+                until_ms: l.until_ms,
+            };
+            Lifetime::during(rec, span, now)
         })
         .collect()
 }

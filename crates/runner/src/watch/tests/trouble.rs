@@ -179,7 +179,7 @@ fn the_budget_warning_comes_once_when_the_projection_passes_it() {
         )],
         ..running("training", 1900)
     };
-    let step = s.observe(&env, &[retried.clone()], at(1910));
+    let step = s.observe(&env, std::slice::from_ref(&retried), at(1910));
     let w = warnings(&step.actions);
     assert_eq!(w.len(), 1);
     let (projected, budget) = w[0];

@@ -4,7 +4,7 @@
 
 use pipectl_record::{JobStatus, RunRecord, utc};
 
-use crate::{JobBar, ScalingPoint};
+use crate::{JobBar, Outcome, ScalingPoint};
 
 /// Every attempt of every phase, with how it ended: `INTERRUPTED` (Spot reclaimed the
 /// instance), `SUCCEEDED` (exit 0, or the last attempt of a phase that succeeded) or `FAILED`.
@@ -14,11 +14,11 @@ pub fn jobs(rec: &RunRecord) -> Vec<JobBar> {
         let n = p.attempts.len();
         for (i, a) in p.attempts.iter().enumerate() {
             let outcome = if a.spot_interruption {
-                "INTERRUPTED"
+                Outcome::Interrupted
             } else if a.exit_code == Some(0) || (i + 1 == n && p.status == JobStatus::Succeeded) {
-                "SUCCEEDED"
+                Outcome::Succeeded
             } else {
-                "FAILED"
+                Outcome::Failed
             };
             out.push(JobBar {
                 phase: p.name.clone(),
@@ -26,7 +26,7 @@ pub fn jobs(rec: &RunRecord) -> Vec<JobBar> {
                 ready_ms: p.ready_at_ms,
                 started_ms: a.started_at_ms,
                 stopped_ms: a.stopped_at_ms,
-                outcome: outcome.into(),
+                outcome,
             });
         }
     }

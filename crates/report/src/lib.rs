@@ -33,8 +33,28 @@ pub struct JobBar {
     pub ready_ms: Option<i64>,
     pub started_ms: i64,
     pub stopped_ms: i64,
-    /// `SUCCEEDED`, `FAILED`, or `INTERRUPTED` (Spot reclaimed the instance).
-    pub outcome: String,
+    pub outcome: Outcome,
+}
+
+/// How an attempt ended, written `SUCCEEDED`, `FAILED` or `INTERRUPTED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    /// Spot reclaimed the instance.
+    Interrupted,
+}
+
+impl Outcome {
+    /// As the report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "SUCCEEDED",
+            Outcome::Failed => "FAILED",
+            Outcome::Interrupted => "INTERRUPTED",
+        }
+    }
 }
 
 /// A phase's run time at a node count, from one run (for scaling efficiency).

@@ -83,7 +83,7 @@ pub fn tables(r: &Report) -> Vec<(String, Table)> {
                     format!("{:.1}", (j.started_ms - rd) as f64 / 1000.0)
                 }),
             format!("{:.1}", (j.stopped_ms - j.started_ms) as f64 / 1000.0),
-            j.outcome.clone(),
+            j.outcome.as_str().to_string(),
         ]);
     }
     let more = r.jobs.len().saturating_sub(200);

@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Chart;
 use super::draw::{FAILED, INTERRUPTED, QUEUE, RUN, Res, chart, empty, err};
-use crate::Report;
+use crate::{Outcome, Report};
 
 /// Beyond this many attempts the timeline shows one row per phase.
 const MAX_GANTT_ROWS: usize = 300;
@@ -49,10 +49,10 @@ fn rows(r: &Report, t0: i64, per_attempt: bool) -> Vec<Row> {
             } else {
                 min(j.started_ms)
             };
-            let color = match j.outcome.as_str() {
-                "FAILED" => FAILED,
-                "INTERRUPTED" => INTERRUPTED,
-                _ => RUN,
+            let color = match j.outcome {
+                Outcome::Failed => FAILED,
+                Outcome::Interrupted => INTERRUPTED,
+                Outcome::Succeeded => RUN,
             };
             rows.push((
                 format!("{} #{}", j.phase, j.attempt),

@@ -230,7 +230,7 @@ impl ActualPhase {
 pub fn ran_on_spot(rec: &RunRecord) -> bool {
     rec.phases
         .iter()
-        .any(|p| p.purchase == "spot" && !p.attempts.is_empty())
+        .any(|p| p.purchase == pipectl_record::Purchase::Spot && !p.attempts.is_empty())
 }
 
 /// Reconciles a run record (see [`reconcile`]) with the Spot rates measured for its phases.
@@ -476,7 +476,7 @@ mod tests {
             status: JobStatus::Succeeded,
             stopped_at_ms: Some(5),
             total_seconds: Some(700.0),
-            purchase: "spot".into(),
+            purchase: pipectl_record::Purchase::Spot,
             attempts: vec![attempt(60.0, true), attempt(600.0, false)],
             ..PhaseRecord::new("training", 600.0)
         };

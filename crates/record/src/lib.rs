@@ -12,6 +12,6 @@ pub use record::{
     Attempt, Failure, PhaseRecord, PriceRef, RECORD_SCHEMA, RECORD_VERSION, RecordedPrices,
     RunRecord,
 };
-pub use status::{JobStatus, RunStatus};
+pub use status::{JobStatus, Purchase, RunStatus};
 pub use store::{RecordError, RunStore};
 pub use time::{new_run_id, now_ms, utc};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::{JobStatus, RunStatus};
+use crate::status::{JobStatus, Purchase, RunStatus};
 
 /// Bumped when a field changes meaning or goes; new optional fields do not bump it.
 pub const RECORD_VERSION: u32 = 1;
@@ -75,8 +75,7 @@ pub struct PhaseRecord {
     pub status_reason: Option<String>,
     /// The instance types its queue's compute environments offer, and how they are bought.
     pub instance_types: Vec<String>,
-    /// `spot` or `on-demand`.
-    pub purchase: String,
+    pub purchase: Purchase,
     pub nodes: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub array_size: Option<u32>,
@@ -163,7 +162,7 @@ impl PhaseRecord {
             status: JobStatus::NotSubmitted,
             status_reason: None,
             instance_types: vec![],
-            purchase: String::new(),
+            purchase: Purchase::OnDemand,
             nodes: 1,
             array_size: None,
             planned_seconds,

@@ -95,6 +95,41 @@ impl<'de> Deserialize<'de> for JobStatus {
     }
 }
 
+/// How a phase's instances are bought, written `spot` or `on-demand`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Purchase {
+    Spot,
+    #[default]
+    OnDemand,
+}
+
+impl Purchase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purchase::Spot => "spot",
+            Purchase::OnDemand => "on-demand",
+        }
+    }
+}
+
+impl Serialize for Purchase {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Purchase {
+    /// Only `spot` is Spot: anything else was bought On-Demand.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(if s == "spot" {
+            Purchase::Spot
+        } else {
+            Purchase::OnDemand
+        })
+    }
+}
+
 /// How a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -157,6 +192,17 @@ mod tests {
         assert!(!JobStatus::Other("UNKNOWN".into()).is_terminal());
         assert!(JobStatus::Starting.is_on_instance());
         assert!(!JobStatus::Runnable.is_on_instance());
+    }
+
+    #[test]
+    fn purchases_are_written_as_the_spec_writes_them() {
+        let spot: Purchase = serde_json::from_str("\"spot\"").unwrap();
+        assert_eq!(spot, Purchase::Spot);
+        assert_eq!(serde_json::to_string(&spot).unwrap(), "\"spot\"");
+        let od: Purchase = serde_json::from_str("\"on-demand\"").unwrap();
+        assert_eq!(serde_json::to_string(&od).unwrap(), "\"on-demand\"");
+        let blank: Purchase = serde_json::from_str("\"\"").unwrap();
+        assert_eq!(blank, Purchase::OnDemand, "only `spot` is Spot");
     }
 
     #[test]

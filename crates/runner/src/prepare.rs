@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use pipectl_aws::ResultExt;
+use pipectl_record as record;
 use pipectl_record::{
     PhaseRecord, RECORD_SCHEMA, RECORD_VERSION, RunRecord, RunStatus, new_run_id, now_ms,
 };
@@ -140,7 +141,7 @@ impl Runner {
         Ok(phases)
     }
 
-    fn instance_types(&self, p: &Phase) -> (Vec<String>, String) {
+    fn instance_types(&self, p: &Phase) -> (Vec<String>, record::Purchase) {
         let mut types = Vec::new();
         let mut purchase = None;
         if let Some(q) = self.spec.job_queues.get(&p.queue) {
@@ -154,10 +155,10 @@ impl Runner {
             }
         }
         let purchase = match purchase {
-            Some(Purchase::Spot) => "spot",
-            _ => "on-demand",
+            Some(Purchase::Spot) => record::Purchase::Spot,
+            _ => record::Purchase::OnDemand,
         };
-        (types, purchase.into())
+        (types, purchase)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod estimate;
 pub mod money;
 pub mod prices;
 pub mod reconcile;
+pub mod record;
 pub mod schedule;
 pub mod spot;
 pub mod variant;

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use pipectl_metering::reconcile::{Lifetime, Reconciliation, Span, ran_on_spot, reconcile_run};
+use pipectl_metering::reconcile::{Lifetime, Reconciliation};
+use pipectl_metering::record::{Span, ran_on_spot, reconcile_run};
 use pipectl_metering::{Options, PriceSheet};
 use pipectl_record::{RunRecord, RunStore, now_ms};
 use pipectl_runner::RunError;

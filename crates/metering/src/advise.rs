@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use pipectl_spec::Spec;
 use pipectl_spec::instances::{self, INSTANCE_TYPES};
-use pipectl_spec::model::{EfaMode, Purchase};
+use pipectl_spec::model::{EfaMode, Phase, Purchase};
 use pipectl_spec::units::Size;
 
-use crate::estimate::{FsxRelease, Options, SheetRef, estimate, place};
+use crate::estimate::{FsxRelease, Options, Placement, SheetRef, estimate, place};
 use crate::money::ser;
 use crate::prices::PriceSheet;
 use crate::variant;
@@ -114,10 +114,30 @@ fn hm(secs: u64) -> String {
 }
 
 /// The changes worth pricing for `spec`, with what they mean.
-fn candidates(
-    spec: &Spec,
-    prices: &PriceSheet,
-) -> Vec<(Change, String, String, String, Option<String>)> {
+/// A recommendation before pricing: the change, its title, what to do, the risk, and what
+/// else it changes.
+type Candidate = (Change, String, String, String, Option<String>);
+
+fn candidates(spec: &Spec, prices: &PriceSheet) -> Vec<Candidate> {
+    let mut out = shared_candidates(spec);
+    for phase in &spec.phases {
+        let Some(pl) = place(spec, phase, prices) else {
+            continue;
+        };
+        let shared = variant::sharing_phases(spec, &phase.name);
+        let also = if shared.is_empty() {
+            String::new()
+        } else {
+            format!(" (its compute environment also runs {})", shared.join(", "))
+        };
+        out.extend(spot_candidate(phase, &pl, &also));
+        out.extend(instance_type_candidate(spec, prices, phase, &pl, &also));
+    }
+    out
+}
+
+/// What the whole pipeline shares: FSx past its last use, and data sent out of the region.
+fn shared_candidates(spec: &Spec) -> Vec<Candidate> {
     let mut out = Vec::new();
     // FSx: phases after the last one that mounts it pay for it without using it.
     if let Some(fsx) = &spec.fsx {
@@ -170,114 +190,113 @@ fn candidates(
             None,
         ));
     }
-    for phase in &spec.phases {
-        let Some(pl) = place(spec, phase, prices) else {
-            continue;
-        };
-        let shared = variant::sharing_phases(spec, &phase.name);
-        let also = if shared.is_empty() {
-            String::new()
-        } else {
-            format!(" (its compute environment also runs {})", shared.join(", "))
-        };
-        if pl.purchase == Purchase::OnDemand && phase.nodes <= 1 {
-            let retry = if phase.retry.attempts < 2 || !phase.retry.on_spot_interruption {
-                ", with retry = { attempts = 3, on_spot_interruption = true }"
-            } else {
-                ""
-            };
-            out.push((
-                Change::Spot {
-                    phase: phase.name.clone(),
-                },
-                format!("Spot for {}", phase.name),
-                format!(
-                    "buy {}'s {} as Spot{retry}{also}",
-                    phase.name, pl.instance_type
-                ),
-                format!(
-                    "an interruption re-runs the phase from the start: up to {} more per \
-                     interruption, and the run ends later",
-                    hm(phase.duration.secs())
-                ),
-                None,
-            ));
-        }
-        // A cheaper type that fits the job as asked, else one that fits with less memory.
-        let rate_of = |t: &str| match pl.purchase {
-            Purchase::Spot => prices.spot(t),
-            Purchase::OnDemand => prices.on_demand(t),
-        };
-        let Some(current) = rate_of(&pl.instance_type).map(|r| r.usd) else {
-            continue;
-        };
-        let efa = spec
-            .phase(&phase.name)
-            .and_then(|p| spec.job_queues.get(&p.queue))
-            .and_then(|q| q.compute_environments.first())
-            .and_then(|c| spec.compute_environments.get(c))
-            .is_some_and(|c| c.efa == EfaMode::Required);
-        let mem_mib = phase.memory.mib().ceil() as u64;
-        let gpu = instances::lookup(&pl.instance_type).and_then(|f| f.gpu_model);
-        let mut fits: Vec<(&instances::InstanceType, f64, bool)> = INSTANCE_TYPES
-            .iter()
-            .filter(|t| t.name != pl.instance_type)
-            .filter(|t| t.gpus >= phase.gpus && t.vcpus >= phase.vcpus && (!efa || t.efa))
-            .filter(|t| (phase.gpus == 0) == (t.gpus == 0))
-            // with less memory only where at least half of what the job asks remains usable
-            .filter(|t| {
-                let usable_mib = (t.memory_mib as f64 / 1024.0 * 0.94).floor() * 1024.0;
-                usable_mib >= (mem_mib as f64 / 2.0).max(1024.0)
-            })
-            .filter_map(|t| {
-                let r = rate_of(t.name)?.usd;
-                (r < current).then_some((t, r, t.memory_mib >= mem_mib))
-            })
-            .collect();
-        fits.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.total_cmp(&b.1)));
-        if let Some((t, r, as_asked)) = fits.first() {
-            // Batch leaves part of an instance's memory to the ECS agent and the OS.
-            let usable_gib = (t.memory_mib as f64 / 1024.0 * 0.94).floor() as u64;
-            let memory_gib = (!as_asked).then_some(usable_gib);
-            let mut title = format!(
-                "{} on {} instead of {}",
-                phase.name, t.name, pl.instance_type
-            );
-            let mut risk = format!(
-                "${r:.4}/h against ${current:.4}/h; run time assumed unchanged, measure it"
-            );
-            if let Some(m) = memory_gib {
-                title.push_str(&format!(" with {m} GiB"));
-                risk.push_str(&format!(
-                    "; the job asks for {} and fails out of memory if it needs more than {m} GiB: \
-                     measure its peak first",
-                    phase.memory
-                ));
-            }
-            let changes = (t.gpu_model != gpu).then(|| {
-                format!(
-                    "another GPU ({} → {}): floating-point results can differ; re-check outputs",
-                    gpu.unwrap_or("none"),
-                    t.gpu_model.unwrap_or("none")
-                )
-            });
-            out.push((
-                Change::InstanceType {
-                    phase: phase.name.clone(),
-                    instance_type: t.name.to_string(),
-                    memory_gib,
-                },
-                title,
-                format!(
-                    "offer only {} in {}'s compute environment{also}",
-                    t.name, phase.name
-                ),
-                risk,
-                changes,
-            ));
-        }
-    }
     out
+}
+
+/// An On-Demand single-node phase bought as Spot.
+fn spot_candidate(phase: &Phase, pl: &Placement, also: &str) -> Option<Candidate> {
+    if pl.purchase != Purchase::OnDemand || phase.nodes > 1 {
+        return None;
+    }
+    let retry = if phase.retry.attempts < 2 || !phase.retry.on_spot_interruption {
+        ", with retry = { attempts = 3, on_spot_interruption = true }"
+    } else {
+        ""
+    };
+    Some((
+        Change::Spot {
+            phase: phase.name.clone(),
+        },
+        format!("Spot for {}", phase.name),
+        format!(
+            "buy {}'s {} as Spot{retry}{also}",
+            phase.name, pl.instance_type
+        ),
+        format!(
+            "an interruption re-runs the phase from the start: up to {} more per \
+             interruption, and the run ends later",
+            hm(phase.duration.secs())
+        ),
+        None,
+    ))
+}
+
+/// A cheaper type that fits the job as asked, else one that fits with less memory.
+fn instance_type_candidate(
+    spec: &Spec,
+    prices: &PriceSheet,
+    phase: &Phase,
+    pl: &Placement,
+    also: &str,
+) -> Option<Candidate> {
+    let rate_of = |t: &str| match pl.purchase {
+        Purchase::Spot => prices.spot(t),
+        Purchase::OnDemand => prices.on_demand(t),
+    };
+    let current = rate_of(&pl.instance_type)?.usd;
+    let efa = spec
+        .phase(&phase.name)
+        .and_then(|p| spec.job_queues.get(&p.queue))
+        .and_then(|q| q.compute_environments.first())
+        .and_then(|c| spec.compute_environments.get(c))
+        .is_some_and(|c| c.efa == EfaMode::Required);
+    let mem_mib = phase.memory.mib().ceil() as u64;
+    let gpu = instances::lookup(&pl.instance_type).and_then(|f| f.gpu_model);
+    let mut fits: Vec<(&instances::InstanceType, f64, bool)> = INSTANCE_TYPES
+        .iter()
+        .filter(|t| t.name != pl.instance_type)
+        .filter(|t| t.gpus >= phase.gpus && t.vcpus >= phase.vcpus && (!efa || t.efa))
+        .filter(|t| (phase.gpus == 0) == (t.gpus == 0))
+        // with less memory only where at least half of what the job asks remains usable
+        .filter(|t| {
+            let usable_mib = (t.memory_mib as f64 / 1024.0 * 0.94).floor() * 1024.0;
+            usable_mib >= (mem_mib as f64 / 2.0).max(1024.0)
+        })
+        .filter_map(|t| {
+            let r = rate_of(t.name)?.usd;
+            (r < current).then_some((t, r, t.memory_mib >= mem_mib))
+        })
+        .collect();
+    fits.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.total_cmp(&b.1)));
+    let (t, r, as_asked) = fits.first()?;
+    // Batch leaves part of an instance's memory to the ECS agent and the OS.
+    let usable_gib = (t.memory_mib as f64 / 1024.0 * 0.94).floor() as u64;
+    let memory_gib = (!as_asked).then_some(usable_gib);
+    let mut title = format!(
+        "{} on {} instead of {}",
+        phase.name, t.name, pl.instance_type
+    );
+    let mut risk =
+        format!("${r:.4}/h against ${current:.4}/h; run time assumed unchanged, measure it");
+    if let Some(m) = memory_gib {
+        title.push_str(&format!(" with {m} GiB"));
+        risk.push_str(&format!(
+            "; the job asks for {} and fails out of memory if it needs more than {m} GiB: \
+             measure its peak first",
+            phase.memory
+        ));
+    }
+    let changes = (t.gpu_model != gpu).then(|| {
+        format!(
+            "another GPU ({} → {}): floating-point results can differ; re-check outputs",
+            gpu.unwrap_or("none"),
+            t.gpu_model.unwrap_or("none")
+        )
+    });
+    Some((
+        Change::InstanceType {
+            phase: phase.name.clone(),
+            instance_type: t.name.to_string(),
+            memory_gib,
+        },
+        title,
+        format!(
+            "offer only {} in {}'s compute environment{also}",
+            t.name, phase.name
+        ),
+        risk,
+        changes,
+    ))
 }
 
 /// Priced recommendations for `spec` (its planned durations, or a run's via

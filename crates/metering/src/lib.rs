@@ -5,11 +5,11 @@
 pub mod advise;
 pub mod allocate;
 pub mod analysis;
-mod checks;
 pub mod estimate;
 pub mod money;
 pub mod prices;
 pub mod reconcile;
+pub mod record;
 pub mod schedule;
 pub mod spot;
 pub mod variant;

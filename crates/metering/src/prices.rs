@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use pipectl_record::RecordedPrices;
 use pipectl_spec::{Diagnostics, Finding, LoadError, path};
 
 /// Hours in AWS's billing month (365 × 24 / 12).
@@ -290,6 +291,16 @@ impl PriceSheet {
         }
     }
 
+    /// The sheet as a run record keeps it (everything but where it was loaded from).
+    pub fn to_recorded(&self) -> RecordedPrices {
+        RecordedPrices(serde_json::to_value(self).expect("a price sheet serialises"))
+    }
+
+    /// The sheet a run record kept.
+    pub fn from_recorded(recorded: &RecordedPrices) -> Result<PriceSheet, String> {
+        serde_json::from_value(recorded.0.clone()).map_err(|e| format!("its price sheet: {e}"))
+    }
+
     pub fn on_demand(&self, instance_type: &str) -> Option<Rate> {
         self.ec2.on_demand.get(instance_type).map(|p| self.rate(p))
     }
@@ -455,5 +466,19 @@ mod tests {
         let err = PriceSheet::parse(Path::new("p.toml"), bad.into()).unwrap_err();
         let d = err.diagnostics().unwrap();
         assert_eq!(d.findings[0].line_col.unwrap().line, 7, "{d}");
+    }
+
+    #[test]
+    fn a_sheet_as_loaded_reads_back_from_a_run_record() {
+        // with the path it came from, which the record does not keep
+        let sheet = builtin("us-east-1").unwrap().unwrap();
+        let text = serde_json::to_string_pretty(&sheet.to_recorded()).unwrap();
+        let recorded: RecordedPrices = serde_json::from_str(&text).unwrap();
+        let back = PriceSheet::from_recorded(&recorded).unwrap();
+        assert_eq!(back.on_demand("g4dn.xlarge").unwrap().usd, 0.526);
+        assert_eq!(back.sheet.name, sheet.sheet.name);
+        assert!(back.sheet.path.is_none());
+        let bad = RecordedPrices(serde_json::json!({"sheet": 1}));
+        assert!(PriceSheet::from_recorded(&bad).is_err());
     }
 }

@@ -7,9 +7,11 @@
 use serde::Serialize;
 
 use pipectl_spec::Spec;
-use pipectl_spec::model::Purchase;
+use pipectl_spec::model::{Phase, Purchase};
 
-use crate::estimate::{Component, Options, SheetRef, billed_attempts_secs, estimate, place};
+use crate::estimate::{
+    Component, Options, PhaseCost, SheetRef, billed_attempts_secs, estimate, place,
+};
 use crate::money::{round6, ser};
 use crate::prices::PriceSheet;
 
@@ -185,93 +187,14 @@ pub fn reconcile(
     let mut phases = Vec::new();
     for (phase, planned) in spec.phases.iter().zip(&est.phases) {
         let ran = actual.iter().find(|a| a.name == phase.name);
-        let mut figures = Vec::new();
-        if let Some(pl) = place(spec, phase, prices) {
-            let rate = match pl.purchase {
-                Purchase::Spot => prices.spot(&pl.instance_type),
-                Purchase::OnDemand => prices.on_demand(&pl.instance_type),
-            };
-            if let Some(rate) = rate {
-                let n = (pl.instances / pl.waves.max(1)).max(1) as f64;
-                let pq = n * billed_hours(&[phase.duration.secs() as f64]);
-                let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
-                let attempts = ran.map_or(0, |r| r.attempt_secs.len());
-                let measured = ran
-                    .and_then(|r| r.measured_rate.as_ref())
-                    .filter(|_| pl.purchase == Purchase::Spot);
-                let rate_note = match measured {
-                    Some(m) => format!("; {}", m.note),
-                    None if rate.assumed => "; Spot rate assumed by the sheet".into(),
-                    None => String::new(),
-                };
-                figures.push(Figure::new(
-                    Component::Compute,
-                    if ran.is_some() && (measured.is_some() || !rate.assumed) {
-                        Basis::Reconciled
-                    } else {
-                        Basis::Estimate
-                    },
-                    "instance-hours",
-                    pq,
-                    aq,
-                    rate.usd,
-                    measured.map_or(rate.usd, |m| m.usd),
-                    format!(
-                        "{} × {} {}, {attempts} attempt(s){rate_note}",
-                        n,
-                        pl.instance_type,
-                        match pl.purchase {
-                            Purchase::Spot => "Spot",
-                            Purchase::OnDemand => "On-Demand",
-                        },
-                    ),
-                ));
-            }
-        }
-        let planned_h = phase.duration.secs() as f64 / 3600.0;
-        if planned.storage_usd > 0.0 && planned_h > 0.0 {
-            let rate = planned.storage_usd / planned_h;
-            let aq = ran
-                .and_then(|r| r.wall_secs)
-                .map_or(planned_h, |s| s / 3600.0);
-            figures.push(Figure::new(
-                Component::Storage,
-                if ran.is_some_and(|r| r.wall_secs.is_some()) {
-                    Basis::Reconciled
-                } else {
-                    Basis::Estimate
-                },
-                "phase-hours of shared storage",
-                planned_h,
-                aq,
-                rate,
-                rate,
-                "FSx and S3 allocated by time overlap, over the phase's wall time".into(),
-            ));
-        }
-        if planned.network_usd > 0.0 {
-            let gb = phase.data_out.gb();
-            let rate = if gb > 0.0 {
-                planned.network_usd / gb
-            } else {
-                planned.network_usd
-            };
-            let q = if gb > 0.0 { gb } else { 1.0 };
-            figures.push(Figure::new(
-                Component::Network,
-                Basis::Estimate,
-                "GB out",
-                q,
-                q,
-                rate,
-                rate,
-                if opts.free_allowance {
-                    "planned transfer, after the free allowance; a run does not measure it".into()
-                } else {
-                    "planned transfer; a run does not measure it".into()
-                },
-            ));
-        }
+        let figures: Vec<Figure> = [
+            compute_figure(spec, prices, phase, ran),
+            storage_figure(phase, planned, ran),
+            network_figure(phase, planned, opts),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let p: f64 = figures.iter().map(|f| f.planned_usd).sum();
         let a: f64 = figures.iter().map(|f| f.actual_usd).sum();
         phases.push(PhaseReconciliation {
@@ -293,6 +216,109 @@ pub fn reconcile(
             .filter_map(|l| price_lifetime(spec, prices, l))
             .collect(),
     }
+}
+
+/// Compute: the planned instance-hours against those billed for every attempt, at the sheet's
+/// rate or the Spot rate measured for the run.
+fn compute_figure(
+    spec: &Spec,
+    prices: &PriceSheet,
+    phase: &Phase,
+    ran: Option<&ActualPhase>,
+) -> Option<Figure> {
+    let pl = place(spec, phase, prices)?;
+    let rate = match pl.purchase {
+        Purchase::Spot => prices.spot(&pl.instance_type),
+        Purchase::OnDemand => prices.on_demand(&pl.instance_type),
+    }?;
+    let n = (pl.instances / pl.waves.max(1)).max(1) as f64;
+    let pq = n * billed_hours(&[phase.duration.secs() as f64]);
+    let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
+    let attempts = ran.map_or(0, |r| r.attempt_secs.len());
+    let measured = ran
+        .and_then(|r| r.measured_rate.as_ref())
+        .filter(|_| pl.purchase == Purchase::Spot);
+    let rate_note = match measured {
+        Some(m) => format!("; {}", m.note),
+        None if rate.assumed => "; Spot rate assumed by the sheet".into(),
+        None => String::new(),
+    };
+    Some(Figure::new(
+        Component::Compute,
+        if ran.is_some() && (measured.is_some() || !rate.assumed) {
+            Basis::Reconciled
+        } else {
+            Basis::Estimate
+        },
+        "instance-hours",
+        pq,
+        aq,
+        rate.usd,
+        measured.map_or(rate.usd, |m| m.usd),
+        format!(
+            "{} × {} {}, {attempts} attempt(s){rate_note}",
+            n,
+            pl.instance_type,
+            match pl.purchase {
+                Purchase::Spot => "Spot",
+                Purchase::OnDemand => "On-Demand",
+            },
+        ),
+    ))
+}
+
+/// Storage: the phase's share of the shared storage per planned hour, over its wall time.
+fn storage_figure(phase: &Phase, planned: &PhaseCost, ran: Option<&ActualPhase>) -> Option<Figure> {
+    let planned_h = phase.duration.secs() as f64 / 3600.0;
+    if planned.storage_usd > 0.0 && planned_h > 0.0 {
+        let rate = planned.storage_usd / planned_h;
+        let aq = ran
+            .and_then(|r| r.wall_secs)
+            .map_or(planned_h, |s| s / 3600.0);
+        return Some(Figure::new(
+            Component::Storage,
+            if ran.is_some_and(|r| r.wall_secs.is_some()) {
+                Basis::Reconciled
+            } else {
+                Basis::Estimate
+            },
+            "phase-hours of shared storage",
+            planned_h,
+            aq,
+            rate,
+            rate,
+            "FSx and S3 allocated by time overlap, over the phase's wall time".into(),
+        ));
+    }
+    None
+}
+
+/// Network: the planned transfer out (a run does not measure it).
+fn network_figure(phase: &Phase, planned: &PhaseCost, opts: Options) -> Option<Figure> {
+    if planned.network_usd > 0.0 {
+        let gb = phase.data_out.gb();
+        let rate = if gb > 0.0 {
+            planned.network_usd / gb
+        } else {
+            planned.network_usd
+        };
+        let q = if gb > 0.0 { gb } else { 1.0 };
+        return Some(Figure::new(
+            Component::Network,
+            Basis::Estimate,
+            "GB out",
+            q,
+            q,
+            rate,
+            rate,
+            if opts.free_allowance {
+                "planned transfer, after the free allowance; a run does not measure it".into()
+            } else {
+                "planned transfer; a run does not measure it".into()
+            },
+        ));
+    }
+    None
 }
 
 /// Prices a shared resource for its whole life: FSx per GB-month of its capacity, a NAT

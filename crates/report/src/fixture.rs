@@ -7,7 +7,7 @@ use pipectl_metering::analysis::{Volume, break_evens, offers, scenarios, sensiti
 use pipectl_metering::reconcile::{ActualPhase, reconcile};
 use pipectl_metering::{Options, PriceSheet, advise::advise, estimate};
 
-use crate::{JobBar, MetricValue, REPORT_SCHEMA, Report, ScalingPoint};
+use crate::{JobBar, MetricValue, Outcome, REPORT_SCHEMA, Report, ScalingPoint};
 
 const SPEC: &str = include_str!("../../../infra-specs/two-hour-pipeline.toml");
 const PRICES: &str = include_str!("../../../infra-specs/prices/us-east-1.toml");
@@ -31,11 +31,10 @@ pub fn sample(jobs: usize) -> Report {
             started_ms: start,
             stopped_ms: start + 60_000 + (i as i64 % 7) * 1_000,
             outcome: if i % 50 == 7 {
-                "INTERRUPTED"
+                Outcome::Interrupted
             } else {
-                "SUCCEEDED"
-            }
-            .into(),
+                Outcome::Succeeded
+            },
         });
     }
     let actual: Vec<ActualPhase> = spec

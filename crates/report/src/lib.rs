@@ -1,13 +1,14 @@
 //! pipectl's reports: one run's reconciliation against the plan, the cost analysis and the
 //! advisor's recommendations, written as a self-contained `index.html` (inline SVG charts
 //! drawn with plotters, no script, no network, printable) and as `report.json`, `report.csv`
-//! and `report.md`. Pure: the CLI gathers the inputs (run record, metering results,
-//! CloudWatch values) and hands them over as a [`Report`].
+//! and `report.md`. Pure: what the run record says is read here ([`inputs`]); the CLI gathers
+//! the rest (metering results, CloudWatch values) and hands it over as a [`Report`].
 
 mod charts;
 #[doc(hidden)]
 pub mod fixture;
 mod html;
+pub mod inputs;
 pub mod text;
 
 use std::path::{Path, PathBuf};
@@ -32,8 +33,28 @@ pub struct JobBar {
     pub ready_ms: Option<i64>,
     pub started_ms: i64,
     pub stopped_ms: i64,
-    /// `SUCCEEDED`, `FAILED`, or `INTERRUPTED` (Spot reclaimed the instance).
-    pub outcome: String,
+    pub outcome: Outcome,
+}
+
+/// How an attempt ended, written `SUCCEEDED`, `FAILED` or `INTERRUPTED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    /// Spot reclaimed the instance.
+    Interrupted,
+}
+
+impl Outcome {
+    /// As the report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "SUCCEEDED",
+            Outcome::Failed => "FAILED",
+            Outcome::Interrupted => "INTERRUPTED",
+        }
+    }
 }
 
 /// A phase's run time at a node count, from one run (for scaling efficiency).

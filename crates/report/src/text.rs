@@ -83,7 +83,7 @@ pub fn tables(r: &Report) -> Vec<(String, Table)> {
                     format!("{:.1}", (j.started_ms - rd) as f64 / 1000.0)
                 }),
             format!("{:.1}", (j.stopped_ms - j.started_ms) as f64 / 1000.0),
-            j.outcome.clone(),
+            j.outcome.as_str().to_string(),
         ]);
     }
     let more = r.jobs.len().saturating_sub(200);
@@ -189,7 +189,17 @@ pub fn analysis(
     break_evens: &[BreakEven],
     sensitivity: &Sensitivity,
 ) -> Vec<(String, Table)> {
-    let mut out = Vec::new();
+    let mut out = vec![(
+        "Ways to buy each phase's instances".into(),
+        offers_table(offers),
+    )];
+    out.extend(scenarios_table(scenarios));
+    out.push(("Break-even points".into(), break_even_table(break_evens)));
+    out.push(sensitivity_table(sensitivity));
+    out
+}
+
+fn offers_table(offers: &[PhaseOffers]) -> Table {
     let mut off = t(&[
         "phase",
         "type",
@@ -217,32 +227,35 @@ pub fn analysis(
             ]);
         }
     }
-    out.push(("Ways to buy each phase's instances".into(), off));
+    off
+}
 
-    if let Some(first) = scenarios.first() {
-        let mut h: Vec<String> = vec!["scenario".into()];
-        h.extend(first.costs.iter().map(|c| format!("{} /month", c.label)));
-        h.push("cheapest".into());
-        h.push("per item (as specified)".into());
-        let mut sc = Table {
-            header: h,
-            rows: Vec::new(),
-        };
-        for s in scenarios {
-            let mut row = vec![s.label.clone()];
-            row.extend(s.costs.iter().map(|c| opt_usd(c.monthly_usd)));
-            row.push(s.cheapest.clone().unwrap_or_default());
-            row.push(
-                s.costs
-                    .first()
-                    .and_then(|c| c.per_item_usd)
-                    .map_or(String::new(), |v| format!("${v:.6}")),
-            );
-            sc.rows.push(row);
-        }
-        out.push(("Monthly scenarios".into(), sc));
+fn scenarios_table(scenarios: &[Scenario]) -> Option<(String, Table)> {
+    let first = scenarios.first()?;
+    let mut h: Vec<String> = vec!["scenario".into()];
+    h.extend(first.costs.iter().map(|c| format!("{} /month", c.label)));
+    h.push("cheapest".into());
+    h.push("per item (as specified)".into());
+    let mut sc = Table {
+        header: h,
+        rows: Vec::new(),
+    };
+    for s in scenarios {
+        let mut row = vec![s.label.clone()];
+        row.extend(s.costs.iter().map(|c| opt_usd(c.monthly_usd)));
+        row.push(s.cheapest.clone().unwrap_or_default());
+        row.push(
+            s.costs
+                .first()
+                .and_then(|c| c.per_item_usd)
+                .map_or(String::new(), |v| format!("${v:.6}")),
+        );
+        sc.rows.push(row);
     }
+    Some(("Monthly scenarios".into(), sc))
+}
 
+fn break_even_table(break_evens: &[BreakEven]) -> Table {
     let mut be = t(&["between", "runs/month", "requests/day", "meaning"]);
     for b in break_evens {
         be.rows.push(vec![
@@ -263,8 +276,10 @@ pub fn analysis(
                 .into(),
         ]);
     }
-    out.push(("Break-even points".into(), be));
+    be
+}
 
+fn sensitivity_table(sensitivity: &Sensitivity) -> (String, Table) {
     let mut se = t(&["input", "kind", "−% total", "+% total", "swing"]);
     for row in &sensitivity.rows {
         se.rows.push(vec![
@@ -275,16 +290,14 @@ pub fn analysis(
             usd(row.swing_usd),
         ]);
     }
-    out.push((
+    (
         format!(
             "Sensitivity: each input ±{:.0}% (base {})",
             sensitivity.percent,
             usd(sensitivity.base_total_usd)
         ),
         se,
-    ));
-
-    out
+    )
 }
 
 pub fn markdown(r: &Report) -> String {

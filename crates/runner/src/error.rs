@@ -1,8 +1,9 @@
 //! What can go wrong around a run, naming the phase, the AWS operation and its code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pipectl_aws::AwsError;
+use pipectl_record::RecordError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -43,15 +44,17 @@ pub enum RunError {
     },
 }
 
-impl RunError {
-    pub(crate) fn io(what: &'static str, path: &Path, source: std::io::Error) -> Self {
-        RunError::Io {
-            what,
-            path: path.to_path_buf(),
-            source,
+impl From<RecordError> for RunError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::NoSuchRun { run_id, dir } => RunError::NoSuchRun { run_id, dir },
+            RecordError::BadRecord { path, message } => RunError::BadRecord { path, message },
+            RecordError::Io { what, path, source } => RunError::Io { what, path, source },
         }
     }
+}
 
+impl RunError {
     pub fn hint(&self) -> Option<String> {
         match self {
             RunError::Aws(e) => e.hint().map(str::to_string),

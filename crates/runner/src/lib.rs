@@ -3,19 +3,34 @@
 //! adaptive interval, times every phase and attempt from AWS's timestamps, keeps a run record
 //! written atomically after every change, publishes CloudWatch metrics, and resumes a run
 //! whose CLI went away (`--attach`).
+//!
+//! One module per job: the context (what a run works with), events, prepare, submit,
+//! the watcher (a thin loop over pure decisions), failure handling, log following, cost and
+//! metric publishing.
 
 // Errors carry the operation, code and message by value; they are rare and not hot.
 #![allow(clippy::result_large_err)]
 
+mod context;
+mod cost;
 mod error;
+mod events;
+mod failure;
+mod logs;
 pub mod metrics;
 pub mod poll;
+mod prepare;
 pub mod pricing;
-pub mod record;
-mod run;
+mod publish;
+mod submit;
 pub mod timing;
+mod watch;
 
+pub use context::{Interrupt, Outcome, Progress, RunOptions, Runner};
+pub use cost::check_budget;
 pub use error::RunError;
+pub use events::RunEvent;
+/// The run record this crate writes (its own crate, read without AWS).
+pub use pipectl_record as record;
+pub use pipectl_record::{JobStatus, RunRecord, RunStatus, RunStore};
 pub use poll::PollSettings;
-pub use record::{RunRecord, RunStatus, RunStore};
-pub use run::{Interrupt, Outcome, Progress, RunEvent, RunOptions, Runner, check_budget};

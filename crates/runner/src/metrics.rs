@@ -7,11 +7,11 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat};
 use pipectl_aws::{Aws, AwsError, ResultExt};
 
-use crate::record::RunRecord;
 pub use pipectl_aws::metric_schema::NAMESPACE;
 use pipectl_aws::metric_schema::{
     NAMESPACE as METRIC_NAMESPACE, PHASE, PHASE_METRICS as METRICS, STACK, WORKLOAD_NAMESPACE,
 };
+use pipectl_record::RunRecord;
 
 /// One value per phase and metric: the largest CloudWatch holds over the run's window.
 pub struct MetricValue {

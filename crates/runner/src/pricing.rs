@@ -12,7 +12,7 @@ use pipectl_metering::spot::{PricePoint, average_rate};
 use pipectl_spec::Spec;
 use pipectl_spec::model::Purchase;
 
-use crate::record::RunRecord;
+use pipectl_record::RunRecord;
 
 /// The history of one type's Spot price per zone, from AWS, over `[start_ms, end_ms]` (AWS
 /// adds the price in effect at the start).

@@ -5,13 +5,13 @@
 
 use aws_sdk_batch::types::JobDetail;
 
-use crate::record::{Attempt, PhaseRecord};
+use pipectl_record::{Attempt, JobStatus, PhaseRecord};
 
 /// What one `DescribeJobs` answer says of a job, reduced to what the record keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobView {
     pub job_id: String,
-    pub status: String,
+    pub status: JobStatus,
     pub status_reason: Option<String>,
     pub created_at: Option<i64>,
     pub started_at: Option<i64>,
@@ -47,7 +47,7 @@ impl From<&JobDetail> for JobView {
             .collect();
         JobView {
             job_id: j.job_id().unwrap_or_default().to_string(),
-            status: j.status().map_or("UNKNOWN", |s| s.as_str()).to_string(),
+            status: JobStatus::from(j.status().map_or("UNKNOWN", |s| s.as_str())),
             status_reason: j.status_reason().map(str::to_string),
             // A job that never started may carry 0 rather than no timestamp.
             created_at: j.created_at().filter(|t| *t > 0),
@@ -126,10 +126,6 @@ pub fn update(p: &mut PhaseRecord, v: &JobView, deps_stopped: Option<i64>, has_d
         )
 }
 
-pub fn is_terminal(status: &str) -> bool {
-    matches!(status, "SUCCEEDED" | "FAILED")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +133,7 @@ mod tests {
     fn phase() -> PhaseRecord {
         PhaseRecord {
             job_id: Some("j".into()),
-            status: "SUBMITTED".into(),
+            status: JobStatus::Submitted,
             ..PhaseRecord::new("training", 60.0)
         }
     }
@@ -159,7 +155,7 @@ mod tests {
         let mut p = phase();
         let v = JobView {
             job_id: "j".into(),
-            status: "SUCCEEDED".into(),
+            status: JobStatus::Succeeded,
             status_reason: Some("Essential container in task exited".into()),
             created_at: Some(1_000),
             started_at: Some(9_000),
@@ -191,7 +187,7 @@ mod tests {
         let mut p = phase();
         let v = JobView {
             job_id: "j".into(),
-            status: "RUNNING".into(),
+            status: JobStatus::Running,
             status_reason: None,
             created_at: Some(1_000),
             started_at: Some(21_000),

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
-use pipectl_metering::reconcile::{ActualPhase, Lifetime, Reconciliation, reconcile};
+use pipectl_metering::reconcile::{Lifetime, Reconciliation};
+use pipectl_metering::record::{Span, ran_on_spot, reconcile_run};
 use pipectl_metering::{Options, PriceSheet};
-use pipectl_runner::{RunError, RunRecord, RunStore};
+use pipectl_record::{RunRecord, RunStore, now_ms};
+use pipectl_runner::RunError;
 use pipectl_spec::Spec;
 
 use super::load_prices;
@@ -17,7 +19,7 @@ use crate::error::CliError;
 pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, CliError> {
     let store = RunStore::new(runs_dir);
     let rec = if run == "latest" {
-        let (runs, _) = store.list()?;
+        let (runs, _) = store.list().map_err(RunError::from)?;
         runs.into_iter()
             .rev()
             .find(|r| r.stack == stack)
@@ -26,7 +28,7 @@ pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, Cl
                 dir: store.dir().to_path_buf(),
             })?
     } else {
-        store.load(run)?
+        store.load(run).map_err(RunError::from)?
     };
     if rec.stack != stack {
         return Err(RunError::OtherStack {
@@ -49,7 +51,13 @@ pub fn run_prices(
     if named.is_none()
         && let Some(p) = &rec.prices
     {
-        return Ok(p.clone());
+        return PriceSheet::from_recorded(p).map_err(|message| {
+            RunError::BadRecord {
+                path: rec.run_id.clone().into(),
+                message,
+            }
+            .into()
+        });
     }
     // Records written before the sheet was stored name its file.
     let file = named.map(Path::to_path_buf).or_else(|| {
@@ -73,27 +81,9 @@ pub fn run_prices(
     Ok(prices)
 }
 
-/// The run's phases that ended, as the metering takes them.
-pub fn actual_phases(rec: &RunRecord) -> Vec<ActualPhase> {
-    rec.phases
-        .iter()
-        .filter(|p| p.stopped_at_ms.is_some())
-        .map(|p| ActualPhase {
-            name: p.name.clone(),
-            attempt_secs: p.attempt_seconds(),
-            wall_secs: p.total_seconds,
-            measured_rate: None,
-        })
-        .collect()
-}
-
 /// Lifetimes of the stack's FSx file systems and NAT gateways that overlapped the run.
 pub fn lifetimes(state_dir: &Path, rec: &RunRecord) -> Vec<Lifetime> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let run_start = rec.submitted_at_ms;
-    let run_end = rec.finished_at_ms.unwrap_or(now);
+    let now = now_ms();
     pipectl_provision::lifespans(state_dir, &rec.stack)
         .into_iter()
         .filter_map(|l| {
@@ -102,19 +92,15 @@ pub fn lifetimes(state_dir: &Path, rec: &RunRecord) -> Vec<Lifetime> {
                 "nat-gateway" => "nat-gateway",
                 _ => return None,
             };
-            let until = l.until_ms.unwrap_or(now);
-            if l.since_ms > run_end || until < run_start {
-                return None;
-            }
-            let overlap = (until.min(run_end) - l.since_ms.max(run_start)).max(0);
-            Some(Lifetime {
+            let span = Span {
                 kind: kind.into(),
                 physical_id: l.physical_id,
                 since: l.since,
                 until: l.until,
-                hours: (until - l.since_ms).max(0) as f64 / 3_600_000.0,
-                run_hours: overlap as f64 / 3_600_000.0,
-            })
+                since_ms: l.since_ms,
+                until_ms: l.until_ms,
+            };
+            Lifetime::during(rec, span, now)
         })
         .collect()
 }
@@ -161,11 +147,8 @@ pub fn meter(
 ) -> Result<Metered, CliError> {
     let mut notes = Vec::new();
     let prices = run_prices(rec, prices_file, &spec.stack.region, &mut notes)?;
-    let mut actual = actual_phases(rec);
-    let has_spot = rec
-        .phases
-        .iter()
-        .any(|p| p.purchase == "spot" && !p.attempts.is_empty());
+    let mut rates = Vec::new();
+    let has_spot = ran_on_spot(rec);
     match remote {
         Some(r) if has_spot => {
             let measured = r.rt.block_on(pipectl_runner::pricing::measured_spot_rates(
@@ -173,11 +156,7 @@ pub fn meter(
             ));
             for (phase, m) in measured {
                 match m {
-                    Ok(rate) => {
-                        if let Some(a) = actual.iter_mut().find(|a| a.name == phase) {
-                            a.measured_rate = Some(rate);
-                        }
-                    }
+                    Ok(rate) => rates.push((phase, rate)),
                     Err(why) => notes.push(format!("{phase}: {why}")),
                 }
             }
@@ -189,7 +168,7 @@ pub fn meter(
     }
     let lifetimes = lifetimes(state_dir, rec);
     Ok(Metered {
-        reconciliation: reconcile(spec, &prices, &actual, opts, &lifetimes),
+        reconciliation: reconcile_run(spec, &prices, rec, &rates, opts, &lifetimes),
         prices,
         notes,
     })

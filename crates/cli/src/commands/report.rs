@@ -8,60 +8,22 @@ use std::io::Write;
 use pipectl_metering::advise::advise;
 use pipectl_metering::analysis::{break_evens, offers, scenarios, sensitivity};
 use pipectl_metering::{Options, estimate, variant};
-use pipectl_report::{JobBar, MetricValue, REPORT_SCHEMA, Report, ScalingPoint};
-use pipectl_runner::{RunRecord, RunStore};
+use pipectl_record::{RunRecord, RunStore};
+use pipectl_report::inputs::{self, RunTimes};
+use pipectl_report::{MetricValue, REPORT_SCHEMA, Report};
+use pipectl_runner::RunError;
 use sha2::{Digest, Sha256};
 
 use super::{advise::volumes, load_spec, metered};
 use crate::cli::{AwsArgs, ReportArgs, TableOrJson};
 use crate::error::CliError;
 
-fn jobs(rec: &RunRecord) -> Vec<JobBar> {
-    let mut out = Vec::new();
-    for p in &rec.phases {
-        let n = p.attempts.len();
-        for (i, a) in p.attempts.iter().enumerate() {
-            let outcome = if a.spot_interruption {
-                "INTERRUPTED"
-            } else if a.exit_code == Some(0) || (i + 1 == n && p.status == "SUCCEEDED") {
-                "SUCCEEDED"
-            } else {
-                "FAILED"
-            };
-            out.push(JobBar {
-                phase: p.name.clone(),
-                attempt: i + 1,
-                ready_ms: p.ready_at_ms,
-                started_ms: a.started_at_ms,
-                stopped_ms: a.stopped_at_ms,
-                outcome: outcome.into(),
-            });
-        }
-    }
-    out
-}
-
-/// Each succeeded phase of every run of the stack: its node count and last attempt's time.
-fn scaling(runs_dir: &std::path::Path, stack: &str) -> Vec<ScalingPoint> {
-    let Ok((runs, _)) = RunStore::new(runs_dir).list() else {
-        return vec![];
-    };
-    runs.iter()
-        .filter(|r| r.stack == stack)
-        .flat_map(|r| {
-            r.phases
-                .iter()
-                .filter(|p| p.status == "SUCCEEDED")
-                .filter_map(|p| {
-                    Some(ScalingPoint {
-                        phase: p.name.clone(),
-                        nodes: p.nodes,
-                        seconds: p.attempts.last()?.run_seconds,
-                        run_id: r.run_id.clone(),
-                    })
-                })
-        })
-        .collect()
+/// Every run of the stack recorded here (none when the directory cannot be read).
+fn runs_of(runs_dir: &std::path::Path) -> Vec<RunRecord> {
+    RunStore::new(runs_dir)
+        .list()
+        .map(|(runs, _)| runs)
+        .unwrap_or_default()
 }
 
 pub fn run(
@@ -70,31 +32,7 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let run_id = args.run.run.clone().unwrap_or_else(|| "latest".into());
-    // The spec: named, or the one the run recorded (found through the run by stack name).
-    let (spec_path, rec) = match &args.spec {
-        Some(p) => {
-            let stack = load_spec(p, true)?.spec.stack.name;
-            (
-                p.clone(),
-                metered::find_run(&args.run.runs_dir, &stack, &run_id)?,
-            )
-        }
-        None => {
-            let rec = if run_id == "latest" {
-                let (runs, _) = RunStore::new(&args.run.runs_dir).list()?;
-                runs.into_iter()
-                    .next_back()
-                    .ok_or_else(|| pipectl_runner::RunError::NoSuchRun {
-                        run_id: "latest".into(),
-                        dir: args.run.runs_dir.clone(),
-                    })?
-            } else {
-                RunStore::new(&args.run.runs_dir).load(&run_id)?
-            };
-            (std::path::PathBuf::from(&rec.spec_path), rec)
-        }
-    };
+    let (spec_path, rec) = spec_and_run(args)?;
     let loaded = load_spec(&spec_path, quiet)?;
     let spec = loaded.spec;
     let mut notes = Vec::new();
@@ -123,14 +61,90 @@ pub fn run(
     )?;
     notes.extend(m.notes);
     let prices = m.prices;
-    let metrics = match &remote {
+    let metrics = read_metrics(remote.as_ref(), &rec, &mut notes);
+    // The analysis and advice at the run's own durations.
+    let as_run = variant::with_durations(&spec, &inputs::durations(&rec));
+    let times = RunTimes::of(&rec);
+    let report = Report {
+        schema: REPORT_SCHEMA,
+        run_id: rec.run_id.clone(),
+        stack: rec.stack.clone(),
+        status: times.status,
+        spec_path: spec_path.display().to_string(),
+        submitted_at: times.submitted_at,
+        finished_at: times.finished_at,
+        jobs: inputs::jobs(&rec),
+        reconciliation: m.reconciliation,
+        estimate: estimate(&spec, &prices, opts),
+        offers: offers(&as_run, &prices),
+        scenarios: scenarios(&as_run, &prices, opts, &volumes(&args.analysis)),
+        break_evens: break_evens(&as_run, &prices, opts),
+        sensitivity: sensitivity(&as_run, &prices, opts, args.analysis.sensitivity),
+        advice: advise(&as_run, &prices, opts, &format!("run {}", rec.run_id)),
+        scaling: inputs::scaling(&runs_of(&args.run.runs_dir), &rec.stack),
+        metrics,
+        items: spec
+            .phases
+            .iter()
+            .filter_map(|p| p.items.map(|n| (p.name.clone(), n)))
+            .collect(),
+        notes,
+    };
+    let written = pipectl_report::write(&report, &args.out)?;
+    let text = summary(&report, &written, &args.output);
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The spec (named, or the one the run recorded, found through the run by stack name) and
+/// the run.
+fn spec_and_run(args: &ReportArgs) -> Result<(std::path::PathBuf, RunRecord), CliError> {
+    let run_id = args.run.run.clone().unwrap_or_else(|| "latest".into());
+    // The spec: named, or the one the run recorded (found through the run by stack name).
+    Ok(match &args.spec {
+        Some(p) => {
+            let stack = load_spec(p, true)?.spec.stack.name;
+            (
+                p.clone(),
+                metered::find_run(&args.run.runs_dir, &stack, &run_id)?,
+            )
+        }
+        None => {
+            let rec = if run_id == "latest" {
+                let (runs, _) = RunStore::new(&args.run.runs_dir)
+                    .list()
+                    .map_err(RunError::from)?;
+                runs.into_iter()
+                    .next_back()
+                    .ok_or_else(|| RunError::NoSuchRun {
+                        run_id: "latest".into(),
+                        dir: args.run.runs_dir.clone(),
+                    })?
+            } else {
+                RunStore::new(&args.run.runs_dir)
+                    .load(&run_id)
+                    .map_err(RunError::from)?
+            };
+            (std::path::PathBuf::from(&rec.spec_path), rec)
+        }
+    })
+}
+
+/// What CloudWatch holds for the run (nothing offline or when it cannot be read, said in a
+/// note).
+fn read_metrics(
+    remote: Option<&metered::Remote>,
+    rec: &RunRecord,
+    notes: &mut Vec<String>,
+) -> Vec<MetricValue> {
+    match remote {
         None => {
             notes.push("offline: CloudWatch not read".into());
             vec![]
         }
         Some(r) => match r
             .rt
-            .block_on(pipectl_runner::metrics::read_back(&r.aws, &rec))
+            .block_on(pipectl_runner::metrics::read_back(&r.aws, rec))
         {
             Ok(v) => v
                 .into_iter()
@@ -147,42 +161,13 @@ pub fn run(
                 vec![]
             }
         },
-    };
-    // The analysis and advice at the run's own durations.
-    let durations: Vec<(String, f64)> = rec
-        .phases
-        .iter()
-        .filter_map(|p| p.run_seconds.map(|s| (p.name.clone(), s)))
-        .collect();
-    let as_run = variant::with_durations(&spec, &durations);
-    let report = Report {
-        schema: REPORT_SCHEMA,
-        run_id: rec.run_id.clone(),
-        stack: rec.stack.clone(),
-        status: format!("{:?}", rec.status).to_uppercase(),
-        spec_path: spec_path.display().to_string(),
-        submitted_at: pipectl_runner::record::utc(rec.submitted_at_ms),
-        finished_at: rec.finished_at_ms.map(pipectl_runner::record::utc),
-        jobs: jobs(&rec),
-        reconciliation: m.reconciliation,
-        estimate: estimate(&spec, &prices, opts),
-        offers: offers(&as_run, &prices),
-        scenarios: scenarios(&as_run, &prices, opts, &volumes(&args.analysis)),
-        break_evens: break_evens(&as_run, &prices, opts),
-        sensitivity: sensitivity(&as_run, &prices, opts, args.analysis.sensitivity),
-        advice: advise(&as_run, &prices, opts, &format!("run {}", rec.run_id)),
-        scaling: scaling(&args.run.runs_dir, &rec.stack),
-        metrics,
-        items: spec
-            .phases
-            .iter()
-            .filter_map(|p| p.items.map(|n| (p.name.clone(), n)))
-            .collect(),
-        notes,
-    };
-    let written = pipectl_report::write(&report, &args.out)?;
-    let text = match args.output {
-        TableOrJson::Json => serde_json::to_string_pretty(&written).unwrap_or_default() + "\n",
+    }
+}
+
+/// What the command prints: the files written (JSON, or a list with the notes).
+fn summary(report: &Report, written: &pipectl_report::Written, output: &TableOrJson) -> String {
+    match output {
+        TableOrJson::Json => serde_json::to_string_pretty(written).unwrap_or_default() + "\n",
         TableOrJson::Table => {
             let mut s = format!(
                 "Report of run {} ({} charts) in {}:\n",
@@ -198,7 +183,5 @@ pub fn run(
             }
             s
         }
-    };
-    out.write_all(text.as_bytes())?;
-    Ok(())
+    }
 }

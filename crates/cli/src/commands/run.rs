@@ -8,11 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pipectl_provision::{Session, Timeouts};
-use pipectl_runner::record::{PriceRef, utc};
-use pipectl_runner::{
-    Interrupt, Outcome, Progress, RunError, RunEvent, RunOptions, RunRecord, RunStatus, RunStore,
-    Runner,
-};
+use pipectl_record::{JobStatus, PriceRef, RunRecord, RunStatus, RunStore, utc};
+use pipectl_runner::{Interrupt, Outcome, Progress, RunError, RunEvent, RunOptions, Runner};
 use sha2::{Digest, Sha256};
 
 use super::stack::{connect, runtime};
@@ -66,46 +63,8 @@ pub fn run(
             interrupt(),
             opts,
         );
-        let mut rec = match &args.attach {
-            Some(id) => {
-                let rec = store.load(id)?;
-                if rec.stack != spec.stack.name {
-                    return Err(RunError::OtherStack {
-                        run_id: id.clone(),
-                        stack: rec.stack,
-                        wanted: spec.stack.name.clone(),
-                    }
-                    .into());
-                }
-                if !quiet && !json {
-                    eprintln!(
-                        "Attaching to run {id} of stack {} (submitted {})",
-                        rec.stack,
-                        utc(rec.submitted_at_ms)
-                    );
-                }
-                rec
-            }
-            None => {
-                let rec = runner
-                    .prepare(&args.spec.display().to_string(), &sha, args.ignore_budget)
-                    .await?;
-                if !quiet && !json {
-                    eprintln!(
-                        "Run {} of stack {}: {} phase(s), estimate ${:.4}{}; record {}",
-                        rec.run_id,
-                        rec.stack,
-                        rec.phases.len(),
-                        rec.estimate_usd,
-                        rec.budget_usd
-                            .map(|b| format!(" (budget ${b:.4})"))
-                            .unwrap_or_default(),
-                        store.path(&rec.run_id).display()
-                    );
-                }
-                rec
-            }
-        };
+        let mut rec =
+            open_record(args, &runner, &store, &spec.stack.name, &sha, quiet || json).await?;
         if !rec.is_finished() {
             runner.submit(&mut rec).await?;
             rec = match runner.watch(rec).await? {
@@ -128,52 +87,123 @@ pub fn run(
             write!(out, "{}", report(&rec, &store))?;
         }
         if args.down_after {
-            let mut session = Session::open(
-                aws,
-                spec,
-                &aws_args.state_dir,
-                Timeouts::default(),
-                progress::sink(quiet, json),
-            )
-            .await?;
-            let s = pipectl_provision::destroy(
-                session.ctx.clone(),
-                &session.store,
-                &mut session.state,
-                true,
-            )
-            .await?;
-            if !json {
-                writeln!(
-                    out,
-                    "--down-after: stack {} removed ({} deleted, kept {}) in {:.1}s",
-                    rec.stack,
-                    s.deleted.len(),
-                    s.kept.join(", "),
-                    s.seconds
-                )?;
-            }
+            tear_down(aws, spec, aws_args, quiet, json, &rec, out).await?;
         }
-        match rec.status {
-            RunStatus::Succeeded => Ok(()),
-            RunStatus::Terminated => Err(CliError::RunEnded {
-                run_id: rec.run_id.clone(),
-                what: "was interrupted; its jobs were terminated".into(),
-                code: exit::INTERRUPTED,
-            }),
-            _ => Err(CliError::RunEnded {
-                run_id: rec.run_id.clone(),
-                what: match &rec.failure {
-                    Some(f) => format!(
-                        "failed: phase {} (attempt {}): {}",
-                        f.phase, f.attempt, f.reason
-                    ),
-                    None => "failed".into(),
-                },
-                code: exit::RUN_FAILED,
-            }),
+        ended(&rec)
+    })
+}
+
+/// The run to watch: the one `--attach` names (refused if another stack's), or a new one
+/// prepared (queues checked, budget checked, record written).
+async fn open_record(
+    args: &RunArgs,
+    runner: &Runner,
+    store: &RunStore,
+    stack: &str,
+    sha: &str,
+    silent: bool,
+) -> Result<RunRecord, CliError> {
+    Ok(match &args.attach {
+        Some(id) => {
+            let rec = store.load(id).map_err(RunError::from)?;
+            if rec.stack != stack {
+                return Err(RunError::OtherStack {
+                    run_id: id.clone(),
+                    stack: rec.stack,
+                    wanted: stack.to_string(),
+                }
+                .into());
+            }
+            if !silent {
+                eprintln!(
+                    "Attaching to run {id} of stack {} (submitted {})",
+                    rec.stack,
+                    utc(rec.submitted_at_ms)
+                );
+            }
+            rec
+        }
+        None => {
+            let rec = runner
+                .prepare(&args.spec.display().to_string(), sha, args.ignore_budget)
+                .await?;
+            if !silent {
+                eprintln!(
+                    "Run {} of stack {}: {} phase(s), estimate ${:.4}{}; record {}",
+                    rec.run_id,
+                    rec.stack,
+                    rec.phases.len(),
+                    rec.estimate_usd,
+                    rec.budget_usd
+                        .map(|b| format!(" (budget ${b:.4})"))
+                        .unwrap_or_default(),
+                    store.path(&rec.run_id).display()
+                );
+            }
+            rec
         }
     })
+}
+
+/// `--down-after`: the stack removed once the run has ended.
+async fn tear_down(
+    aws: pipectl_aws::Aws,
+    spec: pipectl_spec::Spec,
+    aws_args: &AwsArgs,
+    quiet: bool,
+    json: bool,
+    rec: &RunRecord,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut session = Session::open(
+        aws,
+        spec,
+        &aws_args.state_dir,
+        Timeouts::default(),
+        progress::sink(quiet, json),
+    )
+    .await?;
+    let s = pipectl_provision::destroy(
+        session.ctx.clone(),
+        &session.store,
+        &mut session.state,
+        true,
+    )
+    .await?;
+    if !json {
+        writeln!(
+            out,
+            "--down-after: stack {} removed ({} deleted, kept {}) in {:.1}s",
+            rec.stack,
+            s.deleted.len(),
+            s.kept.join(", "),
+            s.seconds
+        )?;
+    }
+    Ok(())
+}
+
+/// The exit of a run that ended: success, interrupted, or failed with its reason.
+fn ended(rec: &RunRecord) -> Result<(), CliError> {
+    match rec.status {
+        RunStatus::Succeeded => Ok(()),
+        RunStatus::Terminated => Err(CliError::RunEnded {
+            run_id: rec.run_id.clone(),
+            what: "was interrupted; its jobs were terminated".into(),
+            code: exit::INTERRUPTED,
+        }),
+        _ => Err(CliError::RunEnded {
+            run_id: rec.run_id.clone(),
+            what: match &rec.failure {
+                Some(f) => format!(
+                    "failed: phase {} (attempt {}): {}",
+                    f.phase, f.attempt, f.reason
+                ),
+                None => "failed".into(),
+            },
+            code: exit::RUN_FAILED,
+        }),
+    }
 }
 
 /// Ctrl-C: ask on a terminal; without one, terminate (jobs left running cost money unseen).
@@ -321,9 +351,7 @@ fn sink(quiet: bool, json: bool, spec: &pipectl_spec::Spec) -> Progress {
             _ => None,
         };
         match (phase.and_then(|p| bars.get(p)), e) {
-            (Some(b), RunEvent::Phase { status, .. })
-                if status == "SUCCEEDED" || status == "FAILED" =>
-            {
+            (Some(b), RunEvent::Phase { status, .. }) if status.is_terminal() => {
                 b.finish_with_message(
                     line(e)
                         .trim_start()
@@ -363,7 +391,7 @@ fn report(rec: &RunRecord, store: &RunStore) -> String {
     for p in &rec.phases {
         t.row(vec![
             p.name.clone(),
-            p.status.clone(),
+            p.status.to_string(),
             p.attempts.len().to_string(),
             p.spot_interruptions.to_string(),
             opt(p.queue_wait_seconds),
@@ -414,7 +442,7 @@ fn report(rec: &RunRecord, store: &RunStore) -> String {
 /// `pipectl runs`.
 pub fn list(args: &RunsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = RunStore::new(&args.runs_dir);
-    let (runs, bad) = store.list()?;
+    let (runs, bad) = store.list().map_err(RunError::from)?;
     for b in &bad {
         eprintln!("warning: {b}");
     }
@@ -440,7 +468,11 @@ pub fn list(args: &RunsArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "compute $",
     ]);
     for r in &runs {
-        let done = r.phases.iter().filter(|p| p.status == "SUCCEEDED").count();
+        let done = r
+            .phases
+            .iter()
+            .filter(|p| p.status == JobStatus::Succeeded)
+            .count();
         t.row(vec![
             r.run_id.clone(),
             r.stack.clone(),

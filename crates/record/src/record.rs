@@ -1,0 +1,227 @@
+//! The run record's types: the run, its phases and their attempts, the failure that ended it,
+//! and the one billing rule every reader applies to attempts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::status::{JobStatus, Purchase, RunStatus};
+
+/// Bumped when a field changes meaning or goes; new optional fields do not bump it.
+pub const RECORD_VERSION: u32 = 1;
+/// The `schema` field of every run record.
+pub const RECORD_SCHEMA: &str = "pipectl.run";
+
+/// The whole price sheet a run was priced with, kept as written so that the record needs no
+/// knowledge of the sheet's format; the metering reads it back (`PriceSheet::from_recorded`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordedPrices(pub serde_json::Value);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PriceRef {
+    pub name: String,
+    pub date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema: String,
+    pub version: u32,
+    pub run_id: String,
+    pub stack: String,
+    pub region: String,
+    pub account: String,
+    /// `aws`, or the endpoint the calls went to.
+    pub endpoint: String,
+    pub spec_path: String,
+    /// SHA-256 of the spec file's bytes, hex.
+    pub spec_sha256: String,
+    pub price_sheet: PriceRef,
+    /// The whole sheet the run was priced with, so that it is reconciled with the same prices
+    /// later (never re-priced silently with a newer catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices: Option<RecordedPrices>,
+    /// The estimate of one run from the spec's planned durations, before submitting.
+    pub estimate_usd: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_usd: Option<f64>,
+    /// Milliseconds since the Unix epoch (AWS's unit) on this machine's clock.
+    pub submitted_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at_ms: Option<i64>,
+    pub status: RunStatus,
+    pub phases: Vec<PhaseRecord>,
+    /// Compute cost of what ran, every attempt billed (60 s minimum each), same price sheet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    pub name: String,
+    pub job_queue: String,
+    /// `name:revision` of the job definition submitted.
+    pub job_definition: String,
+    pub job_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    pub depends_on: Vec<String>,
+    /// AWS Batch's job status (`SUBMITTED` … `SUCCEEDED`/`FAILED`); `NOT_SUBMITTED` before.
+    pub status: JobStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// The instance types its queue's compute environments offer, and how they are bought.
+    pub instance_types: Vec<String>,
+    pub purchase: Purchase,
+    pub nodes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array_size: Option<u32>,
+    pub planned_seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_ms: Option<i64>,
+    /// When it could start: submitted, and every dependency ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at_ms: Option<i64>,
+    /// When this run's watcher saw the job had ended (this machine's clock): its lag behind
+    /// `stopped_at_ms` is what the adaptive polling costs in reaction time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noticed_at_ms: Option<i64>,
+    /// Ready → first attempt started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_wait_seconds: Option<f64>,
+    /// Sum of every attempt's run time (what compute is billed for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_seconds: Option<f64>,
+    /// Ready → stopped: waits, attempts and the gaps between them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_seconds: Option<f64>,
+    pub attempts: Vec<Attempt>,
+    pub spot_interruptions: u32,
+    pub log_streams: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub started_at_ms: i64,
+    pub stopped_at_ms: i64,
+    pub run_seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_stream: Option<String>,
+    /// Its `statusReason` starts with `Host EC2`: the instance went away (Spot reclaimed it).
+    pub spot_interruption: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    pub phase: String,
+    /// 1-based; 0 when it never started.
+    pub attempt: usize,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The phases cancelled because they depended on it.
+    pub cancelled: Vec<String>,
+    /// The last lines of its log.
+    pub log_tail: Vec<String>,
+}
+
+impl PhaseRecord {
+    /// The run seconds of every attempt Batch billed (each is billed separately, with EC2's
+    /// minimum applied by the metering); a record from before attempts were kept gives its
+    /// phase's run seconds as one attempt.
+    pub fn attempt_seconds(&self) -> Vec<f64> {
+        if self.attempts.is_empty() {
+            self.run_seconds.into_iter().collect()
+        } else {
+            self.attempts.iter().map(|a| a.run_seconds).collect()
+        }
+    }
+
+    /// A phase not submitted yet: nothing known but its name and plan.
+    pub fn new(name: impl Into<String>, planned_seconds: f64) -> Self {
+        PhaseRecord {
+            name: name.into(),
+            job_queue: String::new(),
+            job_definition: String::new(),
+            job_name: String::new(),
+            job_id: None,
+            depends_on: vec![],
+            status: JobStatus::NotSubmitted,
+            status_reason: None,
+            instance_types: vec![],
+            purchase: Purchase::OnDemand,
+            nodes: 1,
+            array_size: None,
+            planned_seconds,
+            created_at_ms: None,
+            ready_at_ms: None,
+            started_at_ms: None,
+            stopped_at_ms: None,
+            noticed_at_ms: None,
+            queue_wait_seconds: None,
+            run_seconds: None,
+            total_seconds: None,
+            attempts: vec![],
+            spot_interruptions: 0,
+            log_streams: vec![],
+            compute_usd: None,
+        }
+    }
+}
+
+impl RunRecord {
+    pub fn phase(&self, name: &str) -> Option<&PhaseRecord> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+    pub fn is_finished(&self) -> bool {
+        self.status != RunStatus::Running
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn attempt(secs: f64) -> Attempt {
+        Attempt {
+            started_at_ms: 0,
+            stopped_at_ms: (secs * 1000.0) as i64,
+            run_seconds: secs,
+            exit_code: None,
+            status_reason: None,
+            log_stream: None,
+            spot_interruption: false,
+        }
+    }
+
+    #[test]
+    fn every_attempt_is_billed_and_an_old_record_counts_as_one_attempt() {
+        let mut p = PhaseRecord::new("training", 2100.0);
+        assert!(p.attempt_seconds().is_empty());
+        p.run_seconds = Some(30.0);
+        assert_eq!(p.attempt_seconds(), vec![30.0]);
+        p.attempts = vec![attempt(12.0), attempt(30.0)];
+        assert_eq!(p.attempt_seconds(), vec![12.0, 30.0]);
+    }
+
+    #[test]
+    fn a_phase_not_submitted_says_so_in_the_record() {
+        let p = PhaseRecord::new("training", 60.0);
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["status"], "NOT_SUBMITTED");
+        assert!(v.get("job_id").is_none(), "absent options are left out");
+    }
+}

@@ -1,0 +1,191 @@
+//! The directory of run records: each written atomically (temporary file, sync, rename),
+//! read back refusing another schema or a newer version, listed oldest first.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::record::{RECORD_SCHEMA, RECORD_VERSION, RunRecord};
+
+/// What can go wrong reading or writing a run record.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("no run {run_id} in {}", dir.display())]
+    NoSuchRun { run_id: String, dir: PathBuf },
+    #[error("the run record {} is unreadable: {message}", path.display())]
+    BadRecord { path: PathBuf, message: String },
+    #[error("failed to {what} {}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl RecordError {
+    fn io(what: &'static str, path: &Path, source: std::io::Error) -> Self {
+        RecordError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The directory of run records.
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    dir: PathBuf,
+}
+
+impl RunStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        RunStore { dir: dir.into() }
+    }
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn path(&self, run_id: &str) -> PathBuf {
+        self.dir.join(format!("{run_id}.json"))
+    }
+
+    /// Writes the record to a temporary file beside it, syncs, renames: a reader (or a killed
+    /// writer) never sees half a record.
+    pub fn save(&self, rec: &RunRecord) -> Result<(), RecordError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| RecordError::io("create", &self.dir, e))?;
+        let path = self.path(&rec.run_id);
+        let tmp = self.dir.join(format!(".{}.json.tmp", rec.run_id));
+        let body = serde_json::to_vec_pretty(rec).expect("a run record serialises");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&body)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| RecordError::io("write", &path, e))
+    }
+
+    pub fn load(&self, run_id: &str) -> Result<RunRecord, RecordError> {
+        let path = self.path(run_id);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                RecordError::NoSuchRun {
+                    run_id: run_id.to_string(),
+                    dir: self.dir.clone(),
+                }
+            } else {
+                RecordError::io("read", &path, e)
+            }
+        })?;
+        parse(&path, &text)
+    }
+
+    /// Every record in the directory, oldest first; unreadable files are returned as errors
+    /// beside the good ones rather than hiding them.
+    pub fn list(&self) -> Result<(Vec<RunRecord>, Vec<RecordError>), RecordError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], vec![])),
+            Err(e) => return Err(RecordError::io("read", &self.dir, e)),
+        };
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_record = path.extension().is_some_and(|x| x == "json")
+                && !path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if !is_record {
+                continue;
+            }
+            match std::fs::read_to_string(&path)
+                .map_err(|e| RecordError::io("read", &path, e))
+                .and_then(|t| parse(&path, &t))
+            {
+                Ok(r) => good.push(r),
+                Err(e) => bad.push(e),
+            }
+        }
+        good.sort_by(|a, b| (a.submitted_at_ms, &a.run_id).cmp(&(b.submitted_at_ms, &b.run_id)));
+        Ok((good, bad))
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<RunRecord, RecordError> {
+    let rec: RunRecord = serde_json::from_str(text).map_err(|e| RecordError::BadRecord {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if rec.schema != RECORD_SCHEMA || rec.version > RECORD_VERSION {
+        return Err(RecordError::BadRecord {
+            path: path.to_path_buf(),
+            message: format!(
+                "schema {} version {}; this pipectl reads {RECORD_SCHEMA} up to version {RECORD_VERSION}",
+                rec.schema, rec.version
+            ),
+        });
+    }
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{PhaseRecord, PriceRef, RecordedPrices};
+    use crate::status::{JobStatus, RunStatus};
+
+    #[test]
+    fn records_round_trip_and_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path().join("runs"));
+        let rec = RunRecord {
+            schema: RECORD_SCHEMA.into(),
+            version: RECORD_VERSION,
+            run_id: "20261122-101500-0001".into(),
+            stack: "s".into(),
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+            endpoint: "aws".into(),
+            spec_path: "x.toml".into(),
+            spec_sha256: "ab".into(),
+            price_sheet: PriceRef {
+                name: "n".into(),
+                date: "d".into(),
+                path: None,
+            },
+            prices: Some(RecordedPrices(serde_json::json!({
+                "sheet": {"name": "n", "date": "d"},
+                "ec2": {"on_demand": {"g4dn.xlarge": {"usd": 0.526}}}
+            }))),
+            estimate_usd: 1.0,
+            budget_usd: None,
+            submitted_at_ms: 5,
+            finished_at_ms: None,
+            status: RunStatus::Running,
+            phases: vec![PhaseRecord {
+                status: JobStatus::Running,
+                ..PhaseRecord::new("training", 60.0)
+            }],
+            compute_usd: None,
+            failure: None,
+        };
+        store.save(&rec).unwrap();
+        let back = store.load(&rec.run_id).unwrap();
+        assert_eq!(back.submitted_at_ms, 5);
+        assert_eq!(back.prices, rec.prices, "the sheet reads back as written");
+        assert_eq!(back.phases[0].status, JobStatus::Running);
+        let (all, bad) = store.list().unwrap();
+        assert_eq!((all.len(), bad.len()), (1, 0));
+        let newer = std::fs::read_to_string(store.path(&rec.run_id))
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 99");
+        std::fs::write(store.path(&rec.run_id), newer).unwrap();
+        let e = store.load(&rec.run_id).unwrap_err().to_string();
+        assert!(e.contains("version 99"), "{e}");
+        assert!(matches!(
+            store.load("nope"),
+            Err(RecordError::NoSuchRun { .. })
+        ));
+    }
+}

@@ -1,0 +1,120 @@
+//! What a run works with: the AWS clients, the spec and prices, the store of records, where
+//! events go, what Ctrl-C asks, and the options; shared by every part of the runner.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use pipectl_aws::Aws;
+use pipectl_metering::PriceSheet;
+use pipectl_record::{PriceRef, RunRecord, RunStore};
+use pipectl_spec::Spec;
+use pipectl_spec::graph::Graph;
+use pipectl_spec::model::Phase;
+
+use crate::events::RunEvent;
+use crate::poll::PollSettings;
+
+pub type Progress = Arc<dyn Fn(&RunEvent) + Send + Sync>;
+/// Asked on Ctrl-C with the number of jobs not ended: `true` terminates them.
+pub type Interrupt = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub struct RunOptions {
+    pub poll: PollSettings,
+    /// Ctrl-C leaves the jobs running (and says how to attach) without asking.
+    pub detach: bool,
+    /// Stream the running jobs' CloudWatch Logs.
+    pub follow: bool,
+    /// Publish the `Pipectl` CloudWatch metrics.
+    pub metrics: bool,
+    /// Give up watching (jobs untouched) after AWS has been unreachable this long.
+    pub lost_contact_after: Duration,
+    /// Lines of a failed job's log shown with the reason.
+    pub log_tail: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            poll: PollSettings::default(),
+            detach: false,
+            follow: false,
+            metrics: true,
+            lost_contact_after: Duration::from_secs(900),
+            log_tail: 20,
+        }
+    }
+}
+
+/// How watching ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every phase ended (the record's status says how).
+    Ended(RunRecord),
+    /// Ctrl-C with the jobs left running.
+    Detached(RunRecord),
+}
+
+pub struct Runner {
+    pub aws: Aws,
+    pub spec: Spec,
+    pub prices: PriceSheet,
+    pub price_ref: PriceRef,
+    pub account: String,
+    pub store: RunStore,
+    pub progress: Progress,
+    pub interrupt: Interrupt,
+    pub opts: RunOptions,
+    graph: Graph,
+    pub(crate) describe_calls: AtomicU64,
+}
+
+impl Runner {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        aws: Aws,
+        spec: Spec,
+        prices: PriceSheet,
+        price_ref: PriceRef,
+        account: String,
+        store: RunStore,
+        progress: Progress,
+        interrupt: Interrupt,
+        opts: RunOptions,
+    ) -> Runner {
+        let graph = Graph::from_spec(&spec);
+        Runner {
+            aws,
+            spec,
+            prices,
+            price_ref,
+            account,
+            store,
+            progress,
+            interrupt,
+            opts,
+            graph,
+            describe_calls: Default::default(),
+        }
+    }
+
+    pub(crate) fn emit(&self, e: RunEvent) {
+        (self.progress)(&e);
+    }
+
+    pub(crate) fn phase_spec(&self, name: &str) -> Option<&Phase> {
+        self.spec.phases.iter().find(|p| p.name == name)
+    }
+
+    pub(crate) fn name_of(&self, id: &str) -> String {
+        self.graph
+            .get(id)
+            .map(|r| r.name.replace("<account-id>", &self.account))
+            .unwrap_or_default()
+    }
+
+    pub fn describe_jobs_calls(&self) -> u64 {
+        self.describe_calls.load(Ordering::Relaxed)
+    }
+}

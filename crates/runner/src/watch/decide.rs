@@ -1,0 +1,395 @@
+//! The watcher's decisions, apart from every call: given what one poll saw (the jobs AWS
+//! described, AWS out of reach, or Ctrl-C) and the time, bring the run record up to date and
+//! say what to do (events, log streams to follow or stop, dependents to end, metrics to
+//! publish, saves) and when to poll next. Pure: the loop in the parent module makes the calls.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use pipectl_metering::PriceSheet;
+use pipectl_record::{JobStatus, PhaseRecord, RunRecord, RunStatus};
+use pipectl_spec::Spec;
+
+use crate::cost::{phase_cost, projected_cost};
+use crate::events::RunEvent;
+use crate::failure::on_failure;
+use crate::poll::{PollSettings, Poller, Seen};
+use crate::timing::{self, JobView};
+
+/// What the decisions read besides the record: the spec and prices the run was priced with,
+/// and the options that change what is done.
+pub struct WatchEnv<'a> {
+    pub spec: &'a Spec,
+    pub prices: &'a PriceSheet,
+    /// Stream the running jobs' logs.
+    pub follow: bool,
+    /// Give up watching after AWS has been out of reach this long.
+    pub lost_contact_after: Duration,
+}
+
+/// The time of a decision: this machine's clock (compared with AWS's timestamps) and the
+/// time since watching began (for how long AWS has been out of reach).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub ms: i64,
+    pub elapsed: Duration,
+}
+
+/// Something the loop does for a decision, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Emit(RunEvent),
+    /// Write the record.
+    Save,
+    /// Start streaming a log stream.
+    Follow {
+        phase: String,
+        stream: String,
+    },
+    /// Stop streaming it once drained.
+    StopFollowing {
+        stream: String,
+    },
+    /// End a job: `TerminateJob` when `terminate`, else `CancelJob`; `label` names it in an
+    /// error.
+    EndJob {
+        label: String,
+        job_id: String,
+        terminate: bool,
+        reason: String,
+    },
+    /// Read the last lines of the failed phase's log into the record's failure.
+    ReadLogTail {
+        stream: String,
+    },
+    /// Publish the metrics of the phase at this index of the record.
+    Publish {
+        phase: usize,
+    },
+}
+
+/// What happens after the actions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    Poll(Duration),
+    /// Stop watching, leaving the jobs running (`--attach` resumes).
+    Detach,
+    /// AWS has been out of reach too long: stop watching, jobs untouched.
+    LostContact {
+        seconds: u64,
+    },
+}
+
+/// One decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub actions: Vec<Action>,
+    pub next: Next,
+}
+
+/// What the watcher knows between polls.
+pub struct WatchState {
+    pub rec: RunRecord,
+    poller: Poller,
+    min_wait: Duration,
+    unreachable_since: Option<Duration>,
+    budget_warned: bool,
+    terminated: bool,
+    /// Phases whose cost is set and metrics published.
+    published: BTreeSet<String>,
+    followed: BTreeSet<String>,
+    stopped: BTreeSet<String>,
+}
+
+impl WatchState {
+    pub fn new(rec: RunRecord, poll: PollSettings) -> WatchState {
+        let published = rec
+            .phases
+            .iter()
+            .filter(|p| p.status.is_terminal())
+            .map(|p| p.name.clone())
+            .collect();
+        WatchState {
+            rec,
+            poller: Poller::new(poll),
+            min_wait: poll.min,
+            unreachable_since: None,
+            budget_warned: false,
+            terminated: false,
+            published,
+            followed: BTreeSet::new(),
+            stopped: BTreeSet::new(),
+        }
+    }
+
+    /// The jobs not ended yet: watching is over when there is none.
+    pub fn open_jobs(&self) -> Vec<String> {
+        self.rec
+            .phases
+            .iter()
+            .filter(|p| !p.status.is_terminal())
+            .filter_map(|p| p.job_id.clone())
+            .collect()
+    }
+
+    /// Whether the user chose to terminate the jobs (Ctrl-C is not asked twice).
+    pub fn terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// Ctrl-C: terminate every open job (`terminate`, as the user answered), or detach.
+    pub fn interrupted(&mut self, terminate: bool) -> Step {
+        if !terminate {
+            return Step {
+                actions: vec![],
+                next: Next::Detach,
+            };
+        }
+        self.terminated = true;
+        let open = self.open_jobs();
+        let mut actions: Vec<Action> = open
+            .iter()
+            .map(|id| Action::EndJob {
+                label: id.clone(),
+                job_id: id.clone(),
+                terminate: true,
+                reason: "pipectl run: interrupted by the user".into(),
+            })
+            .collect();
+        actions.push(Action::Emit(RunEvent::Note {
+            message: format!("terminated {} job(s)", open.len()),
+        }));
+        Step {
+            actions,
+            next: Next::Poll(self.min_wait),
+        }
+    }
+
+    /// AWS could not be reached (or throttled): never a reason to mark a job failed; keep
+    /// watching, further apart, until it has lasted `lost_contact_after`.
+    pub fn unreachable(&mut self, env: &WatchEnv, error: String, now: Now) -> Step {
+        let since = *self.unreachable_since.get_or_insert(now.elapsed);
+        let out_for = now.elapsed.saturating_sub(since);
+        let seconds = out_for.as_secs();
+        let actions = vec![Action::Emit(RunEvent::Unreachable { error, seconds })];
+        let next = if out_for >= env.lost_contact_after {
+            Next::LostContact { seconds }
+        } else {
+            Next::Poll(self.poller.next(Seen {
+                pushed_back: true,
+                ..Seen::default()
+            }))
+        };
+        Step { actions, next }
+    }
+
+    /// The jobs as AWS described them.
+    pub fn observe(&mut self, env: &WatchEnv, views: &[JobView], now: Now) -> Step {
+        let mut actions = Vec::new();
+        if self.unreachable_since.take().is_some() {
+            actions.push(Action::Emit(RunEvent::Reachable));
+        }
+        let mut changed = false;
+        let mut newly_failed = Vec::new();
+        for v in views {
+            let Some((i, failed)) = self.update_phase(env, v, now, &mut actions) else {
+                continue;
+            };
+            changed = true;
+            if failed {
+                newly_failed.push(i);
+            }
+        }
+        self.stop_ended_streams(&mut actions);
+        for i in newly_failed {
+            actions.extend(on_failure(&mut self.rec, i, self.terminated));
+        }
+        self.price_ended(env, &mut actions);
+        if changed {
+            actions.push(Action::Save);
+        }
+        self.warn_over_budget(env, &mut actions);
+        let due = self
+            .rec
+            .phases
+            .iter()
+            .any(|p| change_due(&self.rec, p, now.ms));
+        let wait = self.poller.next(Seen {
+            changed,
+            change_due: due,
+            pushed_back: false,
+        });
+        Step {
+            actions,
+            next: Next::Poll(wait),
+        }
+    }
+
+    /// Brings one phase up to date; when the job changed, says so (ended attempts, the
+    /// status, logs to follow) and gives the phase's index and whether it has just failed.
+    fn update_phase(
+        &mut self,
+        env: &WatchEnv,
+        v: &JobView,
+        now: Now,
+        actions: &mut Vec<Action>,
+    ) -> Option<(usize, bool)> {
+        let rec = &self.rec;
+        let i = rec
+            .phases
+            .iter()
+            .position(|p| p.job_id.as_deref() == Some(v.job_id.as_str()))?;
+        let deps = &rec.phases[i].depends_on;
+        let stopped: Vec<Option<i64>> = deps
+            .iter()
+            .map(|d| rec.phase(d).and_then(|d| d.stopped_at_ms))
+            .collect();
+        let deps_stopped = if stopped.iter().all(Option::is_some) {
+            stopped.into_iter().flatten().max()
+        } else {
+            None
+        };
+        let has_deps = !deps.is_empty();
+        let before_attempts = rec.phases[i].attempts.len();
+        let was_failed = rec.phases[i].status == JobStatus::Failed;
+        if !timing::update(&mut self.rec.phases[i], v, deps_stopped, has_deps) {
+            return None;
+        }
+        let p = &self.rec.phases[i];
+        announce(env, p, v, before_attempts, now, actions);
+        if env.follow {
+            // Every attempt's stream, also of one that ended between two polls.
+            for stream in &p.log_streams {
+                if self.followed.insert(stream.clone()) {
+                    actions.push(Action::Follow {
+                        phase: p.name.clone(),
+                        stream: stream.clone(),
+                    });
+                }
+            }
+        }
+        let p = &mut self.rec.phases[i];
+        if p.status.is_terminal() && p.noticed_at_ms.is_none() {
+            p.noticed_at_ms = Some(now.ms);
+        }
+        Some((i, p.status == JobStatus::Failed && !was_failed))
+    }
+
+    /// Streams of attempts that ended stop once drained.
+    fn stop_ended_streams(&mut self, actions: &mut Vec<Action>) {
+        for stream in &self.followed {
+            let live =
+                self.rec.phases.iter().any(|p| {
+                    p.status == JobStatus::Running && p.log_streams.last() == Some(stream)
+                });
+            if !live && self.stopped.insert(stream.clone()) {
+                actions.push(Action::StopFollowing {
+                    stream: stream.clone(),
+                });
+            }
+        }
+    }
+
+    /// Each phase that ended: its compute cost, then its metrics.
+    fn price_ended(&mut self, env: &WatchEnv, actions: &mut Vec<Action>) {
+        for i in 0..self.rec.phases.len() {
+            let p = &self.rec.phases[i];
+            if p.status.is_terminal() && self.published.insert(p.name.clone()) {
+                self.rec.phases[i].compute_usd = phase_cost(env.spec, env.prices, p);
+                actions.push(Action::Publish { phase: i });
+            }
+        }
+    }
+
+    /// Once per run, when the projected cost passes the budget.
+    fn warn_over_budget(&mut self, env: &WatchEnv, actions: &mut Vec<Action>) {
+        let Some(budget) = self.rec.budget_usd else {
+            return;
+        };
+        if self.budget_warned {
+            return;
+        }
+        let projected = projected_cost(env.spec, env.prices, &self.rec);
+        if projected > budget {
+            self.budget_warned = true;
+            actions.push(Action::Emit(RunEvent::BudgetWarning {
+                projected_usd: projected,
+                budget_usd: budget,
+            }));
+        }
+    }
+
+    /// Every phase ended (or was terminated): how the run ended, and its compute cost.
+    pub fn finish(&mut self, now_ms: i64) {
+        let rec = &mut self.rec;
+        rec.status = if self.terminated {
+            RunStatus::Terminated
+        } else if rec.phases.iter().all(|p| p.status == JobStatus::Succeeded) {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::Failed
+        };
+        rec.finished_at_ms = Some(now_ms);
+        let costs: Vec<f64> = rec.phases.iter().filter_map(|p| p.compute_usd).collect();
+        rec.compute_usd = (!costs.is_empty()).then(|| costs.iter().sum());
+    }
+}
+
+/// The events of a phase whose job changed: its attempts that ended since, and its status.
+fn announce(
+    env: &WatchEnv,
+    p: &PhaseRecord,
+    v: &JobView,
+    before_attempts: usize,
+    now: Now,
+    actions: &mut Vec<Action>,
+) {
+    for (n, a) in p.attempts.iter().enumerate().skip(before_attempts) {
+        actions.push(Action::Emit(RunEvent::AttemptEnded {
+            phase: p.name.clone(),
+            attempt: n + 1,
+            run_seconds: a.run_seconds,
+            exit_code: a.exit_code,
+            reason: a.status_reason.clone(),
+            spot_interruption: a.spot_interruption,
+        }));
+    }
+    let running = p.status == JobStatus::Running;
+    let ended = p.status.is_terminal();
+    actions.push(Action::Emit(RunEvent::Phase {
+        phase: p.name.clone(),
+        status: p.status.clone(),
+        attempt: p.attempts.len() + usize::from(!ended),
+        max_attempts: env.spec.phase(&p.name).map_or(1, |s| s.retry.attempts),
+        reason: if ended { p.status_reason.clone() } else { None },
+        running_seconds: v
+            .started_at
+            .filter(|_| running)
+            .map(|s| (now.ms - s).max(0) as f64 / 1000.0),
+        planned_seconds: p.planned_seconds,
+    }));
+}
+
+/// A change is due when a job waits only for capacity or a container (not for a
+/// dependency), or runs past 90 % of its planned duration.
+pub(crate) fn change_due(rec: &RunRecord, p: &PhaseRecord, now_ms: i64) -> bool {
+    match p.status {
+        JobStatus::Submitted | JobStatus::Runnable | JobStatus::Starting => true,
+        JobStatus::Pending => p
+            .depends_on
+            .iter()
+            .all(|d| rec.phase(d).is_some_and(|d| d.status.is_terminal())),
+        JobStatus::Running => {
+            // The current attempt began after the last one ended (or at the first start).
+            let started = p
+                .attempts
+                .last()
+                .map(|a| a.stopped_at_ms)
+                .into_iter()
+                .chain(p.started_at_ms)
+                .max();
+            started.is_some_and(|s| (now_ms - s) as f64 / 1000.0 >= 0.9 * p.planned_seconds)
+        }
+        _ => false,
+    }
+}

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod error;
+mod options;
 mod render;
 
 use std::io::Write;

@@ -6,13 +6,14 @@ use std::io::Write;
 
 use pipectl_metering::advise::advise;
 use pipectl_metering::analysis::{Volume, break_evens, offers, scenarios, sensitivity};
-use pipectl_metering::{Options, PriceSheet, variant};
+use pipectl_metering::{PriceSheet, variant};
 use pipectl_report::text::Table as ReportTable;
 use pipectl_spec::Spec;
 
-use super::{load_prices, load_spec, metered};
+use super::metered;
 use crate::cli::{AdviseArgs, AnalysisArgs, AnalyzeArgs, RunRef, TableOrJson};
 use crate::error::CliError;
+use crate::options::{load_prices, load_spec};
 use crate::render::table::Table;
 
 /// The spec at `path` to price (the plan's, or with a run's billed durations), its sheet, and
@@ -57,10 +58,7 @@ pub fn render_table(title: &str, t: &ReportTable) -> String {
 
 pub fn run(args: &AdviseArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let (spec, prices, basis) = basis(&args.spec, quiet, args.prices.prices.as_deref(), &args.run)?;
-    let opts = Options {
-        free_allowance: args.free_allowance,
-        ..Options::default()
-    };
+    let opts = crate::options::metering(None, args.free_allowance);
     let a = advise(&spec, &prices, opts, &basis);
     let text = match args.output {
         TableOrJson::Json => serde_json::to_string_pretty(&a).unwrap_or_default() + "\n",
@@ -116,10 +114,7 @@ pub fn analyze(args: &AnalyzeArgs, quiet: bool, out: &mut dyn Write) -> Result<(
             "note: no phase declares `items`: --requests-per-day cannot be turned into runs and is left out"
         );
     }
-    let opts = Options {
-        free_allowance: a.free_allowance,
-        ..Options::default()
-    };
+    let opts = crate::options::metering(None, a.free_allowance);
     let o = offers(&spec, &prices);
     let sc = scenarios(&spec, &prices, opts, &volumes(a));
     let be = break_evens(&spec, &prices, opts);

@@ -4,10 +4,10 @@ use std::io::Write;
 
 use pipectl_provision::{Session, Timeouts};
 
-use super::load_spec;
 use super::stack::{confirm, connect, runtime};
 use crate::cli::{AwsArgs, DownArgs, TableOrJson};
 use crate::error::CliError;
+use crate::options::load_spec;
 use crate::render::progress;
 
 pub fn run(

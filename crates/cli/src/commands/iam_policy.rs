@@ -7,9 +7,9 @@ use std::io::Write;
 use pipectl_aws::permissions::{self, DOWN, REPORT, RUN, STATUS, Target, UP};
 use pipectl_spec::model::RoleMode;
 
-use super::load_spec;
 use crate::cli::{IamPolicyArgs, PolicyCommand};
 use crate::error::CliError;
+use crate::options::load_spec;
 
 pub fn run(args: &IamPolicyArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;

@@ -11,9 +11,9 @@ use pipectl_record::{RunRecord, RunStore, now_ms};
 use pipectl_runner::RunError;
 use pipectl_spec::Spec;
 
-use super::load_prices;
 use crate::cli::AwsArgs;
 use crate::error::CliError;
+use crate::options::load_prices;
 
 /// The run `run` names (`latest`: the newest of `stack`), refused if it is another stack's.
 pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, CliError> {

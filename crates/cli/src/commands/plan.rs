@@ -7,9 +7,9 @@ use pipectl_metering::money::fmt_usd;
 use pipectl_metering::{Options, estimate};
 use pipectl_spec::graph::Graph;
 
-use super::{load_prices, load_spec};
 use crate::cli::{PlanArgs, TableOrJson};
 use crate::error::CliError;
+use crate::options::{load_prices, load_spec};
 
 pub fn run(args: &PlanArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let loaded = load_spec(&args.spec, quiet)?;

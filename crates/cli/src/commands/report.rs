@@ -7,16 +7,17 @@ use std::io::Write;
 
 use pipectl_metering::advise::advise;
 use pipectl_metering::analysis::{break_evens, offers, scenarios, sensitivity};
-use pipectl_metering::{Options, estimate, variant};
+use pipectl_metering::{estimate, variant};
 use pipectl_record::{RunRecord, RunStore};
 use pipectl_report::inputs::{self, RunTimes};
 use pipectl_report::{MetricValue, REPORT_SCHEMA, Report};
 use pipectl_runner::RunError;
 use sha2::{Digest, Sha256};
 
-use super::{advise::volumes, load_spec, metered};
+use super::{advise::volumes, metered};
 use crate::cli::{AwsArgs, ReportArgs, TableOrJson};
 use crate::error::CliError;
+use crate::options::load_spec;
 
 /// Every run of the stack recorded here (none when the directory cannot be read).
 fn runs_of(runs_dir: &std::path::Path) -> Vec<RunRecord> {
@@ -46,10 +47,7 @@ pub fn run(
             ));
         }
     }
-    let opts = Options {
-        free_allowance: args.analysis.free_allowance,
-        ..Options::default()
-    };
+    let opts = crate::options::metering(None, args.analysis.free_allowance);
     let remote = metered::Remote::open(aws, &spec, args.run.offline)?;
     let m = metered::meter(
         &spec,

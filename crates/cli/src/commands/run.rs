@@ -13,9 +13,9 @@ use pipectl_runner::{Interrupt, Outcome, Progress, RunError, RunEvent, RunOption
 use sha2::{Digest, Sha256};
 
 use super::stack::{connect, runtime};
-use super::{load_prices, load_spec};
 use crate::cli::{AwsArgs, RunArgs, RunsArgs, TableOrJson};
 use crate::error::{CliError, exit};
+use crate::options::{load_prices, load_spec};
 use crate::render::progress;
 use crate::render::table::Table;
 

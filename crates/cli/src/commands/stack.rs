@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use pipectl_aws::{Aws, AwsOptions};
+use pipectl_aws::Aws;
 use pipectl_provision::{Action, Plan};
 use pipectl_spec::Spec;
 
@@ -27,14 +27,7 @@ pub async fn connect(args: &AwsArgs, spec: &Spec) -> Result<Aws, CliError> {
             "--profile {p:?}: no such profile in the AWS config or credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE); `aws configure --profile {p}` creates it"
         )));
     }
-    let opts = AwsOptions {
-        real_aws: args.aws,
-        endpoint_url: args.endpoint_url.clone(),
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        max_attempts: args.max_attempts,
-        app_name: Some("pipectl".into()),
-    };
+    let opts = crate::options::aws(args);
     let aws = pipectl_aws::connect(&opts, &spec.stack.region).await;
     tracing::info!(endpoint = aws.endpoint.as_deref().unwrap_or("aws"), region = %aws.region, "connected");
     Ok(aws)

@@ -5,10 +5,10 @@ use std::io::Write;
 
 use pipectl_provision::{Action, Session, Timeouts};
 
-use super::load_spec;
 use super::stack::{connect, runtime};
 use crate::cli::{AwsArgs, StatusArgs, TableOrJson};
 use crate::error::CliError;
+use crate::options::load_spec;
 use crate::render::table::Table;
 
 pub fn run(

@@ -5,10 +5,10 @@ use std::io::Write;
 
 use pipectl_provision::{Session, Timeouts};
 
-use super::load_spec;
 use super::stack::{confirm, connect, render_plan, runtime};
 use crate::cli::{AwsArgs, TableOrJson, UpArgs};
 use crate::error::CliError;
+use crate::options::load_spec;
 use crate::render::progress;
 
 pub fn run(

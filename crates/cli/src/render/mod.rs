@@ -3,4 +3,5 @@
 pub mod cost;
 pub mod diagnostics;
 pub mod progress;
+pub mod reconcile;
 pub mod table;

@@ -1,0 +1,79 @@
+//! Command-line options resolved into what the libraries take, in one place: the spec (loaded
+//! and validated), the price sheet, the metering options and the AWS connection options. Each
+//! command resolves its options once, at its start, through these.
+
+use std::path::Path;
+
+use pipectl_aws::AwsOptions;
+use pipectl_metering::{Allocation, Options, PriceSheet};
+use pipectl_spec::{Level, LoadedSpec};
+
+use crate::cli::AwsArgs;
+use crate::error::CliError;
+use crate::render::diagnostics;
+
+/// Loads and validates a spec; its warnings go to stderr unless `quiet`.
+pub fn load_spec(path: &Path, quiet: bool) -> Result<LoadedSpec, CliError> {
+    let loaded = pipectl_spec::load_file(path)?;
+    tracing::debug!(file = %path.display(), findings = loaded.diagnostics.findings.len(), "spec loaded");
+    if !quiet {
+        eprint!(
+            "{}",
+            diagnostics::render(&loaded.diagnostics, Level::Warning)
+        );
+    }
+    Ok(loaded)
+}
+
+/// The sheet named on the command line, else the built-in list prices for `region`.
+pub fn load_prices(file: Option<&Path>, region: &str) -> Result<PriceSheet, CliError> {
+    match file {
+        Some(path) => Ok(PriceSheet::load(path)?),
+        None => match pipectl_metering::prices::builtin(region) {
+            Some(sheet) => Ok(sheet?),
+            None => Err(CliError::NoPrices {
+                region: region.to_string(),
+            }),
+        },
+    }
+}
+
+/// The metering options of `--allocation` (the default rule when the command has no such
+/// flag) and `--free-allowance`.
+pub fn metering(allocation: Option<Allocation>, free_allowance: bool) -> Options {
+    let defaults = Options::default();
+    Options {
+        allocation: allocation.unwrap_or(defaults.allocation),
+        free_allowance,
+        ..defaults
+    }
+}
+
+/// The AWS connection the global options ask for; pipectl's requests say `app/pipectl`.
+pub fn aws(args: &AwsArgs) -> AwsOptions {
+    AwsOptions {
+        real_aws: args.aws,
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        max_attempts: args.max_attempts,
+        app_name: Some("pipectl".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metering_options_keep_the_defaults_the_flags_do_not_set() {
+        let d = Options::default();
+        let o = metering(None, true);
+        assert_eq!(o.allocation, d.allocation);
+        assert_eq!(o.fsx_release, d.fsx_release);
+        assert!(o.free_allowance);
+        let o = metering(Some(Allocation::ByCost), false);
+        assert_eq!(o.allocation, Allocation::ByCost);
+        assert!(!o.free_allowance);
+    }
+}

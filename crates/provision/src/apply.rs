@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Resource, ResourceId};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -34,7 +34,7 @@ pub enum Action {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    pub id: String,
+    pub id: ResourceId,
     pub kind: Kind,
     pub name: String,
     pub action: Action,
@@ -65,6 +65,7 @@ impl Plan {
 pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
     kinds::iam::check_existing(ctx).await?;
     let observed = kinds::observe(ctx).await?;
+    // Keyed by the tag as found, so that a duplicate is reported whatever the tag holds.
     let mut by_logical: HashMap<&str, &Observed> = HashMap::new();
     for o in &observed {
         if let Some(prev) = by_logical.insert(o.logical.as_str(), o) {
@@ -75,15 +76,18 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
     }
     // Outputs first, so that drift of a dependent can compare against its dependencies.
     for o in &observed {
-        if ctx.resource(&o.logical).is_some_and(|r| r.kind == o.kind)
+        if let Some(id) = o.id()
+            && ctx.resource(&id).is_some_and(|r| r.kind == o.kind)
             && !kinds::leaving(o.kind, &o.live)
         {
-            ctx.set_output(&o.logical, o.live.clone());
+            ctx.set_output(&id, o.live.clone());
         }
     }
     let mut changes = Vec::new();
     for r in &ctx.graph.resources {
-        let found = by_logical.get(r.id.as_str()).filter(|o| o.kind == r.kind);
+        let found = by_logical
+            .get(r.id.to_string().as_str())
+            .filter(|o| o.kind == r.kind);
         let (action, live, drift) = match found {
             None => (Action::Create, None, vec![]),
             Some(o) if kinds::leaving(r.kind, &o.live) => {
@@ -112,10 +116,10 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
             drift,
         });
     }
-    let known: HashSet<&str> = ctx.graph.resources.iter().map(|r| r.id.as_str()).collect();
+    let known: HashSet<&ResourceId> = ctx.graph.resources.iter().map(|r| &r.id).collect();
     let strays = observed
         .iter()
-        .filter(|o| !known.contains(o.logical.as_str()))
+        .filter(|o| o.id().is_none_or(|id| !known.contains(&id)))
         .cloned()
         .collect();
     Ok(Plan {
@@ -163,15 +167,15 @@ pub async fn apply(
         ));
     }
     let mut summary = Summary::default();
-    let graph_ids: HashSet<&str> = ctx.graph.resources.iter().map(|r| r.id.as_str()).collect();
-    let mut done: HashSet<String> = HashSet::new();
+    let graph_ids: HashSet<&ResourceId> = ctx.graph.resources.iter().map(|r| &r.id).collect();
+    let mut done: HashSet<ResourceId> = HashSet::new();
     let mut pending: Vec<&Change> = Vec::new();
     for c in &plan.changes {
         if c.action == Action::Unchanged {
             let live = c.live.clone().expect("unchanged resources are live");
             record(state, &c.id, c.kind, &live);
             done.insert(c.id.clone());
-            summary.unchanged.push(c.id.clone());
+            summary.unchanged.push(c.id.to_string());
         } else {
             pending.push(c);
         }
@@ -184,8 +188,8 @@ pub async fn apply(
     }
 
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks: JoinSet<(String, Result<Live, ProvisionError>, f64)> = JoinSet::new();
-    let mut started: HashSet<String> = HashSet::new();
+    let mut tasks: JoinSet<(ResourceId, Result<Live, ProvisionError>, f64)> = JoinSet::new();
+    let mut started: HashSet<ResourceId> = HashSet::new();
     let mut failures: Vec<ProvisionError> = Vec::new();
     loop {
         if failures.is_empty() {
@@ -201,7 +205,7 @@ pub async fn apply(
                 let ready = r
                     .depends_on
                     .iter()
-                    .filter(|d| graph_ids.contains(d.as_str()))
+                    .filter(|d| graph_ids.contains(d))
                     .all(|d| done.contains(d));
                 if !ready {
                     continue;
@@ -217,7 +221,7 @@ pub async fn apply(
                         _ => "update",
                     };
                     ctx.emit(Event::Started {
-                        id: change.id.clone(),
+                        id: change.id.to_string(),
                         action: action.into(),
                     });
                     let result = match (&change.live, &change.action) {
@@ -253,21 +257,21 @@ pub async fn apply(
                     _ => "updated",
                 };
                 ctx.emit(Event::Done {
-                    id: id.clone(),
+                    id: id.to_string(),
                     action: word.into(),
                     physical_id: live.physical_id.clone(),
                     seconds: secs,
                 });
                 match change.action {
-                    Action::Create => summary.created.push(id.clone()),
-                    Action::Wait => summary.unchanged.push(id.clone()),
-                    _ => summary.updated.push(id.clone()),
+                    Action::Create => summary.created.push(id.to_string()),
+                    Action::Wait => summary.unchanged.push(id.to_string()),
+                    _ => summary.updated.push(id.to_string()),
                 }
                 done.insert(id);
             }
             Err(e) => {
                 ctx.emit(Event::Failed {
-                    id: id.clone(),
+                    id: id.to_string(),
                     error: e.to_string(),
                 });
                 failures.push(e);
@@ -286,15 +290,16 @@ pub async fn apply(
     }
 }
 
-fn record(state: &mut State, id: &str, kind: Kind, live: &Live) {
+fn record(state: &mut State, id: &ResourceId, kind: Kind, live: &Live) {
+    let id = id.to_string();
     let since = state
         .resources
-        .get(id)
+        .get(&id)
         .filter(|e| e.physical_id == live.physical_id)
         .map(|e| e.since.clone())
         .unwrap_or_else(now_rfc3339);
     state.resources.insert(
-        id.to_string(),
+        id,
         Entry {
             kind: serde_json::to_value(kind)
                 .ok()

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use pipectl_spec::graph::Kind;
+use pipectl_spec::graph::{Kind, ResourceId};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -54,12 +54,18 @@ const EARLY: &[Kind] = &[
     Kind::Dashboard,
 ];
 
+/// A resource `down` is done with: deleted, or kept (`--keep-data`).
+struct Removed {
+    logical: String,
+    kept: bool,
+}
+
 async fn delete_all(
     ctx: &Arc<Ctx>,
     items: Vec<Observed>,
     keep_data: bool,
     state: &std::sync::Mutex<(&mut State, &StateStore)>,
-) -> (Vec<String>, Vec<ProvisionError>) {
+) -> (Vec<Removed>, Vec<ProvisionError>) {
     let mut set = JoinSet::new();
     for o in items {
         let ctx = ctx.clone();
@@ -106,10 +112,9 @@ async fn delete_all(
                     physical_id: o.live.physical_id.clone(),
                     seconds: secs,
                 });
-                ok.push(if kept {
-                    format!("kept:{}", o.logical)
-                } else {
-                    o.logical
+                ok.push(Removed {
+                    logical: o.logical,
+                    kept,
                 });
             }
             Err(e) => {
@@ -206,7 +211,7 @@ pub async fn destroy(
         (done, errs)
     };
     let ((a, ea), (b, eb), (c, ec)) = tokio::join!(early_fsx, early_rest, stages);
-    summary.deleted.extend(a.into_iter().chain(b).chain(c));
+    let mut removed: Vec<Removed> = a.into_iter().chain(b).chain(c).collect();
     errors.extend(ea.into_iter().chain(eb).chain(ec));
     if errors.is_empty() {
         for kinds in &STAGES[4..] {
@@ -216,7 +221,7 @@ pub async fn destroy(
                 .cloned()
                 .collect();
             let (ok, e) = delete_all(&ctx, items, keep_data, &shared).await;
-            summary.deleted.extend(ok);
+            removed.extend(ok);
             if !e.is_empty() {
                 errors.extend(e);
                 break;
@@ -224,12 +229,13 @@ pub async fn destroy(
         }
     }
     let (state, store) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    summary.kept = summary
-        .deleted
-        .iter()
-        .filter_map(|d| d.strip_prefix("kept:").map(str::to_string))
-        .collect();
-    summary.deleted.retain(|d| !d.starts_with("kept:"));
+    for r in removed {
+        if r.kept {
+            summary.kept.push(r.logical);
+        } else {
+            summary.deleted.push(r.logical);
+        }
+    }
     summary.seconds = start.elapsed().as_secs_f64();
     summary.calls = ctx.aws.calls.operations();
     match errors.len() {
@@ -250,17 +256,17 @@ pub async fn destroy(
 }
 
 /// The logical ids of the buckets the spec links to the file system (data repositories).
-fn linked_buckets(spec: &pipectl_spec::Spec) -> std::collections::HashSet<String> {
+fn linked_buckets(spec: &pipectl_spec::Spec) -> std::collections::HashSet<ResourceId> {
     spec.fsx
         .iter()
         .flat_map(|f| &f.data_repositories)
-        .map(|r| format!("bucket-{}", r.bucket))
+        .map(|r| ResourceId::Bucket(r.bucket.clone()))
         .collect()
 }
 
 /// Whether `down` deletes `o` only after the file system is gone.
-fn waits_for_fsx(o: &Observed, linked: &std::collections::HashSet<String>) -> bool {
-    o.kind == Kind::Bucket && linked.contains(&o.logical)
+fn waits_for_fsx(o: &Observed, linked: &std::collections::HashSet<ResourceId>) -> bool {
+    o.kind == Kind::Bucket && o.id().is_some_and(|id| linked.contains(&id))
 }
 
 #[cfg(test)]

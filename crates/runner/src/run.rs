@@ -16,7 +16,7 @@ use pipectl_aws::{Aws, AwsError, ErrorKind, ResultExt};
 use pipectl_metering::PriceSheet;
 use pipectl_metering::estimate;
 use pipectl_spec::Spec;
-use pipectl_spec::graph::Graph;
+use pipectl_spec::graph::{Graph, ResourceId};
 use pipectl_spec::model::{Phase, Purchase};
 use serde::Serialize;
 
@@ -186,7 +186,7 @@ impl Runner {
         self.spec.phases.iter().find(|p| p.name == name)
     }
 
-    fn name_of(&self, id: &str) -> String {
+    fn name_of(&self, id: &ResourceId) -> String {
         self.graph
             .get(id)
             .map(|r| r.name.replace("<account-id>", &self.account))
@@ -207,7 +207,12 @@ impl Runner {
             .spec
             .phases
             .iter()
-            .map(|p| (p.queue.clone(), self.name_of(&format!("jq-{}", p.queue))))
+            .map(|p| {
+                (
+                    p.queue.clone(),
+                    self.name_of(&ResourceId::JobQueue(p.queue.clone())),
+                )
+            })
             .collect();
         let names: Vec<String> = queues.values().cloned().collect();
         let out = b
@@ -239,7 +244,7 @@ impl Runner {
         let mut phases = Vec::new();
         let run_id = new_run_id(now_ms());
         for p in &self.spec.phases {
-            let jd = self.name_of(&format!("jd-{}", p.name));
+            let jd = self.name_of(&ResourceId::JobDefinition(p.name.clone()));
             let out = b
                 .describe_job_definitions()
                 .job_definition_name(&jd)
@@ -421,7 +426,7 @@ impl Runner {
                     "PIPECTL_BUCKET_{}",
                     key.to_ascii_uppercase().replace('-', "_")
                 ),
-                self.name_of(&format!("bucket-{key}")),
+                self.name_of(&ResourceId::Bucket(key.clone())),
             ));
         }
         if let (Some(f), Some(p)) = (&self.spec.fsx, self.phase_spec(phase))

@@ -14,7 +14,7 @@ use aws_sdk_batch::types::{
 };
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
 use pipectl_spec::model::Purchase;
 
 use super::{Observed, found, retry_while, wait_for};
@@ -175,7 +175,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     let mut d = Vec::new();
     match r.kind {
         Kind::ComputeEnvironment => {
-            let ce = &ctx.spec.compute_environments[r.id.trim_start_matches("ce-")];
+            let ce = &ctx.spec.compute_environments[ce_key(r)];
             let want_type = match ce.purchase {
                 Purchase::Spot => "SPOT",
                 Purchase::OnDemand => "EC2",
@@ -209,7 +209,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
             }
         }
         Kind::JobQueue => {
-            let q = &ctx.spec.job_queues[r.id.trim_start_matches("jq-")];
+            let q = &ctx.spec.job_queues[queue_key(r)];
             if live.get("priority") != q.priority.to_string() {
                 d.push(Drift::new(
                     "priority",
@@ -252,11 +252,27 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     d
 }
 
+/// The spec's key of a compute environment.
+fn ce_key(r: &Resource) -> &str {
+    match &r.payload {
+        Payload::ComputeEnvironment { key } => key,
+        _ => unreachable!("a compute environment's payload"),
+    }
+}
+
+/// The spec's key of a job queue.
+fn queue_key(r: &Resource) -> &str {
+    match &r.payload {
+        Payload::JobQueue { key, .. } => key,
+        _ => unreachable!("a job queue's payload"),
+    }
+}
+
 fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionError> {
-    let key = r.id.trim_start_matches("ce-");
+    let key = ce_key(r);
     let ce = &ctx.spec.compute_environments[key];
-    let lt = ctx.dep(&format!("lt-{key}"))?;
-    let profile = ctx.dep("instance-profile")?;
+    let lt = ctx.dep(&ResourceId::LaunchTemplate(key.to_string()))?;
+    let profile = ctx.dep(&ResourceId::InstanceProfile)?;
     let mut cr = ComputeResource::builder()
         .r#type(if ce.purchase == Purchase::Spot {
             CrType::Spot
@@ -287,15 +303,18 @@ fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionErr
     // ("Either compute environment Security Groups or Network Interfaces in Launch template
     // are exclusively allowed").
     if !ce.uses_efa() {
-        cr = cr.security_group_ids(ctx.dep("sg")?.physical_id);
+        cr = cr.security_group_ids(ctx.dep(&ResourceId::SecurityGroup)?.physical_id);
     }
     if let Some(pg) = &ce.placement_group {
-        cr = cr.placement_group(ctx.dep(&format!("pg-{pg}"))?.physical_id);
+        cr = cr.placement_group(
+            ctx.dep(&ResourceId::PlacementGroup(pg.clone()))?
+                .physical_id,
+        );
     }
     if let Some(p) = ce.bid_percentage {
         cr = cr.bid_percentage(p as i32);
     }
-    for (k, v) in ctx.tags(&r.id, &r.name) {
+    for (k, v) in ctx.tags(&r.id.to_string(), &r.name) {
         cr = cr.tags(k, v);
     }
     Ok(cr.build())
@@ -310,18 +329,24 @@ fn job_role_arn(
         return Ok(Some(arn.clone()));
     }
     Ok(match ctx.spec.iam.job_role.mode {
-        pipectl_spec::model::RoleMode::Create => ctx.dep("role-job")?.arn,
-        _ => ctx.output("role-job").and_then(|l| l.arn),
+        pipectl_spec::model::RoleMode::Create => ctx.dep(&ResourceId::JobRole)?.arn,
+        _ => ctx.output(&ResourceId::JobRole).and_then(|l| l.arn),
     })
 }
 
 /// The job definition request for a phase, and a digest of everything in it.
 fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::register_job_definition::builders::RegisterJobDefinitionFluentBuilder, String), ProvisionError>{
-    let phase_name = r.id.trim_start_matches("jd-");
+    let Payload::JobDefinition {
+        phase: phase_name,
+        uverbs,
+    } = &r.payload
+    else {
+        unreachable!("a job definition's payload")
+    };
     let phase = ctx
         .spec
         .phase(phase_name)
-        .ok_or_else(|| ProvisionError::refused(&r.id, "no such phase", None))?;
+        .ok_or_else(|| ProvisionError::refused(&r.id.to_string(), "no such phase", None))?;
     let mut container = ContainerProperties::builder()
         // The jobs' own least-privilege role, never the instance's.
         .set_job_role_arn(job_role_arn(ctx, phase)?)
@@ -386,7 +411,7 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
                     .build(),
             );
     }
-    if ctx.setting(r, "devices").contains("uverbs") {
+    if *uverbs {
         container = container.linux_parameters(
             LinuxParameters::builder()
                 .devices(
@@ -469,7 +494,7 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
             32,
         )
     };
-    for (k, v) in ctx.tags(&r.id, &r.name) {
+    for (k, v) in ctx.tags(&r.id.to_string(), &r.name) {
         req = req.tags(k, v);
     }
     Ok((req.tags(TAG_DIGEST, &digest), digest))
@@ -556,7 +581,10 @@ async fn wait_ce_inner(
                 .update_compute_environment()
                 .compute_environment(name)
                 .state(CeState::Enabled);
-            if let Some(arn) = ctx.output("role-batch-service").and_then(|l| l.arn) {
+            if let Some(arn) = ctx
+                .output(&ResourceId::BatchServiceRole)
+                .and_then(|l| l.arn)
+            {
                 req = req.service_role(arn);
             }
             req.send()
@@ -608,13 +636,19 @@ async fn wait_queue(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), P
     .await
 }
 
-fn queue_order(ctx: &Ctx, key: &str) -> Result<Vec<ComputeEnvironmentOrder>, ProvisionError> {
-    let q = &ctx.spec.job_queues[key];
-    q.compute_environments
+fn queue_order(ctx: &Ctx, r: &Resource) -> Result<Vec<ComputeEnvironmentOrder>, ProvisionError> {
+    let Payload::JobQueue {
+        compute_environments,
+        ..
+    } = &r.payload
+    else {
+        unreachable!("a job queue's payload")
+    };
+    compute_environments
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let ce = ctx.dep(&format!("ce-{c}"))?;
+            let ce = ctx.dep(c)?;
             Ok(ComputeEnvironmentOrder::builder()
                 .order(i as i32 + 1)
                 .compute_environment(ce.arn.unwrap_or(ce.physical_id))
@@ -625,7 +659,7 @@ fn queue_order(ctx: &Ctx, key: &str) -> Result<Vec<ComputeEnvironmentOrder>, Pro
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
     let b = &ctx.aws.batch;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     match r.kind {
         Kind::ComputeEnvironment => {
             let mut req = b
@@ -634,7 +668,10 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .r#type(CeType::Managed)
                 .state(CeState::Enabled)
                 .compute_resources(ce_resources(ctx, r)?);
-            if let Some(arn) = ctx.output("role-batch-service").and_then(|l| l.arn) {
+            if let Some(arn) = ctx
+                .output(&ResourceId::BatchServiceRole)
+                .and_then(|l| l.arn)
+            {
                 req = req.service_role(arn);
             }
             for (k, v) in ctx.tags(id, &r.name) {
@@ -645,7 +682,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .await
                 .ctx(BATCH, "CreateComputeEnvironment", id)?;
             wait_ce_valid(ctx, id, &r.name).await?;
-            let ce = &ctx.spec.compute_environments[id.trim_start_matches("ce-")];
+            let ce = &ctx.spec.compute_environments[ce_key(r)];
             Ok(Live::new(&r.name, "VALID, ENABLED")
                 .arn(out.compute_environment_arn())
                 .attr("status", "VALID")
@@ -654,13 +691,13 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .attr("max-vcpus", ce.max_vcpus.to_string()))
         }
         Kind::JobQueue => {
-            let key = id.trim_start_matches("jq-");
+            let key = queue_key(r);
             let mut req = b
                 .create_job_queue()
                 .job_queue_name(&r.name)
                 .state(JqState::Enabled)
                 .priority(ctx.spec.job_queues[key].priority as i32)
-                .set_compute_environment_order(Some(queue_order(ctx, key)?));
+                .set_compute_environment_order(Some(queue_order(ctx, r)?));
             for (k, v) in ctx.tags(id, &r.name) {
                 req = req.tags(k, v);
             }
@@ -691,13 +728,13 @@ pub(crate) async fn update(
     drifts: &[Drift],
 ) -> Result<Live, ProvisionError> {
     let b = &ctx.aws.batch;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     if !drifts.iter().any(|d| d.in_place) {
         return Ok(live.clone());
     }
     match r.kind {
         Kind::ComputeEnvironment => {
-            let ce = &ctx.spec.compute_environments[id.trim_start_matches("ce-")];
+            let ce = &ctx.spec.compute_environments[ce_key(r)];
             b.update_compute_environment()
                 .compute_environment(&live.physical_id)
                 .state(CeState::Enabled)
@@ -718,12 +755,12 @@ pub(crate) async fn update(
                 .attr("state", "ENABLED"))
         }
         Kind::JobQueue => {
-            let key = id.trim_start_matches("jq-");
+            let key = queue_key(r);
             b.update_job_queue()
                 .job_queue(&live.physical_id)
                 .state(JqState::Enabled)
                 .priority(ctx.spec.job_queues[key].priority as i32)
-                .set_compute_environment_order(Some(queue_order(ctx, key)?))
+                .set_compute_environment_order(Some(queue_order(ctx, r)?))
                 .send()
                 .await
                 .ctx(BATCH, "UpdateJobQueue", id)?;
@@ -753,8 +790,8 @@ pub(crate) async fn update(
 /// Waits until a compute environment or queue found DELETING is gone (or listed DELETED).
 pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
     match r.kind {
-        Kind::ComputeEnvironment => wait_ce(ctx, &r.id, &live.physical_id, true).await,
-        _ => wait_queue(ctx, &r.id, &live.physical_id, true).await,
+        Kind::ComputeEnvironment => wait_ce(ctx, &r.id.to_string(), &live.physical_id, true).await,
+        _ => wait_queue(ctx, &r.id.to_string(), &live.physical_id, true).await,
     }
 }
 
@@ -765,8 +802,10 @@ pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live,
         return Ok(live.clone());
     }
     match r.kind {
-        Kind::ComputeEnvironment => wait_ce_valid(ctx, &r.id, &live.physical_id).await?,
-        Kind::JobQueue => wait_queue(ctx, &r.id, &live.physical_id, false).await?,
+        Kind::ComputeEnvironment => {
+            wait_ce_valid(ctx, &r.id.to_string(), &live.physical_id).await?
+        }
+        Kind::JobQueue => wait_queue(ctx, &r.id.to_string(), &live.physical_id, false).await?,
         _ => return Ok(live.clone()),
     }
     let state = live.get("state").to_string();

@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{
     ResourceType, ShutdownBehavior, Tag, VolumeType,
 };
 use pipectl_aws::ResultExt;
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId, placement_strategy_aws};
 
 use super::Observed;
 use super::network::{stack_filter, tag, tag_spec};
@@ -109,15 +109,32 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
     Ok(out)
 }
 
-fn wants_efa(r: &Resource, ctx: &Ctx) -> bool {
-    ctx.spec.compute_environments[r.id.trim_start_matches("lt-")].uses_efa()
+/// What a launch template is built from: its compute environment's key, an EFA interface,
+/// a Lustre mount.
+fn launch_template(r: &Resource) -> (&str, bool, bool) {
+    match &r.payload {
+        Payload::LaunchTemplate {
+            compute_environment,
+            efa,
+            mounts_fsx,
+        } => (compute_environment, *efa, *mounts_fsx),
+        _ => unreachable!("a launch template's payload"),
+    }
 }
 
-pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+/// The placement strategy as EC2 spells it.
+fn strategy(r: &Resource) -> &'static str {
+    match &r.payload {
+        Payload::PlacementGroup { strategy } => placement_strategy_aws(*strategy),
+        _ => unreachable!("a placement group's payload"),
+    }
+}
+
+pub(crate) fn drift(_ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     let mut d = Vec::new();
     match r.kind {
         Kind::PlacementGroup => {
-            let want = ctx.setting(r, "strategy");
+            let want = strategy(r);
             if live.get("strategy") != want {
                 d.push(Drift::new("strategy", want, live.get("strategy"), false));
             }
@@ -142,7 +159,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
             if live.get("encrypted") != "true" {
                 d.push(Drift::new("root volume encryption", "on", "off", false));
             }
-            let want = if wants_efa(r, ctx) { "efa" } else { "ena" };
+            let want = if launch_template(r).1 { "efa" } else { "ena" };
             if live.get("interface") != want {
                 d.push(Drift::new(
                     "network interface",
@@ -159,10 +176,10 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
     let ec2 = &ctx.aws.ec2;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     match r.kind {
         Kind::PlacementGroup => {
-            let strategy = ctx.setting(r, "strategy");
+            let strategy = strategy(r);
             ec2.create_placement_group()
                 .group_name(&r.name)
                 .strategy(PlacementStrategy::from(strategy))
@@ -173,10 +190,9 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             Ok(Live::new(&r.name, "available").attr("strategy", strategy))
         }
         Kind::LaunchTemplate => {
-            let ce_key = id.trim_start_matches("lt-");
+            let (ce_key, efa, mounts_fsx) = launch_template(r);
             let ce = &ctx.spec.compute_environments[ce_key];
-            let efa = wants_efa(r, ctx);
-            let sg = ctx.dep("sg")?.physical_id;
+            let sg = ctx.dep(&ResourceId::SecurityGroup)?.physical_id;
             let mut tags = LaunchTemplateTagSpecificationRequest::builder()
                 .resource_type(ResourceType::Instance);
             let mut vtags = LaunchTemplateTagSpecificationRequest::builder()
@@ -224,8 +240,8 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 );
             }
             let mut live = Live::new("", "exists");
-            let fsx = if ctx.spec.ce_mounts_fsx(ce_key) {
-                Some(ctx.dep("fsx")?)
+            let fsx = if mounts_fsx {
+                Some(ctx.dep(&ResourceId::FileSystem)?)
             } else {
                 None
             };

@@ -5,7 +5,7 @@
 
 use aws_sdk_iam::types::Tag;
 use pipectl_aws::ResultExt;
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId, Role};
 use pipectl_spec::model::RoleMode;
 
 use super::Observed;
@@ -16,21 +16,36 @@ const IAM: &str = "iam";
 
 /// Who may assume the role, and the managed policy it gets (none for the job role, whose
 /// policy is inline: see [`job_policy`]).
-fn role_def(id: &str) -> (&'static str, Option<&'static str>) {
-    match id {
-        "role-batch-service" => (
+fn role_def(role: Role) -> (&'static str, Option<&'static str>) {
+    match role {
+        Role::BatchService => (
             "batch.amazonaws.com",
             Some("arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole"),
         ),
-        JOB_ROLE => ("ecs-tasks.amazonaws.com", None),
-        _ => (
+        Role::Job => ("ecs-tasks.amazonaws.com", None),
+        Role::EcsInstance => (
             "ec2.amazonaws.com",
             Some("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"),
         ),
     }
 }
 
-const JOB_ROLE: &str = "role-job";
+/// Which of the stack's roles a resource is.
+fn role_of(r: &Resource) -> Role {
+    match &r.payload {
+        Payload::IamRole(role) => *role,
+        _ => unreachable!("an IAM role's payload"),
+    }
+}
+
+/// What the role is for, in its description.
+fn role_purpose(role: Role) -> &'static str {
+    match role {
+        Role::BatchService => "AWS Batch service role",
+        Role::Job => "the jobs' own role (jobRoleArn)",
+        Role::EcsInstance => "ECS container instances of AWS Batch",
+    }
+}
 const JOB_POLICY_NAME: &str = "pipectl-job";
 const TAG_POLICY_DIGEST: &str = "pipectl:policy-digest";
 
@@ -185,7 +200,7 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
 
 pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     match r.kind {
-        Kind::IamRole => match role_def(&r.id) {
+        Kind::IamRole => match role_def(role_of(r)) {
             (_, Some(policy)) if !live.get("policies").split(',').any(|p| p == policy) => {
                 vec![Drift::new(
                     "managed policy",
@@ -211,7 +226,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
         },
         Kind::InstanceProfile => {
             let role = ctx
-                .output("role-ecs-instance")
+                .output(&ResourceId::EcsInstanceRole)
                 .map(|l| l.physical_id)
                 .unwrap_or_default();
             if live.get("roles") == role {
@@ -226,10 +241,10 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
     let iam = &ctx.aws.iam;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     match r.kind {
         Kind::IamRole => {
-            let (principal, policy) = role_def(id);
+            let (principal, policy) = role_def(role_of(r));
             let out = iam
                 .create_role()
                 .role_name(&r.name)
@@ -238,11 +253,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .description(format!(
                     "pipectl {}: {}",
                     ctx.stack,
-                    match id {
-                        "role-batch-service" => "AWS Batch service role",
-                        JOB_ROLE => "the jobs' own role (jobRoleArn)",
-                        _ => "ECS container instances of AWS Batch",
-                    }
+                    role_purpose(role_of(r))
                 ))
                 .set_tags(Some(tags(ctx, id, &r.name)))
                 .send()
@@ -280,11 +291,11 @@ pub(crate) async fn update(
     drifts: &[Drift],
 ) -> Result<Live, ProvisionError> {
     let iam = &ctx.aws.iam;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     let mut live = live.clone();
     if drifts.iter().any(|d| d.in_place) {
         match r.kind {
-            Kind::IamRole => match role_def(id) {
+            Kind::IamRole => match role_def(role_of(r)) {
                 (_, Some(policy)) => {
                     iam.attach_role_policy()
                         .role_name(&live.physical_id)
@@ -319,7 +330,7 @@ pub(crate) async fn update(
                 }
             },
             Kind::InstanceProfile => {
-                let role = ctx.dep("role-ecs-instance")?.physical_id;
+                let role = ctx.dep(&ResourceId::EcsInstanceRole)?.physical_id;
                 iam.add_role_to_instance_profile()
                     .instance_profile_name(&live.physical_id)
                     .role_name(&role)
@@ -364,16 +375,16 @@ pub(crate) async fn check_existing(ctx: &Ctx) -> Result<(), ProvisionError> {
                 .ctx(IAM, "GetInstanceProfile", &at)?;
             let parn = p.instance_profile().map(|p| p.arn().to_string());
             ctx.set_output(
-                "instance-profile",
+                &ResourceId::InstanceProfile,
                 Live::new(name, "exists").arn(parn.as_deref()),
             );
         } else {
             let id = if what == "job_role" {
-                JOB_ROLE
+                ResourceId::JobRole
             } else {
-                "role-batch-service"
+                ResourceId::BatchServiceRole
             };
-            ctx.set_output(id, Live::new(name, "exists").arn(arn.as_deref()));
+            ctx.set_output(&id, Live::new(name, "exists").arn(arn.as_deref()));
         }
     }
     Ok(())

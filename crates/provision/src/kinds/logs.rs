@@ -78,10 +78,14 @@ pub(crate) fn drift(ctx: &Ctx, _r: &Resource, live: &Live) -> Vec<Drift> {
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
     let mut req = ctx.aws.logs.create_log_group().log_group_name(&r.name);
-    for (k, v) in ctx.tags(&r.id, &r.name) {
+    for (k, v) in ctx.tags(&r.id.to_string(), &r.name) {
         req = req.tags(k, v);
     }
-    match req.send().await.ctx(LOGS, "CreateLogGroup", &r.id) {
+    match req
+        .send()
+        .await
+        .ctx(LOGS, "CreateLogGroup", &r.id.to_string())
+    {
         Ok(_) => {}
         // ours from an interrupted `up` (tagged in the same call)
         Err(e) if e.code.as_deref() == Some("ResourceAlreadyExistsException") => {}
@@ -114,7 +118,7 @@ pub(crate) async fn update(
         .retention_in_days(days as i32)
         .send()
         .await
-        .ctx(LOGS, "PutRetentionPolicy", &r.id)?;
+        .ctx(LOGS, "PutRetentionPolicy", &r.id.to_string())?;
     Ok(live.clone().attr("retention", days.to_string()))
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use pipectl_aws::AwsError;
 use pipectl_aws::wait::{self, Backoff, Probe};
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Resource, ResourceId};
 use serde::Serialize;
 
 use crate::ctx::{Ctx, Drift, Event, Live};
@@ -57,6 +57,13 @@ pub struct Observed {
     /// The `pipectl:resource` tag (or the logical id its name derives from).
     pub logical: String,
     pub live: Live,
+}
+
+impl Observed {
+    /// Its logical id, if the tag holds one (a tag edited by hand may not).
+    pub fn id(&self) -> Option<ResourceId> {
+        self.logical.parse().ok()
+    }
 }
 
 /// Everything of the stack that exists, from every service (one listing call per kind).

@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{
 };
 use pipectl_aws::ResultExt;
 use pipectl_aws::wait::Probe;
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Endpoint, Kind, Payload, Resource, ResourceId};
 
 use super::{Observed, found, retry_while, wait_for};
 use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
@@ -203,18 +203,9 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
 pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     let mut d = Vec::new();
     match r.kind {
-        Kind::Vpc | Kind::Subnet => {
-            let want = ctx.setting(r, "cidr");
-            if live.get("cidr") != want {
-                d.push(Drift::new("cidr", want, live.get("cidr"), false));
-            }
-            let zone = ctx.setting(r, "zone");
-            if r.kind == Kind::Subnet && live.get("zone") != zone {
-                d.push(Drift::new("zone", zone, live.get("zone"), false));
-            }
-        }
+        Kind::Vpc | Kind::Subnet => d.extend(placement_drift(&r.payload, live)),
         Kind::InternetGateway => {
-            if let Some(vpc) = ctx.output("vpc")
+            if let Some(vpc) = ctx.output(&ResourceId::Vpc)
                 && live.get("vpc") != vpc.physical_id
             {
                 d.push(Drift::new(
@@ -274,33 +265,68 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
     d
 }
 
-/// The gateway the route table's default route should point at (`None`: no default route).
+/// A VPC's or subnet's CIDR block and zone (a subnet's only) against AWS's: neither changes
+/// in place.
+fn placement_drift(payload: &Payload, live: &Live) -> Vec<Drift> {
+    let mut d = Vec::new();
+    let (cidr, zone) = match payload {
+        Payload::Vpc { cidr } => (cidr, None),
+        Payload::Subnet { cidr, zone } => (cidr, Some(zone)),
+        _ => return d,
+    };
+    if live.get("cidr") != cidr {
+        d.push(Drift::new("cidr", cidr, live.get("cidr"), false));
+    }
+    if let Some(zone) = zone
+        && live.get("zone") != zone
+    {
+        d.push(Drift::new("zone", zone, live.get("zone"), false));
+    }
+    d
+}
+
+/// The gateway the route table's default route should point at (`None`: not known yet;
+/// empty: no default route).
 fn want_default_route(ctx: &Ctx, r: &Resource) -> Option<String> {
-    let via = if r.id == "rtb-public" { "igw" } else { "nat" };
-    if r.depends_on.iter().any(|d| d == via) {
-        ctx.output(via).map(|l| l.physical_id)
-    } else {
-        Some(String::new())
+    match &r.payload {
+        Payload::RouteTable {
+            default_route: Some(via),
+            ..
+        } => ctx.output(via).map(|l| l.physical_id),
+        _ => Some(String::new()),
     }
 }
 
+/// Whether the route table's default route goes through the NAT gateway (else the internet
+/// gateway).
+fn routes_via_nat(r: &Resource) -> bool {
+    matches!(
+        &r.payload,
+        Payload::RouteTable {
+            default_route: Some(ResourceId::NatGateway),
+            ..
+        }
+    )
+}
+
 fn want_subnets(ctx: &Ctx, r: &Resource) -> Result<Vec<String>, ProvisionError> {
-    if r.id == "rtb-public" {
-        return Ok(vec![ctx.dep("subnet-public")?.physical_id]);
-    }
-    r.depends_on
+    let Payload::RouteTable { subnets, .. } = &r.payload else {
+        return Ok(Vec::new());
+    };
+    subnets
         .iter()
-        .filter(|d| d.starts_with("subnet-private-"))
         .map(|d| ctx.dep(d).map(|l| l.physical_id))
         .collect()
 }
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
     let ec2 = &ctx.aws.ec2;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     match r.kind {
         Kind::Vpc => {
-            let cidr = ctx.setting(r, "cidr");
+            let Payload::Vpc { cidr } = &r.payload else {
+                unreachable!("a VPC's payload")
+            };
             let out = ec2
                 .create_vpc()
                 .cidr_block(cidr)
@@ -323,7 +349,9 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             Ok(Live::new(vpc, "available").attr("cidr", cidr))
         }
         Kind::Subnet => {
-            let (cidr, zone) = (ctx.setting(r, "cidr"), ctx.setting(r, "zone"));
+            let Payload::Subnet { cidr, zone } = &r.payload else {
+                unreachable!("a subnet's payload")
+            };
             let out = ec2
                 .create_subnet()
                 .vpc_id(ctx.vpc_id()?)
@@ -377,8 +405,8 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             ))
         }
         Kind::NatGateway => {
-            let subnet = ctx.dep("subnet-public")?.physical_id;
-            let eip = ctx.dep("eip-nat")?.physical_id;
+            let subnet = ctx.dep(&ResourceId::PublicSubnet)?.physical_id;
+            let eip = ctx.dep(&ResourceId::NatEip)?.physical_id;
             let req = ec2
                 .create_nat_gateway()
                 .subnet_id(&subnet)
@@ -419,22 +447,24 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             update(ctx, r, &live, &drifts).await
         }
         Kind::VpcEndpoint => {
-            let service = ctx.setting(r, "service");
+            let Payload::VpcEndpoint { endpoint, service } = &r.payload else {
+                unreachable!("a VPC endpoint's payload")
+            };
             let mut req = ec2
                 .create_vpc_endpoint()
                 .vpc_id(ctx.vpc_id()?)
                 .service_name(service)
                 .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, id, &r.name));
-            if ctx.setting(r, "type") == "gateway" {
+            if *endpoint == Endpoint::Gateway {
                 req = req
                     .vpc_endpoint_type(VpcEndpointType::Gateway)
-                    .route_table_ids(ctx.dep("rtb-private")?.physical_id);
+                    .route_table_ids(ctx.dep(&ResourceId::PrivateRouteTable)?.physical_id);
             } else {
                 let zones = ctx.spec.network.availability_zones.clone();
                 req = req
                     .vpc_endpoint_type(VpcEndpointType::Interface)
                     .set_subnet_ids(Some(ctx.subnets_for(&zones)?))
-                    .security_group_ids(ctx.dep("sg")?.physical_id)
+                    .security_group_ids(ctx.dep(&ResourceId::SecurityGroup)?.physical_id)
                     .private_dns_enabled(true);
             }
             let token = ctx.client_token(id, req.as_input());
@@ -483,7 +513,7 @@ pub(crate) async fn update(
     drifts: &[Drift],
 ) -> Result<Live, ProvisionError> {
     let ec2 = &ctx.aws.ec2;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     let mut live = live.clone();
     for d in drifts.iter().filter(|d| d.in_place) {
         match (r.kind, d.what.as_str()) {
@@ -505,7 +535,7 @@ pub(crate) async fn update(
                     .create_route()
                     .route_table_id(&live.physical_id)
                     .destination_cidr_block("0.0.0.0/0");
-                req = if target.starts_with("nat-") {
+                req = if routes_via_nat(r) {
                     req.nat_gateway_id(&target)
                 } else {
                     req.gateway_id(&target)
@@ -517,7 +547,7 @@ pub(crate) async fn update(
                         .replace_route()
                         .route_table_id(&live.physical_id)
                         .destination_cidr_block("0.0.0.0/0");
-                    rep = if target.starts_with("nat-") {
+                    rep = if routes_via_nat(r) {
                         rep.nat_gateway_id(&target)
                     } else {
                         rep.gateway_id(&target)
@@ -611,7 +641,7 @@ async fn revoke_open_ingress(ctx: &Ctx, id: &str, group: &str) -> Result<(), Pro
 
 /// Waits until a NAT gateway found deleting is gone.
 pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
-    wait_nat(ctx, &r.id, &live.physical_id, "deleted").await
+    wait_nat(ctx, &r.id.to_string(), &live.physical_id, "deleted").await
 }
 
 async fn wait_nat(
@@ -658,7 +688,7 @@ async fn wait_nat(
 /// Waits for a NAT gateway found `pending` (an interrupted `up`).
 pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
     if r.kind == Kind::NatGateway && live.state == "pending" {
-        wait_nat(ctx, &r.id, &live.physical_id, "available").await?;
+        wait_nat(ctx, &r.id.to_string(), &live.physical_id, "available").await?;
         return Ok(Live {
             state: "available".into(),
             ..live.clone()
@@ -887,4 +917,44 @@ async fn wait_interfaces_gone(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(cidr: &str, zone: &str) -> Live {
+        Live::new("x", "available")
+            .attr("cidr", cidr)
+            .attr("zone", zone)
+    }
+
+    #[test]
+    fn a_subnet_drifts_in_cidr_and_zone_never_in_place() {
+        let want = Payload::Subnet {
+            cidr: "10.0.0.0/20".into(),
+            zone: "us-east-1a".into(),
+        };
+        assert!(placement_drift(&want, &live("10.0.0.0/20", "us-east-1a")).is_empty());
+        let d = placement_drift(&want, &live("10.0.16.0/20", "us-east-1b"));
+        assert_eq!(
+            d,
+            vec![
+                Drift::new("cidr", "10.0.0.0/20", "10.0.16.0/20", false),
+                Drift::new("zone", "us-east-1a", "us-east-1b", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_vpc_drifts_in_cidr_only() {
+        let want = Payload::Vpc {
+            cidr: "10.40.0.0/16".into(),
+        };
+        assert!(placement_drift(&want, &live("10.40.0.0/16", "anything")).is_empty());
+        assert_eq!(
+            placement_drift(&want, &live("10.41.0.0/16", "")),
+            vec![Drift::new("cidr", "10.40.0.0/16", "10.41.0.0/16", false)]
+        );
+    }
 }

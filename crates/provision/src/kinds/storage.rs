@@ -15,7 +15,7 @@ use aws_sdk_s3::types::{
 };
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
 
 use super::{Observed, found, wait_for};
 use crate::ctx::{Ctx, Drift, Event, Live, TAG_RESOURCE, TAG_STACK};
@@ -148,11 +148,10 @@ async fn observe_buckets(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
     let mut out = Vec::new();
     for b in list.buckets() {
         let name = b.name().unwrap_or_default();
-        if !name.starts_with(&prefix) || !name.ends_with(&suffix) {
-            continue;
-        }
         // The name alone could be another stack's ("a" and "a-b"): the tags decide.
-        let key = name.trim_start_matches(&prefix).trim_end_matches(&suffix);
+        let Some(key) = bucket_key(name, &prefix, &suffix) else {
+            continue;
+        };
         let Some(tags) = found(s3.get_bucket_tagging().bucket(name).send().await.ctx(
             S3,
             "GetBucketTagging",
@@ -166,7 +165,7 @@ async fn observe_buckets(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
             if ctx.spec.buckets.contains_key(key) && is_empty(ctx, name).await? {
                 out.push(Observed {
                     kind: Kind::Bucket,
-                    logical: format!("bucket-{key}"),
+                    logical: ResourceId::Bucket(key.to_string()).to_string(),
                     live: Live::new(name, "untagged").attr("untagged", "true"),
                 });
             }
@@ -181,12 +180,8 @@ async fn observe_buckets(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
         if get(TAG_STACK).as_deref() != Some(ctx.stack.as_str()) {
             continue;
         }
-        let logical = get(TAG_RESOURCE).unwrap_or_else(|| {
-            format!(
-                "bucket-{}",
-                name.trim_start_matches(&prefix).trim_end_matches(&suffix)
-            )
-        });
+        let logical =
+            get(TAG_RESOURCE).unwrap_or_else(|| ResourceId::Bucket(key.to_string()).to_string());
         let (pab, enc, pol, ver) = tokio::join!(
             s3.get_public_access_block().bucket(name).send(),
             s3.get_bucket_encryption().bucket(name).send(),
@@ -228,6 +223,20 @@ async fn observe_buckets(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
     Ok(out)
 }
 
+/// The spec's key in one of the stack's bucket names (`pipectl-<stack>-<key>-<account>`), an
+/// AWS name, not a logical id.
+fn bucket_key<'a>(name: &'a str, prefix: &str, suffix: &str) -> Option<&'a str> {
+    name.strip_prefix(prefix)?.strip_suffix(suffix)
+}
+
+/// The spec's key of a bucket resource.
+fn key_of(r: &Resource) -> &str {
+    match &r.payload {
+        Payload::Bucket { key } => key,
+        _ => unreachable!("a bucket's payload"),
+    }
+}
+
 async fn is_empty(ctx: &Ctx, name: &str) -> Result<bool, ProvisionError> {
     let out = ctx
         .aws
@@ -266,7 +275,7 @@ async fn observe_dashboard(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
         .filter(|d| d.dashboard_name() == Some(name.as_str()))
         .map(|d| Observed {
             kind: Kind::Dashboard,
-            logical: "dashboard".into(),
+            logical: ResourceId::Dashboard.to_string(),
             live: Live::new(&name, "exists").arn(d.dashboard_arn()),
         })
         .collect())
@@ -319,7 +328,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
                     d.push(Drift::new(what, "on", "off", true));
                 }
             }
-            let want = ctx.spec.buckets[r.id.trim_start_matches("bucket-")].versioning;
+            let want = ctx.spec.buckets[key_of(r)].versioning;
             if live.get("versioning") != want.to_string() {
                 d.push(Drift::new("versioning", want, live.get("versioning"), true));
             }
@@ -331,7 +340,7 @@ pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
 
 /// Waits until a file system found DELETING is gone.
 pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
-    wait_fsx(ctx, &r.id, &live.physical_id, true)
+    wait_fsx(ctx, &r.id.to_string(), &live.physical_id, true)
         .await
         .map(drop)
 }
@@ -426,10 +435,10 @@ async fn wait_dra(ctx: &Ctx, id: &str, dra: &str) -> Result<(), ProvisionError> 
 pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
     match (r.kind, live.state.as_str()) {
         (Kind::FileSystem, "CREATING" | "UPDATING") => {
-            wait_fsx(ctx, &r.id, &live.physical_id, false).await
+            wait_fsx(ctx, &r.id.to_string(), &live.physical_id, false).await
         }
         (Kind::DataRepositoryAssociation, "CREATING" | "UPDATING") => {
-            wait_dra(ctx, &r.id, &live.physical_id).await?;
+            wait_dra(ctx, &r.id.to_string(), &live.physical_id).await?;
             Ok(Live {
                 state: "AVAILABLE".into(),
                 ..live.clone()
@@ -500,7 +509,7 @@ fn dashboard_body(ctx: &Ctx) -> String {
         ),
     ];
     let mut y = 12;
-    if let Some(fs) = ctx.output("fsx") {
+    if let Some(fs) = ctx.output(&ResourceId::FileSystem) {
         let id = fs.physical_id;
         widgets.push(widget(
             0,
@@ -520,7 +529,10 @@ fn dashboard_body(ctx: &Ctx) -> String {
         .spec
         .compute_environments
         .keys()
-        .filter_map(|c| ctx.output(&format!("ce-{c}")).map(|l| l.physical_id))
+        .filter_map(|c| {
+            ctx.output(&ResourceId::ComputeEnvironment(c.clone()))
+                .map(|l| l.physical_id)
+        })
         .collect();
     for (i, ce) in ces.iter().enumerate() {
         widgets.push(widget(
@@ -573,7 +585,7 @@ fn dashboard_body(ctx: &Ctx) -> String {
 }
 
 pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     match r.kind {
         Kind::FileSystem => {
             let f = ctx
@@ -606,7 +618,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
                 .file_system_type_version(f.effective_lustre_version().as_aws())
                 .storage_capacity(f.capacity.gib() as i32)
                 .subnet_ids(subnet)
-                .security_group_ids(ctx.dep("sg")?.physical_id)
+                .security_group_ids(ctx.dep(&ResourceId::SecurityGroup)?.physical_id)
                 .lustre_configuration(lustre.build())
                 .set_tags(Some(fsx_tags(ctx, id, &r.name)));
             let token = ctx.client_token(id, req.as_input());
@@ -624,15 +636,17 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             wait_fsx(ctx, id, &fs, false).await
         }
         Kind::DataRepositoryAssociation => {
-            let i: usize = id.trim_start_matches("dra-").parse().unwrap_or(0);
+            let Payload::DataRepositoryAssociation { index, bucket } = &r.payload else {
+                unreachable!("a data repository association's payload")
+            };
             let f = ctx
                 .spec
                 .fsx
                 .as_ref()
                 .expect("graph has fsx only with [fsx]");
-            let repo = &f.data_repositories[i];
-            let bucket = ctx.dep(&format!("bucket-{}", repo.bucket))?.physical_id;
-            let fs = ctx.dep("fsx")?.physical_id;
+            let repo = &f.data_repositories[*index];
+            let bucket = ctx.dep(bucket)?.physical_id;
+            let fs = ctx.dep(&ResourceId::FileSystem)?.physical_id;
             let prefix = repo.prefix.trim_matches('/');
             let path = if prefix.is_empty() {
                 format!("s3://{bucket}/")
@@ -680,8 +694,7 @@ pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionErr
             Ok(Live::new(dra, "AVAILABLE").attr("path", &repo.file_system_path))
         }
         Kind::Bucket => {
-            let key = id.trim_start_matches("bucket-");
-            let name = ctx.bucket_name(key);
+            let name = ctx.bucket_name(key_of(r));
             let s3 = &ctx.aws.s3;
             let mut req = s3
                 .create_bucket()
@@ -749,7 +762,7 @@ pub(crate) async fn update(
         return Ok(live.clone());
     }
     let s3 = &ctx.aws.s3;
-    let id = r.id.as_str();
+    let id: &str = &r.id.to_string();
     let name = live.physical_id.as_str();
     let mut live = live.clone();
     for d in drifts.iter().filter(|d| d.in_place) {
@@ -834,7 +847,7 @@ pub(crate) async fn update(
                     .ctx(S3, "PutBucketOwnershipControls", id)?;
             }
             "versioning" => {
-                let want = ctx.spec.buckets[id.trim_start_matches("bucket-")].versioning;
+                let want = ctx.spec.buckets[key_of(r)].versioning;
                 if want || live.get("versioning") == "true" {
                     let status = if want {
                         BucketVersioningStatus::Enabled
@@ -1005,5 +1018,21 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(
             Ok(())
         }
         _ => unreachable!("not a storage kind: {:?}", o.kind),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_key_comes_from_the_stack_and_account_around_it() {
+        let (p, s) = ("pipectl-seed-", "-123456789012");
+        assert_eq!(
+            bucket_key("pipectl-seed-input-data-123456789012", p, s),
+            Some("input-data")
+        );
+        assert_eq!(bucket_key("pipectl-other-x-123456789012", p, s), None);
+        assert_eq!(bucket_key("pipectl-seed-x-999", p, s), None);
     }
 }

@@ -17,9 +17,10 @@ use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
 use pipectl_spec::model::Purchase;
 
-use super::{Observed, found, retry_while, wait_for};
+use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Event, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
+use crate::wait::{found, retry_while, wait_for};
 
 const BATCH: &str = "batch";
 /// The tag holding a digest of a job definition's parameters, so a change is seen.
@@ -975,5 +976,33 @@ async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
             Ok(())
         }
         _ => unreachable!("not a Batch kind: {:?}", o.kind),
+    }
+}
+
+pub(crate) struct Batch;
+
+impl Handler for Batch {
+    async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+        observe(ctx).await
+    }
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        drift(ctx, r, live)
+    }
+    async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+        create(ctx, r).await
+    }
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        update(ctx, r, live, drifts).await
+    }
+    async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
+        delete(ctx, o).await
+    }
+    async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
+        settle(ctx, r, live).await
     }
 }

@@ -13,8 +13,8 @@ use aws_sdk_ec2::types::{
 use pipectl_aws::ResultExt;
 use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId, placement_strategy_aws};
 
-use super::Observed;
 use super::network::{stack_filter, tag, tag_spec};
+use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
 use crate::user_data::LustreMount;
@@ -366,5 +366,30 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}
+
+pub(crate) struct Compute;
+
+impl Handler for Compute {
+    async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+        observe(ctx).await
+    }
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        drift(ctx, r, live)
+    }
+    async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+        create(ctx, r).await
+    }
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        update(ctx, r, live, drifts).await
+    }
+    async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
+        delete(ctx, o).await
     }
 }

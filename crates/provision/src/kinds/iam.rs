@@ -8,7 +8,7 @@ use pipectl_aws::ResultExt;
 use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId, Role};
 use pipectl_spec::model::RoleMode;
 
-use super::Observed;
+use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
 
@@ -422,7 +422,7 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
         }
         Kind::IamRole => {
             // A role goes only once nothing is attached to it or holds it.
-            if let Some(p) = super::found(
+            if let Some(p) = crate::wait::found(
                 iam.list_instance_profiles_for_role()
                     .role_name(name)
                     .send()
@@ -453,7 +453,7 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
                 )?;
             }
             if let Some(inline) =
-                super::found(iam.list_role_policies().role_name(name).send().await.ctx(
+                crate::wait::found(iam.list_role_policies().role_name(name).send().await.ctx(
                     IAM,
                     "ListRolePolicies",
                     id,
@@ -481,5 +481,30 @@ pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError
             )
         }
         _ => unreachable!("not an IAM kind: {:?}", o.kind),
+    }
+}
+
+pub(crate) struct Iam;
+
+impl Handler for Iam {
+    async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+        observe(ctx).await
+    }
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        drift(ctx, r, live)
+    }
+    async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+        create(ctx, r).await
+    }
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        update(ctx, r, live, drifts).await
+    }
+    async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
+        delete(ctx, o).await
     }
 }

@@ -12,9 +12,10 @@ use pipectl_aws::ResultExt;
 use pipectl_aws::wait::Probe;
 use pipectl_spec::graph::{Endpoint, Kind, Payload, Resource, ResourceId};
 
-use super::{Observed, found, retry_while, wait_for};
+use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
+use crate::wait::{found, retry_while, wait_for};
 
 pub(crate) fn tag_spec(ctx: &Ctx, rt: ResourceType, logical: &str, name: &str) -> TagSpecification {
     let mut b = TagSpecification::builder().resource_type(rt);
@@ -956,5 +957,33 @@ mod tests {
             placement_drift(&want, &live("10.41.0.0/16", "")),
             vec![Drift::new("cidr", "10.40.0.0/16", "10.41.0.0/16", false)]
         );
+    }
+}
+
+pub(crate) struct Network;
+
+impl Handler for Network {
+    async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+        observe(ctx).await
+    }
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        drift(ctx, r, live)
+    }
+    async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+        create(ctx, r).await
+    }
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        update(ctx, r, live, drifts).await
+    }
+    async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
+        delete(ctx, o).await
+    }
+    async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
+        settle(ctx, r, live).await
     }
 }

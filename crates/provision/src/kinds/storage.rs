@@ -17,9 +17,10 @@ use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
 
-use super::{Observed, found, wait_for};
+use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Event, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
+use crate::wait::{found, wait_for};
 
 const FSX: &str = "fsx";
 const S3: &str = "s3";
@@ -1034,5 +1035,33 @@ mod tests {
         );
         assert_eq!(bucket_key("pipectl-other-x-123456789012", p, s), None);
         assert_eq!(bucket_key("pipectl-seed-x-999", p, s), None);
+    }
+}
+
+pub(crate) struct Storage;
+
+impl Handler for Storage {
+    async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+        observe(ctx).await
+    }
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        drift(ctx, r, live)
+    }
+    async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+        create(ctx, r).await
+    }
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        update(ctx, r, live, drifts).await
+    }
+    async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(), ProvisionError> {
+        delete(ctx, o, keep_data).await
+    }
+    async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
+        settle(ctx, r, live).await
     }
 }

@@ -4,11 +4,15 @@
 //! below sends each kind to its handler.
 
 pub(crate) mod batch;
+mod bucket;
 pub(crate) mod compute;
+mod dashboard;
+mod data_repository_association;
+mod file_system;
+mod fsx_tags;
 pub(crate) mod iam;
-pub(crate) mod log_group;
+mod log_group;
 pub(crate) mod network;
-pub(crate) mod storage;
 
 use pipectl_spec::graph::{Kind, Resource, ResourceId};
 use serde::Serialize;
@@ -81,8 +85,20 @@ macro_rules! by_kind {
                 type $h = batch::Batch;
                 $body
             }
-            Kind::FileSystem | Kind::DataRepositoryAssociation | Kind::Bucket | Kind::Dashboard => {
-                type $h = storage::Storage;
+            Kind::FileSystem => {
+                type $h = file_system::FileSystem;
+                $body
+            }
+            Kind::DataRepositoryAssociation => {
+                type $h = data_repository_association::DataRepositoryAssociation;
+                $body
+            }
+            Kind::Bucket => {
+                type $h = bucket::Bucket;
+                $body
+            }
+            Kind::Dashboard => {
+                type $h = dashboard::Dashboard;
                 $body
             }
             Kind::LogGroup => {
@@ -116,11 +132,14 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
         compute::Compute::observe(ctx),
         iam::Iam::observe(ctx),
         batch::Batch::observe(ctx),
-        storage::Storage::observe(ctx),
+        file_system::FileSystem::observe(ctx),
+        data_repository_association::DataRepositoryAssociation::observe(ctx),
+        bucket::Bucket::observe(ctx),
+        dashboard::Dashboard::observe(ctx),
         log_group::LogGroup::observe(ctx),
     );
     let mut all = Vec::new();
-    for part in <[_; 6]>::from(parts) {
+    for part in <[_; 9]>::from(parts) {
         all.extend(part?);
     }
     Ok(all)
@@ -148,9 +167,6 @@ pub(crate) fn unsettled(kind: Kind, live: &Live) -> bool {
         Kind::ComputeEnvironment | Kind::JobQueue => {
             matches!(live.get("status"), "CREATING" | "UPDATING") || batch::revalidatable(live)
         }
-        Kind::FileSystem | Kind::DataRepositoryAssociation => {
-            matches!(live.state.as_str(), "CREATING" | "UPDATING")
-        }
         Kind::NatGateway => live.state == "pending",
         _ => by_kind!(kind, |H| H::unsettled(live)),
     }
@@ -159,7 +175,6 @@ pub(crate) fn unsettled(kind: Kind, live: &Live) -> bool {
 pub(crate) fn leaving(kind: Kind, live: &Live) -> bool {
     match kind {
         Kind::ComputeEnvironment | Kind::JobQueue => live.get("status") == "DELETING",
-        Kind::FileSystem | Kind::DataRepositoryAssociation => live.state == "DELETING",
         Kind::NatGateway => live.state == "deleting",
         _ => by_kind!(kind, |H| H::leaving(live)),
     }
@@ -169,8 +184,6 @@ pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), Pro
     match r.kind {
         Kind::ComputeEnvironment | Kind::JobQueue => batch::gone(ctx, r, live).await,
         Kind::NatGateway => network::gone(ctx, r, live).await,
-        Kind::FileSystem => storage::gone(ctx, r, live).await,
-        Kind::DataRepositoryAssociation => Ok(()),
         _ => by_kind!(r.kind, |H| H::gone(ctx, r, live).await),
     }
 }

@@ -3,14 +3,17 @@
 //! update in place, delete. The executor (`apply`, `destroy`) decides the order; the table
 //! below sends each kind to its handler.
 
-pub(crate) mod batch;
+mod batch;
 mod bucket;
 pub(crate) mod compute;
+mod compute_environment;
 mod dashboard;
 mod data_repository_association;
 mod file_system;
 mod fsx_tags;
 pub(crate) mod iam;
+mod job_definition;
+mod job_queue;
 mod log_group;
 pub(crate) mod network;
 
@@ -81,8 +84,16 @@ macro_rules! by_kind {
                 type $h = iam::Iam;
                 $body
             }
-            Kind::ComputeEnvironment | Kind::JobQueue | Kind::JobDefinition => {
-                type $h = batch::Batch;
+            Kind::ComputeEnvironment => {
+                type $h = compute_environment::ComputeEnvironment;
+                $body
+            }
+            Kind::JobQueue => {
+                type $h = job_queue::JobQueue;
+                $body
+            }
+            Kind::JobDefinition => {
+                type $h = job_definition::JobDefinition;
                 $body
             }
             Kind::FileSystem => {
@@ -131,7 +142,9 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
         network::Network::observe(ctx),
         compute::Compute::observe(ctx),
         iam::Iam::observe(ctx),
-        batch::Batch::observe(ctx),
+        compute_environment::ComputeEnvironment::observe(ctx),
+        job_queue::JobQueue::observe(ctx),
+        job_definition::JobDefinition::observe(ctx),
         file_system::FileSystem::observe(ctx),
         data_repository_association::DataRepositoryAssociation::observe(ctx),
         bucket::Bucket::observe(ctx),
@@ -139,7 +152,7 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
         log_group::LogGroup::observe(ctx),
     );
     let mut all = Vec::new();
-    for part in <[_; 9]>::from(parts) {
+    for part in <[_; 11]>::from(parts) {
         all.extend(part?);
     }
     Ok(all)
@@ -164,9 +177,6 @@ pub(crate) async fn update(
 
 pub(crate) fn unsettled(kind: Kind, live: &Live) -> bool {
     match kind {
-        Kind::ComputeEnvironment | Kind::JobQueue => {
-            matches!(live.get("status"), "CREATING" | "UPDATING") || batch::revalidatable(live)
-        }
         Kind::NatGateway => live.state == "pending",
         _ => by_kind!(kind, |H| H::unsettled(live)),
     }
@@ -174,7 +184,6 @@ pub(crate) fn unsettled(kind: Kind, live: &Live) -> bool {
 
 pub(crate) fn leaving(kind: Kind, live: &Live) -> bool {
     match kind {
-        Kind::ComputeEnvironment | Kind::JobQueue => live.get("status") == "DELETING",
         Kind::NatGateway => live.state == "deleting",
         _ => by_kind!(kind, |H| H::leaving(live)),
     }
@@ -182,7 +191,6 @@ pub(crate) fn leaving(kind: Kind, live: &Live) -> bool {
 
 pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
     match r.kind {
-        Kind::ComputeEnvironment | Kind::JobQueue => batch::gone(ctx, r, live).await,
         Kind::NatGateway => network::gone(ctx, r, live).await,
         _ => by_kind!(r.kind, |H| H::gone(ctx, r, live).await),
     }

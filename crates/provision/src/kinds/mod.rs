@@ -5,17 +5,19 @@
 
 mod batch;
 mod bucket;
-pub(crate) mod compute;
 mod compute_environment;
 mod dashboard;
 mod data_repository_association;
+mod ec2;
 mod file_system;
 mod fsx_tags;
 pub(crate) mod iam;
 mod job_definition;
 mod job_queue;
+mod launch_template;
 mod log_group;
 pub(crate) mod network;
+mod placement_group;
 
 use pipectl_spec::graph::{Kind, Resource, ResourceId};
 use serde::Serialize;
@@ -76,8 +78,12 @@ macro_rules! by_kind {
                 type $h = network::Network;
                 $body
             }
-            Kind::PlacementGroup | Kind::LaunchTemplate => {
-                type $h = compute::Compute;
+            Kind::PlacementGroup => {
+                type $h = placement_group::PlacementGroup;
+                $body
+            }
+            Kind::LaunchTemplate => {
+                type $h = launch_template::LaunchTemplate;
                 $body
             }
             Kind::IamRole | Kind::InstanceProfile => {
@@ -140,7 +146,8 @@ impl Observed {
 pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
     let parts = tokio::join!(
         network::Network::observe(ctx),
-        compute::Compute::observe(ctx),
+        placement_group::PlacementGroup::observe(ctx),
+        launch_template::LaunchTemplate::observe(ctx),
         iam::Iam::observe(ctx),
         compute_environment::ComputeEnvironment::observe(ctx),
         job_queue::JobQueue::observe(ctx),
@@ -152,7 +159,7 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
         log_group::LogGroup::observe(ctx),
     );
     let mut all = Vec::new();
-    for part in <[_; 11]>::from(parts) {
+    for part in <[_; 12]>::from(parts) {
         all.extend(part?);
     }
     Ok(all)

@@ -5,53 +5,17 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, IpPermission, ResourceType, Tag, TagSpecification,
-    UserIdGroupPair, VpcEndpointType,
+    AttributeBooleanValue, Filter, IpPermission, ResourceType, UserIdGroupPair, VpcEndpointType,
 };
 use pipectl_aws::ResultExt;
 use pipectl_aws::wait::Probe;
 use pipectl_spec::graph::{Endpoint, Kind, Payload, Resource, ResourceId};
 
+use super::ec2::{EC2, obs, stack_filter, tag_spec};
 use super::{Handler, Observed};
-use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
+use crate::ctx::{Ctx, Drift, Live};
 use crate::error::ProvisionError;
 use crate::wait::{found, retry_while, wait_for};
-
-pub(crate) fn tag_spec(ctx: &Ctx, rt: ResourceType, logical: &str, name: &str) -> TagSpecification {
-    let mut b = TagSpecification::builder().resource_type(rt);
-    for (k, v) in ctx.tags(logical, name) {
-        b = b.tags(Tag::builder().key(k).value(v).build());
-    }
-    b.build()
-}
-
-pub(crate) fn stack_filter(ctx: &Ctx) -> Filter {
-    Filter::builder()
-        .name(format!("tag:{TAG_STACK}"))
-        .values(&ctx.stack)
-        .build()
-}
-
-pub(crate) fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
-
-/// The stack's own: the listing filters by tag, and the tags are checked again here because
-/// not every implementation of the EC2 API honours every filter.
-fn obs(ctx: &Ctx, kind: Kind, tags: &[Tag], live: Live) -> Option<Observed> {
-    if tag(tags, TAG_STACK) != Some(ctx.stack.as_str()) {
-        return None;
-    }
-    tag(tags, TAG_RESOURCE).map(|l| Observed {
-        kind,
-        logical: l.to_string(),
-        live,
-    })
-}
-
-const EC2: &str = "ec2";
 
 pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
     let ec2 = &ctx.aws.ec2;

@@ -12,6 +12,8 @@ mod ec2;
 mod file_system;
 mod fsx_tags;
 pub(crate) mod iam;
+mod iam_role;
+mod instance_profile;
 mod job_definition;
 mod job_queue;
 mod launch_template;
@@ -86,8 +88,12 @@ macro_rules! by_kind {
                 type $h = launch_template::LaunchTemplate;
                 $body
             }
-            Kind::IamRole | Kind::InstanceProfile => {
-                type $h = iam::Iam;
+            Kind::IamRole => {
+                type $h = iam_role::IamRole;
+                $body
+            }
+            Kind::InstanceProfile => {
+                type $h = instance_profile::InstanceProfile;
                 $body
             }
             Kind::ComputeEnvironment => {
@@ -142,24 +148,33 @@ impl Observed {
     }
 }
 
+/// Runs every handler's `observe` at once; the parts in the order given.
+macro_rules! observe_all {
+    ($ctx:expr; $($part:ident: $h:ty),* $(,)?) => {{
+        let ($($part,)*) = tokio::join!($(<$h as Handler>::observe($ctx)),*);
+        [$($part),*]
+    }};
+}
+
 /// Everything of the stack that exists, from every service (one listing call per kind).
 pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
-    let parts = tokio::join!(
-        network::Network::observe(ctx),
-        placement_group::PlacementGroup::observe(ctx),
-        launch_template::LaunchTemplate::observe(ctx),
-        iam::Iam::observe(ctx),
-        compute_environment::ComputeEnvironment::observe(ctx),
-        job_queue::JobQueue::observe(ctx),
-        job_definition::JobDefinition::observe(ctx),
-        file_system::FileSystem::observe(ctx),
-        data_repository_association::DataRepositoryAssociation::observe(ctx),
-        bucket::Bucket::observe(ctx),
-        dashboard::Dashboard::observe(ctx),
-        log_group::LogGroup::observe(ctx),
+    let parts = observe_all!(ctx;
+        network: network::Network,
+        placement_groups: placement_group::PlacementGroup,
+        launch_templates: launch_template::LaunchTemplate,
+        roles: iam_role::IamRole,
+        profiles: instance_profile::InstanceProfile,
+        compute_environments: compute_environment::ComputeEnvironment,
+        queues: job_queue::JobQueue,
+        job_definitions: job_definition::JobDefinition,
+        file_systems: file_system::FileSystem,
+        associations: data_repository_association::DataRepositoryAssociation,
+        buckets: bucket::Bucket,
+        dashboards: dashboard::Dashboard,
+        log_groups: log_group::LogGroup,
     );
     let mut all = Vec::new();
-    for part in <[_; 12]>::from(parts) {
+    for part in parts {
         all.extend(part?);
     }
     Ok(all)

@@ -9,17 +9,24 @@ mod compute_environment;
 mod dashboard;
 mod data_repository_association;
 mod ec2;
+mod elastic_ip;
 mod file_system;
 mod fsx_tags;
 pub(crate) mod iam;
 mod iam_role;
 mod instance_profile;
+mod internet_gateway;
 mod job_definition;
 mod job_queue;
 mod launch_template;
 mod log_group;
-pub(crate) mod network;
+mod nat_gateway;
 mod placement_group;
+mod route_table;
+mod security_group;
+mod subnet;
+mod vpc;
+mod vpc_endpoint;
 
 use pipectl_spec::graph::{Kind, Resource, ResourceId};
 use serde::Serialize;
@@ -69,15 +76,36 @@ pub(crate) trait Handler {
 macro_rules! by_kind {
     ($kind:expr, |$h:ident| $body:expr) => {
         match $kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::RouteTable
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::VpcEndpoint
-            | Kind::SecurityGroup => {
-                type $h = network::Network;
+            Kind::Vpc => {
+                type $h = vpc::Vpc;
+                $body
+            }
+            Kind::Subnet => {
+                type $h = subnet::Subnet;
+                $body
+            }
+            Kind::RouteTable => {
+                type $h = route_table::RouteTable;
+                $body
+            }
+            Kind::InternetGateway => {
+                type $h = internet_gateway::InternetGateway;
+                $body
+            }
+            Kind::ElasticIp => {
+                type $h = elastic_ip::ElasticIp;
+                $body
+            }
+            Kind::NatGateway => {
+                type $h = nat_gateway::NatGateway;
+                $body
+            }
+            Kind::VpcEndpoint => {
+                type $h = vpc_endpoint::VpcEndpoint;
+                $body
+            }
+            Kind::SecurityGroup => {
+                type $h = security_group::SecurityGroup;
                 $body
             }
             Kind::PlacementGroup => {
@@ -159,7 +187,14 @@ macro_rules! observe_all {
 /// Everything of the stack that exists, from every service (one listing call per kind).
 pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
     let parts = observe_all!(ctx;
-        network: network::Network,
+        vpcs: vpc::Vpc,
+        subnets: subnet::Subnet,
+        internet_gateways: internet_gateway::InternetGateway,
+        addresses: elastic_ip::ElasticIp,
+        nat_gateways: nat_gateway::NatGateway,
+        route_tables: route_table::RouteTable,
+        endpoints: vpc_endpoint::VpcEndpoint,
+        security_groups: security_group::SecurityGroup,
         placement_groups: placement_group::PlacementGroup,
         launch_templates: launch_template::LaunchTemplate,
         roles: iam_role::IamRole,
@@ -197,31 +232,28 @@ pub(crate) async fn update(
     by_kind!(r.kind, |H| H::update(ctx, r, live, drifts).await)
 }
 
+/// Whether an object found in AWS is still on its way to being usable.
 pub(crate) fn unsettled(kind: Kind, live: &Live) -> bool {
-    match kind {
-        Kind::NatGateway => live.state == "pending",
-        _ => by_kind!(kind, |H| H::unsettled(live)),
-    }
+    by_kind!(kind, |H| H::unsettled(live))
 }
 
+/// Whether an object found in AWS is on its way out (a `down` that was stopped): it is waited
+/// out and created again, never updated (AWS refuses updates to it).
 pub(crate) fn leaving(kind: Kind, live: &Live) -> bool {
-    match kind {
-        Kind::NatGateway => live.state == "deleting",
-        _ => by_kind!(kind, |H| H::leaving(live)),
-    }
+    by_kind!(kind, |H| H::leaving(live))
 }
 
+/// Waits until an object found on its way out is gone.
 pub(crate) async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
-    match r.kind {
-        Kind::NatGateway => network::gone(ctx, r, live).await,
-        _ => by_kind!(r.kind, |H| H::gone(ctx, r, live).await),
-    }
+    by_kind!(r.kind, |H| H::gone(ctx, r, live).await)
 }
 
+/// Waits until an object found in a transitional state is usable.
 pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
     by_kind!(r.kind, |H| H::settle(ctx, r, live).await)
 }
 
+/// Deletes an object found in AWS and waits until it is gone.
 pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(), ProvisionError> {
     by_kind!(o.kind, |H| H::delete(ctx, o, keep_data).await)
 }

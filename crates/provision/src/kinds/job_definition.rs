@@ -1,6 +1,7 @@
 //! Batch job definitions, one per phase (container or multi-node, FSx mount, EFA device,
 //! retry on Spot interruption); a change registers a new revision.
 
+use aws_sdk_batch::types::builders::ContainerPropertiesBuilder;
 use aws_sdk_batch::types::{
     ContainerProperties, Device, DeviceCgroupPermission, EvaluateOnExit, Host, JobDefinitionType,
     JobTimeout, KeyValuePair, LinuxParameters, MountPoint, NodeProperties, NodeRangeProperty,
@@ -9,6 +10,7 @@ use aws_sdk_batch::types::{
 };
 use pipectl_aws::ResultExt;
 use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
+use pipectl_spec::model::{Phase, Retry};
 
 use super::batch::{BATCH, deleted_or_gone, owned};
 use super::{Handler, Observed};
@@ -159,19 +161,13 @@ fn job_role_arn(
     })
 }
 
-/// The job definition request for a phase, and a digest of everything in it.
-fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::register_job_definition::builders::RegisterJobDefinitionFluentBuilder, String), ProvisionError>{
-    let Payload::JobDefinition {
-        phase: phase_name,
-        uverbs,
-    } = &r.payload
-    else {
-        unreachable!("a job definition's payload")
-    };
-    let phase = ctx
-        .spec
-        .phase(phase_name)
-        .ok_or_else(|| ProvisionError::refused(&r.id.to_string(), "no such phase", None))?;
+/// The container every job of a phase runs: image, command, resources, environment, the
+/// stack's log group, the FSx mount and the EFA device where they apply.
+fn container(
+    ctx: &Ctx,
+    phase: &Phase,
+    uverbs: bool,
+) -> Result<ContainerProperties, ProvisionError> {
     let mut container = ContainerProperties::builder()
         // The jobs' own least-privilege role, never the instance's.
         .set_job_role_arn(job_role_arn(ctx, phase)?)
@@ -221,39 +217,52 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
             .fsx
             .as_ref()
             .map_or("/fsx", |f| f.mount_path.as_str());
-        container = container
-            .volumes(
-                Volume::builder()
-                    .name("fsx")
-                    .host(Host::builder().source_path(path).build())
-                    .build(),
-            )
-            .mount_points(
-                MountPoint::builder()
-                    .source_volume("fsx")
-                    .container_path(path)
-                    .read_only(false)
-                    .build(),
-            );
+        container = mount_fsx(container, path);
     }
-    if *uverbs {
-        container = container.linux_parameters(
-            LinuxParameters::builder()
-                .devices(
-                    Device::builder()
-                        .host_path("/dev/infiniband/uverbs0")
-                        .container_path("/dev/infiniband/uverbs0")
-                        .permissions(DeviceCgroupPermission::Read)
-                        .permissions(DeviceCgroupPermission::Write)
-                        .permissions(DeviceCgroupPermission::Mknod)
-                        .build(),
-                )
+    if uverbs {
+        container = container.linux_parameters(uverbs_device());
+    }
+    Ok(container.build())
+}
+
+/// The file system as a host volume mounted read-write at the same path.
+fn mount_fsx(container: ContainerPropertiesBuilder, path: &str) -> ContainerPropertiesBuilder {
+    container
+        .volumes(
+            Volume::builder()
+                .name("fsx")
+                .host(Host::builder().source_path(path).build())
                 .build(),
-        );
-    }
-    let container = container.build();
-    let mut retry = RetryStrategy::builder().attempts(phase.retry.attempts as i32);
-    if phase.retry.on_spot_interruption && phase.retry.attempts > 1 {
+        )
+        .mount_points(
+            MountPoint::builder()
+                .source_volume("fsx")
+                .container_path(path)
+                .read_only(false)
+                .build(),
+        )
+}
+
+/// EFA's device, passed through to the container.
+fn uverbs_device() -> LinuxParameters {
+    LinuxParameters::builder()
+        .devices(
+            Device::builder()
+                .host_path("/dev/infiniband/uverbs0")
+                .container_path("/dev/infiniband/uverbs0")
+                .permissions(DeviceCgroupPermission::Read)
+                .permissions(DeviceCgroupPermission::Write)
+                .permissions(DeviceCgroupPermission::Mknod)
+                .build(),
+        )
+        .build()
+}
+
+/// The retry strategy: the phase's attempts; with retry on Spot interruption, only a host
+/// taken back by EC2 is retried, any other failure ends the job.
+fn retry_strategy(r: &Retry) -> RetryStrategy {
+    let mut retry = RetryStrategy::builder().attempts(r.attempts as i32);
+    if r.on_spot_interruption && r.attempts > 1 {
         retry = retry
             .evaluate_on_exit(
                 EvaluateOnExit::builder()
@@ -268,6 +277,44 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
                     .build(),
             );
     }
+    retry.build()
+}
+
+/// A digest of everything in a job definition, so a change is seen.
+fn digest(container: &ContainerProperties, phase: &Phase) -> String {
+    // The log options are a HashMap, whose Debug order changes from run to run: hashed
+    // sorted, beside the rest.
+    let mut stable = container.clone();
+    let log = stable.log_configuration.take();
+    let log_options: std::collections::BTreeMap<_, _> = log
+        .as_ref()
+        .and_then(|l| l.options())
+        .map(|o| o.iter().collect())
+        .unwrap_or_default();
+    let log_driver = log.as_ref().map(|l| l.log_driver());
+    crate::digest::hex_sha256(
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            stable, log_driver, log_options, phase.retry.attempts, phase.timeout, phase.nodes
+        ),
+        32,
+    )
+}
+
+/// The job definition request for a phase, and a digest of everything in it.
+fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::register_job_definition::builders::RegisterJobDefinitionFluentBuilder, String), ProvisionError>{
+    let Payload::JobDefinition {
+        phase: phase_name,
+        uverbs,
+    } = &r.payload
+    else {
+        unreachable!("a job definition's payload")
+    };
+    let phase = ctx
+        .spec
+        .phase(phase_name)
+        .ok_or_else(|| ProvisionError::refused(&r.id.to_string(), "no such phase", None))?;
+    let container = container(ctx, phase, *uverbs)?;
     let mut req = ctx
         .aws
         .batch
@@ -275,7 +322,7 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
         .job_definition_name(&r.name)
         .platform_capabilities(PlatformCapability::Ec2)
         .propagate_tags(true)
-        .retry_strategy(retry.build());
+        .retry_strategy(retry_strategy(&phase.retry));
     if let Some(t) = phase.timeout {
         req = req.timeout(
             JobTimeout::builder()
@@ -300,27 +347,48 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
         req.r#type(JobDefinitionType::Container)
             .container_properties(container.clone())
     };
-    let digest = {
-        // The log options are a HashMap, whose Debug order changes from run to run: hashed
-        // sorted, beside the rest.
-        let mut stable = container.clone();
-        let log = stable.log_configuration.take();
-        let log_options: std::collections::BTreeMap<_, _> = log
-            .as_ref()
-            .and_then(|l| l.options())
-            .map(|o| o.iter().collect())
-            .unwrap_or_default();
-        let log_driver = log.as_ref().map(|l| l.log_driver());
-        crate::digest::hex_sha256(
-            format!(
-                "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
-                stable, log_driver, log_options, phase.retry.attempts, phase.timeout, phase.nodes
-            ),
-            32,
-        )
-    };
+    let digest = digest(&container, phase);
     for (k, v) in ctx.tags(&r.id.to_string(), &r.name) {
         req = req.tags(k, v);
     }
     Ok((req.tags(TAG_DIGEST, &digest), digest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry(attempts: u32, on_spot_interruption: bool) -> Retry {
+        Retry {
+            attempts,
+            on_spot_interruption,
+        }
+    }
+
+    #[test]
+    fn spot_interruptions_are_retried_and_other_failures_end_the_job() {
+        let s = retry_strategy(&retry(3, true));
+        assert_eq!(s.attempts(), Some(3));
+        let rules = s.evaluate_on_exit();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].on_status_reason(), Some("Host EC2*"));
+        assert_eq!(rules[0].action(), Some(&RetryAction::Retry));
+        assert_eq!(rules[1].on_reason(), Some("*"));
+        assert_eq!(rules[1].action(), Some(&RetryAction::Exit));
+    }
+
+    #[test]
+    fn without_spot_rules_any_failure_is_retried() {
+        assert!(
+            retry_strategy(&retry(3, false))
+                .evaluate_on_exit()
+                .is_empty()
+        );
+        // one attempt: nothing to evaluate
+        assert!(
+            retry_strategy(&retry(1, true))
+                .evaluate_on_exit()
+                .is_empty()
+        );
+    }
 }

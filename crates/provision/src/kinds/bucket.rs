@@ -119,38 +119,18 @@ impl Handler for Bucket {
                     live.state = "exists".into();
                 }
                 "public access block" => {
-                    let cfg = PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(true)
-                        .ignore_public_acls(true)
-                        .block_public_policy(true)
-                        .restrict_public_buckets(true)
-                        .build();
                     s3.put_public_access_block()
                         .bucket(name)
-                        .public_access_block_configuration(cfg)
+                        .public_access_block_configuration(public_access_blocked())
                         .send()
                         .await
                         .ctx(S3, "PutPublicAccessBlock", id)?;
                     live = live.attr("public-access-blocked", "true");
                 }
                 "default encryption" => {
-                    let rule = ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::Aes256)
-                                .build()
-                                .expect("set"),
-                        )
-                        .bucket_key_enabled(true)
-                        .build();
                     s3.put_bucket_encryption()
                         .bucket(name)
-                        .server_side_encryption_configuration(
-                            ServerSideEncryptionConfiguration::builder()
-                                .rules(rule)
-                                .build()
-                                .expect("set"),
-                        )
+                        .server_side_encryption_configuration(encryption())
                         .send()
                         .await
                         .ctx(S3, "PutBucketEncryption", id)?;
@@ -166,30 +146,17 @@ impl Handler for Bucket {
                     live = live.attr("tls-only", "true");
                 }
                 "ownership" => {
-                    let rule = OwnershipControlsRule::builder()
-                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                        .build()
-                        .expect("set");
                     s3.put_bucket_ownership_controls()
                         .bucket(name)
-                        .ownership_controls(
-                            OwnershipControls::builder()
-                                .rules(rule)
-                                .build()
-                                .expect("set"),
-                        )
+                        .ownership_controls(owner_enforced())
                         .send()
                         .await
                         .ctx(S3, "PutBucketOwnershipControls", id)?;
                 }
                 "versioning" => {
                     let want = ctx.spec.buckets[key_of(r)].versioning;
-                    if want || live.get("versioning") == "true" {
-                        let status = if want {
-                            BucketVersioningStatus::Enabled
-                        } else {
-                            BucketVersioningStatus::Suspended
-                        };
+                    if let Some(status) = versioning_change(want, live.get("versioning") == "true")
+                    {
                         s3.put_bucket_versioning()
                             .bucket(name)
                             .versioning_configuration(
@@ -232,6 +199,55 @@ impl Handler for Bucket {
                 .ctx(S3, "DeleteBucket", id),
         )?;
         Ok(())
+    }
+}
+
+/// Public access blocked every way S3 offers.
+fn public_access_blocked() -> PublicAccessBlockConfiguration {
+    PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build()
+}
+
+/// Default encryption: SSE-S3 (AES256) with bucket keys.
+fn encryption() -> ServerSideEncryptionConfiguration {
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .expect("set"),
+        )
+        .bucket_key_enabled(true)
+        .build();
+    ServerSideEncryptionConfiguration::builder()
+        .rules(rule)
+        .build()
+        .expect("set")
+}
+
+/// Objects owned by the bucket owner, ACLs off.
+fn owner_enforced() -> OwnershipControls {
+    let rule = OwnershipControlsRule::builder()
+        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+        .build()
+        .expect("set");
+    OwnershipControls::builder()
+        .rules(rule)
+        .build()
+        .expect("set")
+}
+
+/// The versioning call to make, if any: enable as the spec asks, suspend only a bucket that
+/// has it on (a bucket never versioned stays so).
+fn versioning_change(want: bool, have: bool) -> Option<BucketVersioningStatus> {
+    match (want, have) {
+        (true, _) => Some(BucketVersioningStatus::Enabled),
+        (false, true) => Some(BucketVersioningStatus::Suspended),
+        (false, false) => None,
     }
 }
 
@@ -431,6 +447,19 @@ async fn empty_bucket(ctx: &Ctx, id: &str, name: &str) -> Result<u64, ProvisionE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versioning_is_enabled_or_suspended_never_turned_off() {
+        assert_eq!(
+            versioning_change(true, false),
+            Some(BucketVersioningStatus::Enabled)
+        );
+        assert_eq!(
+            versioning_change(false, true),
+            Some(BucketVersioningStatus::Suspended)
+        );
+        assert_eq!(versioning_change(false, false), None);
+    }
 
     #[test]
     fn a_bucket_key_comes_from_the_stack_and_account_around_it() {

@@ -98,41 +98,7 @@ impl Handler for LaunchTemplate {
         let (ce_key, efa, mounts_fsx) = launch_template(r);
         let ce = &ctx.spec.compute_environments[ce_key];
         let sg = ctx.dep(&ResourceId::SecurityGroup)?.physical_id;
-        let mut tags =
-            LaunchTemplateTagSpecificationRequest::builder().resource_type(ResourceType::Instance);
-        let mut vtags =
-            LaunchTemplateTagSpecificationRequest::builder().resource_type(ResourceType::Volume);
-        for (k, v) in ctx.tags(id, &r.name) {
-            tags = tags.tags(Tag::builder().key(&k).value(&v).build());
-            vtags = vtags.tags(Tag::builder().key(k).value(v).build());
-        }
-        let mut data = RequestLaunchTemplateData::builder()
-            .metadata_options(
-                LaunchTemplateInstanceMetadataOptionsRequest::builder()
-                    .http_tokens(LaunchTemplateHttpTokensState::Required)
-                    .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
-                    // 1: containers (one hop further) cannot reach IMDS and take the
-                    // instance's credentials; jobs get theirs from their job role.
-                    .http_put_response_hop_limit(1)
-                    .build(),
-            )
-            .block_device_mappings(
-                LaunchTemplateBlockDeviceMappingRequest::builder()
-                    .device_name("/dev/xvda")
-                    .ebs(
-                        LaunchTemplateEbsBlockDeviceRequest::builder()
-                            .volume_size(
-                                i32::try_from(ce.root_volume.bytes() / (1 << 30)).unwrap_or(100),
-                            )
-                            .volume_type(VolumeType::Gp3)
-                            .encrypted(true)
-                            .delete_on_termination(true)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .tag_specifications(tags.build())
-            .tag_specifications(vtags.build());
+        let mut data = template_data(ctx, id, &r.name, ce.root_volume.bytes());
         if efa {
             data = data.network_interfaces(
                 LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
@@ -215,6 +181,49 @@ impl Handler for LaunchTemplate {
             other => other.map_err(Into::into),
         }
     }
+}
+
+/// IMDSv2 only with hop limit 1, the encrypted gp3 root volume, and the stack's tags on the
+/// instances and their volumes.
+fn template_data(
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    root_volume_bytes: u64,
+) -> aws_sdk_ec2::types::builders::RequestLaunchTemplateDataBuilder {
+    let mut tags =
+        LaunchTemplateTagSpecificationRequest::builder().resource_type(ResourceType::Instance);
+    let mut vtags =
+        LaunchTemplateTagSpecificationRequest::builder().resource_type(ResourceType::Volume);
+    for (k, v) in ctx.tags(id, name) {
+        tags = tags.tags(Tag::builder().key(&k).value(&v).build());
+        vtags = vtags.tags(Tag::builder().key(k).value(v).build());
+    }
+    RequestLaunchTemplateData::builder()
+        .metadata_options(
+            LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_tokens(LaunchTemplateHttpTokensState::Required)
+                .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
+                // 1: containers (one hop further) cannot reach IMDS and take the
+                // instance's credentials; jobs get theirs from their job role.
+                .http_put_response_hop_limit(1)
+                .build(),
+        )
+        .block_device_mappings(
+            LaunchTemplateBlockDeviceMappingRequest::builder()
+                .device_name("/dev/xvda")
+                .ebs(
+                    LaunchTemplateEbsBlockDeviceRequest::builder()
+                        .volume_size(i32::try_from(root_volume_bytes / (1 << 30)).unwrap_or(100))
+                        .volume_type(VolumeType::Gp3)
+                        .encrypted(true)
+                        .delete_on_termination(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .tag_specifications(tags.build())
+        .tag_specifications(vtags.build())
 }
 
 /// What a launch template is built from: its compute environment's key, an EFA interface,

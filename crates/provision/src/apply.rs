@@ -149,23 +149,7 @@ pub async fn apply(
     concurrency: usize,
 ) -> Result<Summary, ProvisionError> {
     let start = Instant::now();
-    if let Some(c) = plan.changes.iter().find(|c| c.action == Action::Replace) {
-        let d = c
-            .drift
-            .iter()
-            .find(|d| !d.in_place)
-            .expect("a replacement has a drift that cannot be fixed in place");
-        return Err(ProvisionError::refused(
-            format!("{} ({})", c.id, c.name),
-            format!(
-                "{} is {} in AWS but {} in the spec, and AWS cannot change it in place",
-                d.what, d.have, d.want
-            ),
-            Some(
-                "pipectl does not replace resources behind your back: run `pipectl down` then `pipectl up`, or set the spec back",
-            ),
-        ));
-    }
+    refuse_replacements(plan)?;
     let mut summary = Summary::default();
     let graph_ids: HashSet<&ResourceId> = ctx.graph.resources.iter().map(|r| &r.id).collect();
     let mut done: HashSet<ResourceId> = HashSet::new();
@@ -202,12 +186,7 @@ pub async fn apply(
                     .get(&c.id)
                     .expect("planned from the graph")
                     .clone();
-                let ready = r
-                    .depends_on
-                    .iter()
-                    .filter(|d| graph_ids.contains(d))
-                    .all(|d| done.contains(d));
-                if !ready {
+                if !ready(&r, &graph_ids, &done) {
                     continue;
                 }
                 started.insert(c.id.clone());
@@ -215,26 +194,7 @@ pub async fn apply(
                 tasks.spawn(async move {
                     let _permit = permits.acquire_owned().await.expect("never closed");
                     let t = Instant::now();
-                    let action = match change.action {
-                        Action::Create => "create",
-                        Action::Wait => "wait",
-                        _ => "update",
-                    };
-                    ctx.emit(Event::Started {
-                        id: change.id.to_string(),
-                        action: action.into(),
-                    });
-                    let result = match (&change.live, &change.action) {
-                        (None, _) => kinds::create(&ctx, &r).await,
-                        (Some(leaving), Action::Create) => {
-                            match kinds::gone(&ctx, &r, leaving).await {
-                                Ok(()) => kinds::create(&ctx, &r).await,
-                                Err(e) => Err(e),
-                            }
-                        }
-                        (Some(live), Action::Wait) => kinds::settle(&ctx, &r, live).await,
-                        (Some(live), _) => kinds::update(&ctx, &r, live, &change.drift).await,
-                    };
+                    let result = carry_out(&ctx, &r, &change).await;
                     (change.id, result, t.elapsed().as_secs_f64())
                 });
             }
@@ -248,25 +208,7 @@ pub async fn apply(
         let change = plan.changes.iter().find(|c| c.id == id).expect("planned");
         match result {
             Ok(live) => {
-                ctx.set_output(&id, live.clone());
-                record(state, &id, change.kind, &live);
-                store.save(state)?;
-                let word = match change.action {
-                    Action::Create => "created",
-                    Action::Wait => "ready",
-                    _ => "updated",
-                };
-                ctx.emit(Event::Done {
-                    id: id.to_string(),
-                    action: word.into(),
-                    physical_id: live.physical_id.clone(),
-                    seconds: secs,
-                });
-                match change.action {
-                    Action::Create => summary.created.push(id.to_string()),
-                    Action::Wait => summary.unchanged.push(id.to_string()),
-                    _ => summary.updated.push(id.to_string()),
-                }
+                completed(&ctx, store, state, &mut summary, change, &live, secs)?;
                 done.insert(id);
             }
             Err(e) => {
@@ -280,6 +222,11 @@ pub async fn apply(
     }
     summary.seconds = start.elapsed().as_secs_f64();
     summary.calls = ctx.aws.calls.operations();
+    outcome(summary, failures)
+}
+
+/// The summary, or the one failure, or the first of several.
+fn outcome(summary: Summary, mut failures: Vec<ProvisionError>) -> Result<Summary, ProvisionError> {
     match failures.len() {
         0 => Ok(summary),
         1 => Err(failures.remove(0)),
@@ -287,6 +234,93 @@ pub async fn apply(
             count: n,
             first: Box::new(failures.remove(0)),
         }),
+    }
+}
+
+/// Whether everything a resource waits for in the graph is in place.
+fn ready(r: &Resource, graph_ids: &HashSet<&ResourceId>, done: &HashSet<ResourceId>) -> bool {
+    r.depends_on
+        .iter()
+        .filter(|d| graph_ids.contains(d))
+        .all(|d| done.contains(d))
+}
+
+/// Records a resource carried out: its output for dependents, the state file, progress and
+/// the summary.
+fn completed(
+    ctx: &Ctx,
+    store: &StateStore,
+    state: &mut State,
+    summary: &mut Summary,
+    change: &Change,
+    live: &Live,
+    secs: f64,
+) -> Result<(), ProvisionError> {
+    let id = &change.id;
+    ctx.set_output(id, live.clone());
+    record(state, id, change.kind, live);
+    store.save(state)?;
+    let word = match change.action {
+        Action::Create => "created",
+        Action::Wait => "ready",
+        _ => "updated",
+    };
+    ctx.emit(Event::Done {
+        id: id.to_string(),
+        action: word.into(),
+        physical_id: live.physical_id.clone(),
+        seconds: secs,
+    });
+    match change.action {
+        Action::Create => summary.created.push(id.to_string()),
+        Action::Wait => summary.unchanged.push(id.to_string()),
+        _ => summary.updated.push(id.to_string()),
+    }
+    Ok(())
+}
+
+/// Replacements are never carried out silently: the first one stops `apply` with what
+/// differs and how to proceed.
+fn refuse_replacements(plan: &Plan) -> Result<(), ProvisionError> {
+    if let Some(c) = plan.changes.iter().find(|c| c.action == Action::Replace) {
+        let d = c
+            .drift
+            .iter()
+            .find(|d| !d.in_place)
+            .expect("a replacement has a drift that cannot be fixed in place");
+        return Err(ProvisionError::refused(
+            format!("{} ({})", c.id, c.name),
+            format!(
+                "{} is {} in AWS but {} in the spec, and AWS cannot change it in place",
+                d.what, d.have, d.want
+            ),
+            Some(
+                "pipectl does not replace resources behind your back: run `pipectl down` then `pipectl up`, or set the spec back",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates, waits for or updates one resource as its change says, reporting the start.
+async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Live, ProvisionError> {
+    let action = match change.action {
+        Action::Create => "create",
+        Action::Wait => "wait",
+        _ => "update",
+    };
+    ctx.emit(Event::Started {
+        id: change.id.to_string(),
+        action: action.into(),
+    });
+    match (&change.live, &change.action) {
+        (None, _) => kinds::create(ctx, r).await,
+        (Some(leaving), Action::Create) => match kinds::gone(ctx, r, leaving).await {
+            Ok(()) => kinds::create(ctx, r).await,
+            Err(e) => Err(e),
+        },
+        (Some(live), Action::Wait) => kinds::settle(ctx, r, live).await,
+        (Some(live), _) => kinds::update(ctx, r, live, &change.drift).await,
     }
 }
 
@@ -311,4 +345,81 @@ fn record(state: &mut State, id: &ResourceId, kind: Kind, live: &Live) {
             since,
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(action: Action, drift: Vec<Drift>) -> Change {
+        Change {
+            id: ResourceId::FileSystem,
+            kind: Kind::FileSystem,
+            name: "pipectl-seed-lustre".into(),
+            action,
+            live: None,
+            drift,
+        }
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        Plan {
+            stack: "seed".into(),
+            changes,
+            strays: vec![],
+        }
+    }
+
+    #[test]
+    fn a_replacement_is_refused_with_what_differs() {
+        let p = plan(vec![
+            change(Action::Unchanged, vec![]),
+            change(
+                Action::Replace,
+                vec![
+                    Drift::new("tags", "x", "y", true),
+                    Drift::new("capacity", "2400GiB", "1200GiB", false),
+                ],
+            ),
+        ]);
+        let e = refuse_replacements(&p).unwrap_err().to_string();
+        assert!(e.contains("fsx (pipectl-seed-lustre)"), "{e}");
+        assert!(
+            e.contains("capacity is 1200GiB in AWS but 2400GiB in the spec"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_resource_is_ready_once_its_dependencies_in_the_graph_are_done() {
+        let r = Resource {
+            id: ResourceId::NatGateway,
+            kind: Kind::NatGateway,
+            name: "nat".into(),
+            settings: vec![],
+            depends_on: vec![ResourceId::PublicSubnet, ResourceId::NatEip],
+            payload: pipectl_spec::graph::Payload::None,
+        };
+        let graph: HashSet<&ResourceId> = [&ResourceId::PublicSubnet, &ResourceId::NatEip].into();
+        let mut done = HashSet::from([ResourceId::PublicSubnet]);
+        assert!(!ready(&r, &graph, &done));
+        done.insert(ResourceId::NatEip);
+        assert!(ready(&r, &graph, &done));
+        // a dependency outside the graph (an existing VPC's) does not hold it back
+        let graph: HashSet<&ResourceId> = [&ResourceId::PublicSubnet].into();
+        assert!(ready(
+            &r,
+            &graph,
+            &HashSet::from([ResourceId::PublicSubnet])
+        ));
+    }
+
+    #[test]
+    fn updates_and_creations_go_ahead() {
+        let p = plan(vec![
+            change(Action::Create, vec![]),
+            change(Action::Update, vec![Drift::new("tags", "x", "y", true)]),
+        ]);
+        assert!(refuse_replacements(&p).is_ok());
+    }
 }

@@ -313,7 +313,7 @@ fn job_definition(ctx: &Ctx, r: &Resource) -> Result<(aws_sdk_batch::operation::
     let phase = ctx
         .spec
         .phase(phase_name)
-        .ok_or_else(|| ProvisionError::refused(&r.id.to_string(), "no such phase", None))?;
+        .ok_or_else(|| ProvisionError::refused(r.id.to_string(), "no such phase", None))?;
     let container = container(ctx, phase, *uverbs)?;
     let mut req = ctx
         .aws

@@ -88,7 +88,7 @@ impl Handler for LogGroup {
         match req
             .send()
             .await
-            .ctx(LOGS, "CreateLogGroup", &r.id.to_string())
+            .ctx(LOGS, "CreateLogGroup", r.id.to_string())
         {
             Ok(_) => {}
             // ours from an interrupted `up` (tagged in the same call)
@@ -122,7 +122,7 @@ impl Handler for LogGroup {
             .retention_in_days(days as i32)
             .send()
             .await
-            .ctx(LOGS, "PutRetentionPolicy", &r.id.to_string())?;
+            .ctx(LOGS, "PutRetentionPolicy", r.id.to_string())?;
         Ok(live.clone().attr("retention", days.to_string()))
     }
 

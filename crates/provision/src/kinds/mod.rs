@@ -257,3 +257,46 @@ pub(crate) async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live,
 pub(crate) async fn delete(ctx: &Ctx, o: &Observed, keep_data: bool) -> Result<(), ProvisionError> {
     by_kind!(o.kind, |H| H::delete(ctx, o, keep_data).await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(state: &str, status: &str) -> Live {
+        Live::new("x", state).attr("status", status)
+    }
+
+    #[test]
+    fn resources_in_transition_are_waited_for() {
+        assert!(unsettled(Kind::NatGateway, &live("pending", "")));
+        assert!(unsettled(Kind::FileSystem, &live("CREATING", "")));
+        assert!(unsettled(
+            Kind::DataRepositoryAssociation,
+            &live("UPDATING", "")
+        ));
+        assert!(unsettled(Kind::ComputeEnvironment, &live("", "CREATING")));
+        assert!(unsettled(Kind::JobQueue, &live("", "UPDATING")));
+        let invalid_role = live("", "INVALID").attr(
+            "status-reason",
+            "CLIENT_ERROR - User: batch.amazonaws.com is not authorized to perform: sts:AssumeRole",
+        );
+        assert!(unsettled(Kind::ComputeEnvironment, &invalid_role));
+        assert!(!unsettled(Kind::ComputeEnvironment, &live("", "INVALID")));
+        assert!(!unsettled(Kind::Vpc, &live("pending", "CREATING")));
+        assert!(!unsettled(Kind::NatGateway, &live("available", "")));
+    }
+
+    #[test]
+    fn resources_on_their_way_out_are_recognised() {
+        assert!(leaving(Kind::NatGateway, &live("deleting", "")));
+        assert!(leaving(Kind::FileSystem, &live("DELETING", "")));
+        assert!(leaving(
+            Kind::DataRepositoryAssociation,
+            &live("DELETING", "")
+        ));
+        assert!(leaving(Kind::ComputeEnvironment, &live("", "DELETING")));
+        assert!(leaving(Kind::JobQueue, &live("", "DELETING")));
+        assert!(!leaving(Kind::Bucket, &live("DELETING", "DELETING")));
+        assert!(!leaving(Kind::NatGateway, &live("available", "")));
+    }
+}

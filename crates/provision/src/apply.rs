@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::{Kind, Resource, ResourceId};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -34,7 +34,7 @@ pub enum Action {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    pub id: String,
+    pub id: ResourceId,
     pub kind: Kind,
     pub name: String,
     pub action: Action,
@@ -65,6 +65,7 @@ impl Plan {
 pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
     kinds::iam::check_existing(ctx).await?;
     let observed = kinds::observe(ctx).await?;
+    // Keyed by the tag as found, so that a duplicate is reported whatever the tag holds.
     let mut by_logical: HashMap<&str, &Observed> = HashMap::new();
     for o in &observed {
         if let Some(prev) = by_logical.insert(o.logical.as_str(), o) {
@@ -75,15 +76,18 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
     }
     // Outputs first, so that drift of a dependent can compare against its dependencies.
     for o in &observed {
-        if ctx.resource(&o.logical).is_some_and(|r| r.kind == o.kind)
+        if let Some(id) = o.id()
+            && ctx.resource(&id).is_some_and(|r| r.kind == o.kind)
             && !kinds::leaving(o.kind, &o.live)
         {
-            ctx.set_output(&o.logical, o.live.clone());
+            ctx.set_output(&id, o.live.clone());
         }
     }
     let mut changes = Vec::new();
     for r in &ctx.graph.resources {
-        let found = by_logical.get(r.id.as_str()).filter(|o| o.kind == r.kind);
+        let found = by_logical
+            .get(r.id.to_string().as_str())
+            .filter(|o| o.kind == r.kind);
         let (action, live, drift) = match found {
             None => (Action::Create, None, vec![]),
             Some(o) if kinds::leaving(r.kind, &o.live) => {
@@ -112,10 +116,10 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
             drift,
         });
     }
-    let known: HashSet<&str> = ctx.graph.resources.iter().map(|r| r.id.as_str()).collect();
+    let known: HashSet<&ResourceId> = ctx.graph.resources.iter().map(|r| &r.id).collect();
     let strays = observed
         .iter()
-        .filter(|o| !known.contains(o.logical.as_str()))
+        .filter(|o| o.id().is_none_or(|id| !known.contains(&id)))
         .cloned()
         .collect();
     Ok(Plan {
@@ -145,6 +149,139 @@ pub async fn apply(
     concurrency: usize,
 ) -> Result<Summary, ProvisionError> {
     let start = Instant::now();
+    refuse_replacements(plan)?;
+    let mut summary = Summary::default();
+    let graph_ids: HashSet<&ResourceId> = ctx.graph.resources.iter().map(|r| &r.id).collect();
+    let mut done: HashSet<ResourceId> = HashSet::new();
+    let mut pending: Vec<&Change> = Vec::new();
+    for c in &plan.changes {
+        if c.action == Action::Unchanged {
+            let live = c.live.clone().expect("unchanged resources are live");
+            record(state, &c.id, c.kind, &live);
+            done.insert(c.id.clone());
+            summary.unchanged.push(c.id.to_string());
+        } else {
+            pending.push(c);
+        }
+    }
+    store.save(state)?;
+    if pending.is_empty() {
+        summary.seconds = start.elapsed().as_secs_f64();
+        summary.calls = ctx.aws.calls.operations();
+        return Ok(summary);
+    }
+
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks: JoinSet<(ResourceId, Result<Live, ProvisionError>, f64)> = JoinSet::new();
+    let mut started: HashSet<ResourceId> = HashSet::new();
+    let mut failures: Vec<ProvisionError> = Vec::new();
+    loop {
+        if failures.is_empty() {
+            for c in &pending {
+                if started.contains(&c.id) {
+                    continue;
+                }
+                let r: Resource = ctx
+                    .graph
+                    .get(&c.id)
+                    .expect("planned from the graph")
+                    .clone();
+                if !ready(&r, &graph_ids, &done) {
+                    continue;
+                }
+                started.insert(c.id.clone());
+                let (ctx, permits, change) = (ctx.clone(), permits.clone(), (*c).clone());
+                tasks.spawn(async move {
+                    let _permit = permits.acquire_owned().await.expect("never closed");
+                    let t = Instant::now();
+                    let result = carry_out(&ctx, &r, &change).await;
+                    (change.id, result, t.elapsed().as_secs_f64())
+                });
+            }
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (id, result, secs) = joined.map_err(|e| {
+            ProvisionError::refused("executor", format!("a task panicked: {e}"), None)
+        })?;
+        let change = plan.changes.iter().find(|c| c.id == id).expect("planned");
+        match result {
+            Ok(live) => {
+                completed(&ctx, store, state, &mut summary, change, &live, secs)?;
+                done.insert(id);
+            }
+            Err(e) => {
+                ctx.emit(Event::Failed {
+                    id: id.to_string(),
+                    error: e.to_string(),
+                });
+                failures.push(e);
+            }
+        }
+    }
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.calls = ctx.aws.calls.operations();
+    outcome(summary, failures)
+}
+
+/// The summary, or the one failure, or the first of several.
+fn outcome(summary: Summary, mut failures: Vec<ProvisionError>) -> Result<Summary, ProvisionError> {
+    match failures.len() {
+        0 => Ok(summary),
+        1 => Err(failures.remove(0)),
+        n => Err(ProvisionError::Several {
+            count: n,
+            first: Box::new(failures.remove(0)),
+        }),
+    }
+}
+
+/// Whether everything a resource waits for in the graph is in place.
+fn ready(r: &Resource, graph_ids: &HashSet<&ResourceId>, done: &HashSet<ResourceId>) -> bool {
+    r.depends_on
+        .iter()
+        .filter(|d| graph_ids.contains(d))
+        .all(|d| done.contains(d))
+}
+
+/// Records a resource carried out: its output for dependents, the state file, progress and
+/// the summary.
+fn completed(
+    ctx: &Ctx,
+    store: &StateStore,
+    state: &mut State,
+    summary: &mut Summary,
+    change: &Change,
+    live: &Live,
+    secs: f64,
+) -> Result<(), ProvisionError> {
+    let id = &change.id;
+    ctx.set_output(id, live.clone());
+    record(state, id, change.kind, live);
+    store.save(state)?;
+    let word = match change.action {
+        Action::Create => "created",
+        Action::Wait => "ready",
+        _ => "updated",
+    };
+    ctx.emit(Event::Done {
+        id: id.to_string(),
+        action: word.into(),
+        physical_id: live.physical_id.clone(),
+        seconds: secs,
+    });
+    match change.action {
+        Action::Create => summary.created.push(id.to_string()),
+        Action::Wait => summary.unchanged.push(id.to_string()),
+        _ => summary.updated.push(id.to_string()),
+    }
+    Ok(())
+}
+
+/// Replacements are never carried out silently: the first one stops `apply` with what
+/// differs and how to proceed.
+fn refuse_replacements(plan: &Plan) -> Result<(), ProvisionError> {
     if let Some(c) = plan.changes.iter().find(|c| c.action == Action::Replace) {
         let d = c
             .drift
@@ -162,139 +299,41 @@ pub async fn apply(
             ),
         ));
     }
-    let mut summary = Summary::default();
-    let graph_ids: HashSet<&str> = ctx.graph.resources.iter().map(|r| r.id.as_str()).collect();
-    let mut done: HashSet<String> = HashSet::new();
-    let mut pending: Vec<&Change> = Vec::new();
-    for c in &plan.changes {
-        if c.action == Action::Unchanged {
-            let live = c.live.clone().expect("unchanged resources are live");
-            record(state, &c.id, c.kind, &live);
-            done.insert(c.id.clone());
-            summary.unchanged.push(c.id.clone());
-        } else {
-            pending.push(c);
-        }
-    }
-    store.save(state)?;
-    if pending.is_empty() {
-        summary.seconds = start.elapsed().as_secs_f64();
-        summary.calls = ctx.aws.calls.operations();
-        return Ok(summary);
-    }
+    Ok(())
+}
 
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks: JoinSet<(String, Result<Live, ProvisionError>, f64)> = JoinSet::new();
-    let mut started: HashSet<String> = HashSet::new();
-    let mut failures: Vec<ProvisionError> = Vec::new();
-    loop {
-        if failures.is_empty() {
-            for c in &pending {
-                if started.contains(&c.id) {
-                    continue;
-                }
-                let r: Resource = ctx
-                    .graph
-                    .get(&c.id)
-                    .expect("planned from the graph")
-                    .clone();
-                let ready = r
-                    .depends_on
-                    .iter()
-                    .filter(|d| graph_ids.contains(d.as_str()))
-                    .all(|d| done.contains(d));
-                if !ready {
-                    continue;
-                }
-                started.insert(c.id.clone());
-                let (ctx, permits, change) = (ctx.clone(), permits.clone(), (*c).clone());
-                tasks.spawn(async move {
-                    let _permit = permits.acquire_owned().await.expect("never closed");
-                    let t = Instant::now();
-                    let action = match change.action {
-                        Action::Create => "create",
-                        Action::Wait => "wait",
-                        _ => "update",
-                    };
-                    ctx.emit(Event::Started {
-                        id: change.id.clone(),
-                        action: action.into(),
-                    });
-                    let result = match (&change.live, &change.action) {
-                        (None, _) => kinds::create(&ctx, &r).await,
-                        (Some(leaving), Action::Create) => {
-                            match kinds::gone(&ctx, &r, leaving).await {
-                                Ok(()) => kinds::create(&ctx, &r).await,
-                                Err(e) => Err(e),
-                            }
-                        }
-                        (Some(live), Action::Wait) => kinds::settle(&ctx, &r, live).await,
-                        (Some(live), _) => kinds::update(&ctx, &r, live, &change.drift).await,
-                    };
-                    (change.id, result, t.elapsed().as_secs_f64())
-                });
-            }
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        let (id, result, secs) = joined.map_err(|e| {
-            ProvisionError::refused("executor", format!("a task panicked: {e}"), None)
-        })?;
-        let change = plan.changes.iter().find(|c| c.id == id).expect("planned");
-        match result {
-            Ok(live) => {
-                ctx.set_output(&id, live.clone());
-                record(state, &id, change.kind, &live);
-                store.save(state)?;
-                let word = match change.action {
-                    Action::Create => "created",
-                    Action::Wait => "ready",
-                    _ => "updated",
-                };
-                ctx.emit(Event::Done {
-                    id: id.clone(),
-                    action: word.into(),
-                    physical_id: live.physical_id.clone(),
-                    seconds: secs,
-                });
-                match change.action {
-                    Action::Create => summary.created.push(id.clone()),
-                    Action::Wait => summary.unchanged.push(id.clone()),
-                    _ => summary.updated.push(id.clone()),
-                }
-                done.insert(id);
-            }
-            Err(e) => {
-                ctx.emit(Event::Failed {
-                    id: id.clone(),
-                    error: e.to_string(),
-                });
-                failures.push(e);
-            }
-        }
-    }
-    summary.seconds = start.elapsed().as_secs_f64();
-    summary.calls = ctx.aws.calls.operations();
-    match failures.len() {
-        0 => Ok(summary),
-        1 => Err(failures.remove(0)),
-        n => Err(ProvisionError::Several {
-            count: n,
-            first: Box::new(failures.remove(0)),
-        }),
+/// Creates, waits for or updates one resource as its change says, reporting the start.
+async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Live, ProvisionError> {
+    let action = match change.action {
+        Action::Create => "create",
+        Action::Wait => "wait",
+        _ => "update",
+    };
+    ctx.emit(Event::Started {
+        id: change.id.to_string(),
+        action: action.into(),
+    });
+    match (&change.live, &change.action) {
+        (None, _) => kinds::create(ctx, r).await,
+        (Some(leaving), Action::Create) => match kinds::gone(ctx, r, leaving).await {
+            Ok(()) => kinds::create(ctx, r).await,
+            Err(e) => Err(e),
+        },
+        (Some(live), Action::Wait) => kinds::settle(ctx, r, live).await,
+        (Some(live), _) => kinds::update(ctx, r, live, &change.drift).await,
     }
 }
 
-fn record(state: &mut State, id: &str, kind: Kind, live: &Live) {
+fn record(state: &mut State, id: &ResourceId, kind: Kind, live: &Live) {
+    let id = id.to_string();
     let since = state
         .resources
-        .get(id)
+        .get(&id)
         .filter(|e| e.physical_id == live.physical_id)
         .map(|e| e.since.clone())
         .unwrap_or_else(now_rfc3339);
     state.resources.insert(
-        id.to_string(),
+        id,
         Entry {
             kind: serde_json::to_value(kind)
                 .ok()
@@ -306,4 +345,81 @@ fn record(state: &mut State, id: &str, kind: Kind, live: &Live) {
             since,
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(action: Action, drift: Vec<Drift>) -> Change {
+        Change {
+            id: ResourceId::FileSystem,
+            kind: Kind::FileSystem,
+            name: "pipectl-seed-lustre".into(),
+            action,
+            live: None,
+            drift,
+        }
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        Plan {
+            stack: "seed".into(),
+            changes,
+            strays: vec![],
+        }
+    }
+
+    #[test]
+    fn a_replacement_is_refused_with_what_differs() {
+        let p = plan(vec![
+            change(Action::Unchanged, vec![]),
+            change(
+                Action::Replace,
+                vec![
+                    Drift::new("tags", "x", "y", true),
+                    Drift::new("capacity", "2400GiB", "1200GiB", false),
+                ],
+            ),
+        ]);
+        let e = refuse_replacements(&p).unwrap_err().to_string();
+        assert!(e.contains("fsx (pipectl-seed-lustre)"), "{e}");
+        assert!(
+            e.contains("capacity is 1200GiB in AWS but 2400GiB in the spec"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_resource_is_ready_once_its_dependencies_in_the_graph_are_done() {
+        let r = Resource {
+            id: ResourceId::NatGateway,
+            kind: Kind::NatGateway,
+            name: "nat".into(),
+            settings: vec![],
+            depends_on: vec![ResourceId::PublicSubnet, ResourceId::NatEip],
+            payload: pipectl_spec::graph::Payload::None,
+        };
+        let graph: HashSet<&ResourceId> = [&ResourceId::PublicSubnet, &ResourceId::NatEip].into();
+        let mut done = HashSet::from([ResourceId::PublicSubnet]);
+        assert!(!ready(&r, &graph, &done));
+        done.insert(ResourceId::NatEip);
+        assert!(ready(&r, &graph, &done));
+        // a dependency outside the graph (an existing VPC's) does not hold it back
+        let graph: HashSet<&ResourceId> = [&ResourceId::PublicSubnet].into();
+        assert!(ready(
+            &r,
+            &graph,
+            &HashSet::from([ResourceId::PublicSubnet])
+        ));
+    }
+
+    #[test]
+    fn updates_and_creations_go_ahead() {
+        let p = plan(vec![
+            change(Action::Create, vec![]),
+            change(Action::Update, vec![Drift::new("tags", "x", "y", true)]),
+        ]);
+        assert!(refuse_replacements(&p).is_ok());
+    }
 }

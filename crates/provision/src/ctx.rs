@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pipectl_aws::Aws;
 use pipectl_spec::Spec;
-use pipectl_spec::graph::{Graph, Resource};
+use pipectl_spec::graph::{Graph, Resource, ResourceId};
 use serde::Serialize;
 
 use crate::error::ProvisionError;
@@ -131,7 +131,7 @@ pub struct Ctx {
     pub timeouts: Timeouts,
     /// This lifetime of the stack's nonce (state file), part of every client token.
     pub lifetime: String,
-    outputs: Mutex<HashMap<String, Live>>,
+    outputs: Mutex<HashMap<ResourceId, Live>>,
     progress: Progress,
 }
 
@@ -179,14 +179,14 @@ impl Ctx {
         )
     }
 
-    pub fn set_output(&self, id: &str, live: Live) {
+    pub fn set_output(&self, id: &ResourceId, live: Live) {
         self.outputs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string(), live);
+            .insert(id.clone(), live);
     }
 
-    pub fn output(&self, id: &str) -> Option<Live> {
+    pub fn output(&self, id: &ResourceId) -> Option<Live> {
         self.outputs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -195,13 +195,17 @@ impl Ctx {
     }
 
     /// The output of a dependency that must already exist (the executor guarantees order).
-    pub fn dep(&self, id: &str) -> Result<Live, ProvisionError> {
+    pub fn dep(&self, id: &ResourceId) -> Result<Live, ProvisionError> {
         self.output(id).ok_or_else(|| {
-            ProvisionError::refused(id, "a resource it depends on is not in place", None)
+            ProvisionError::refused(
+                id.to_string(),
+                "a resource it depends on is not in place",
+                None,
+            )
         })
     }
 
-    pub fn resource(&self, id: &str) -> Option<&Resource> {
+    pub fn resource(&self, id: &ResourceId) -> Option<&Resource> {
         self.graph.get(id)
     }
 
@@ -232,7 +236,7 @@ impl Ctx {
     pub fn vpc_id(&self) -> Result<String, ProvisionError> {
         match &self.spec.network.vpc_id {
             Some(id) => Ok(id.clone()),
-            None => Ok(self.dep("vpc")?.physical_id),
+            None => Ok(self.dep(&ResourceId::Vpc)?.physical_id),
         }
     }
 
@@ -244,16 +248,9 @@ impl Ctx {
         zones
             .iter()
             .map(|z| {
-                self.dep(&format!("subnet-private-{z}"))
+                self.dep(&ResourceId::PrivateSubnet(z.clone()))
                     .map(|l| l.physical_id)
             })
             .collect()
-    }
-
-    pub fn setting<'a>(&self, r: &'a Resource, key: &str) -> &'a str {
-        r.settings
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or("", |(_, v)| v.as_str())
     }
 }

@@ -4,11 +4,11 @@
 //! them), then job definitions, launch templates, placement groups and IAM; FSx deletion starts
 //! first and is awaited before the network goes; buckets are emptied of every version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use pipectl_spec::graph::Kind;
+use pipectl_spec::graph::{Kind, ResourceId};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -54,12 +54,18 @@ const EARLY: &[Kind] = &[
     Kind::Dashboard,
 ];
 
+/// A resource `down` is done with: deleted, or kept (`--keep-data`).
+struct Removed {
+    logical: String,
+    kept: bool,
+}
+
 async fn delete_all(
     ctx: &Arc<Ctx>,
     items: Vec<Observed>,
     keep_data: bool,
     state: &std::sync::Mutex<(&mut State, &StateStore)>,
-) -> (Vec<String>, Vec<ProvisionError>) {
+) -> (Vec<Removed>, Vec<ProvisionError>) {
     let mut set = JoinSet::new();
     for o in items {
         let ctx = ctx.clone();
@@ -106,10 +112,9 @@ async fn delete_all(
                     physical_id: o.live.physical_id.clone(),
                     seconds: secs,
                 });
-                ok.push(if kept {
-                    format!("kept:{}", o.logical)
-                } else {
-                    o.logical
+                ok.push(Removed {
+                    logical: o.logical,
+                    kept,
                 });
             }
             Err(e) => {
@@ -154,23 +159,12 @@ pub async fn destroy(
     }
 
     let shared = std::sync::Mutex::new((state, store));
-    let (early, rest): (Vec<Observed>, Vec<Observed>) = observed
-        .into_iter()
-        .partition(|o| EARLY.contains(&o.kind) || o.kind == Kind::DataRepositoryAssociation);
-    // Associations go with their file system; alone only when there is none to delete.
-    let has_fs = early.iter().any(|o| o.kind == Kind::FileSystem);
-    let early: Vec<Observed> = early
-        .into_iter()
-        .filter(|o| !(has_fs && o.kind == Kind::DataRepositoryAssociation))
-        .collect();
-    let (fsx, others): (Vec<Observed>, Vec<Observed>) = early
-        .into_iter()
-        .partition(|o| o.kind == Kind::FileSystem || o.kind == Kind::DataRepositoryAssociation);
-    let linked = linked_buckets(&ctx.spec);
-    let (after_fsx, others): (Vec<Observed>, Vec<Observed>) = others
-        .into_iter()
-        .partition(|o| has_fs && waits_for_fsx(o, &linked));
-
+    let Schedule {
+        fsx,
+        after_fsx,
+        others,
+        rest,
+    } = schedule(observed, &linked_buckets(&ctx.spec));
     let mut errors = Vec::new();
     // A bucket linked to the file system is emptied only once the file system is gone: an
     // export still under way would write into it after it was emptied.
@@ -191,12 +185,7 @@ pub async fn destroy(
             if i == 4 {
                 break; // network stages wait for FSx, below
             }
-            let items: Vec<Observed> = rest
-                .iter()
-                .filter(|o| kinds.contains(&o.kind))
-                .cloned()
-                .collect();
-            let (ok, e) = delete_all(&ctx, items, keep_data, &shared).await;
+            let (ok, e) = delete_all(&ctx, of_kinds(&rest, kinds), keep_data, &shared).await;
             done.extend(ok);
             if !e.is_empty() {
                 errs.extend(e);
@@ -206,17 +195,12 @@ pub async fn destroy(
         (done, errs)
     };
     let ((a, ea), (b, eb), (c, ec)) = tokio::join!(early_fsx, early_rest, stages);
-    summary.deleted.extend(a.into_iter().chain(b).chain(c));
+    let mut removed: Vec<Removed> = a.into_iter().chain(b).chain(c).collect();
     errors.extend(ea.into_iter().chain(eb).chain(ec));
     if errors.is_empty() {
         for kinds in &STAGES[4..] {
-            let items: Vec<Observed> = rest
-                .iter()
-                .filter(|o| kinds.contains(&o.kind))
-                .cloned()
-                .collect();
-            let (ok, e) = delete_all(&ctx, items, keep_data, &shared).await;
-            summary.deleted.extend(ok);
+            let (ok, e) = delete_all(&ctx, of_kinds(&rest, kinds), keep_data, &shared).await;
+            removed.extend(ok);
             if !e.is_empty() {
                 errors.extend(e);
                 break;
@@ -224,43 +208,94 @@ pub async fn destroy(
         }
     }
     let (state, store) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    summary.kept = summary
-        .deleted
-        .iter()
-        .filter_map(|d| d.strip_prefix("kept:").map(str::to_string))
-        .collect();
-    summary.deleted.retain(|d| !d.starts_with("kept:"));
+    for r in removed {
+        if r.kept {
+            summary.kept.push(r.logical);
+        } else {
+            summary.deleted.push(r.logical);
+        }
+    }
     summary.seconds = start.elapsed().as_secs_f64();
     summary.calls = ctx.aws.calls.operations();
+    if !errors.is_empty() {
+        return Err(first_of(errors));
+    }
+    // Only kept buckets left: the state keeps them; otherwise it goes.
+    if state.resources.values().all(|e| e.kind == "bucket") && !state.resources.is_empty() {
+        store.save(state)?;
+    } else {
+        store.remove()?;
+    }
+    Ok(summary)
+}
+
+/// The one error, or the first of several.
+fn first_of(mut errors: Vec<ProvisionError>) -> ProvisionError {
     match errors.len() {
-        0 => {
-            if state.resources.values().all(|e| e.kind == "bucket") && !state.resources.is_empty() {
-                store.save(state)?;
-            } else {
-                store.remove()?;
-            }
-            Ok(summary)
-        }
-        1 => Err(errors.remove(0)),
-        n => Err(ProvisionError::Several {
+        1 => errors.remove(0),
+        n => ProvisionError::Several {
             count: n,
             first: Box::new(errors.remove(0)),
-        }),
+        },
     }
 }
 
+/// What `down` deletes, in which order: the file system with its associations first (or the
+/// associations alone when there is no file system), then the buckets linked to it; beside
+/// them what depends on nothing else of the stack; and the rest by stages.
+struct Schedule {
+    fsx: Vec<Observed>,
+    after_fsx: Vec<Observed>,
+    others: Vec<Observed>,
+    rest: Vec<Observed>,
+}
+
+fn schedule(observed: Vec<Observed>, linked: &HashSet<ResourceId>) -> Schedule {
+    let (early, rest): (Vec<Observed>, Vec<Observed>) = observed
+        .into_iter()
+        .partition(|o| EARLY.contains(&o.kind) || o.kind == Kind::DataRepositoryAssociation);
+    // Associations go with their file system; alone only when there is none to delete.
+    let has_fs = early.iter().any(|o| o.kind == Kind::FileSystem);
+    let early: Vec<Observed> = early
+        .into_iter()
+        .filter(|o| !(has_fs && o.kind == Kind::DataRepositoryAssociation))
+        .collect();
+    let (fsx, others): (Vec<Observed>, Vec<Observed>) = early
+        .into_iter()
+        .partition(|o| o.kind == Kind::FileSystem || o.kind == Kind::DataRepositoryAssociation);
+    let (after_fsx, others): (Vec<Observed>, Vec<Observed>) = others
+        .into_iter()
+        .partition(|o| has_fs && waits_for_fsx(o, linked));
+
+    Schedule {
+        fsx,
+        after_fsx,
+        others,
+        rest,
+    }
+}
+
+/// The resources of some kinds, in the order found.
+fn of_kinds(items: &[Observed], kinds: &[Kind]) -> Vec<Observed> {
+    items
+        .iter()
+        .filter(|o| kinds.contains(&o.kind))
+        .cloned()
+        .collect()
+}
+
 /// The logical ids of the buckets the spec links to the file system (data repositories).
-fn linked_buckets(spec: &pipectl_spec::Spec) -> std::collections::HashSet<String> {
+fn linked_buckets(spec: &pipectl_spec::Spec) -> HashSet<ResourceId> {
     spec.fsx
         .iter()
         .flat_map(|f| &f.data_repositories)
-        .map(|r| format!("bucket-{}", r.bucket))
+        .map(|r| ResourceId::Bucket(r.bucket.clone()))
         .collect()
 }
 
 /// Whether `down` deletes `o` only after the file system is gone.
-fn waits_for_fsx(o: &Observed, linked: &std::collections::HashSet<String>) -> bool {
-    o.kind == Kind::Bucket && linked.contains(&o.logical)
+fn waits_for_fsx(o: &Observed, linked: &HashSet<ResourceId>) -> bool {
+    o.kind == Kind::Bucket && o.id().is_some_and(|id| linked.contains(&id))
 }
 
 #[cfg(test)]
@@ -274,6 +309,45 @@ mod tests {
             logical: logical.into(),
             live: Live::new("x", "exists"),
         }
+    }
+
+    fn logicals(items: &[Observed]) -> Vec<&str> {
+        items.iter().map(|o| o.logical.as_str()).collect()
+    }
+
+    #[test]
+    fn the_file_system_goes_first_with_its_associations_then_its_buckets() {
+        let linked = HashSet::from([ResourceId::Bucket("results".into())]);
+        let all = vec![
+            observed(Kind::Vpc, "vpc"),
+            observed(Kind::DataRepositoryAssociation, "dra-0"),
+            observed(Kind::Bucket, "bucket-results"),
+            observed(Kind::FileSystem, "fsx"),
+            observed(Kind::Bucket, "bucket-documentation"),
+            observed(Kind::ComputeEnvironment, "ce-gpu"),
+        ];
+        let s = schedule(all.clone(), &linked);
+        assert_eq!(
+            logicals(&s.fsx),
+            ["fsx"],
+            "associations go with their file system"
+        );
+        assert_eq!(logicals(&s.after_fsx), ["bucket-results"]);
+        assert_eq!(logicals(&s.others), ["bucket-documentation"]);
+        assert_eq!(logicals(&s.rest), ["vpc", "ce-gpu"]);
+        // without a file system, associations are deleted alone and buckets do not wait
+        let s = schedule(
+            all.into_iter()
+                .filter(|o| o.kind != Kind::FileSystem)
+                .collect(),
+            &linked,
+        );
+        assert_eq!(logicals(&s.fsx), ["dra-0"]);
+        assert!(s.after_fsx.is_empty());
+        assert_eq!(
+            logicals(&s.others),
+            ["bucket-results", "bucket-documentation"]
+        );
     }
 
     #[test]

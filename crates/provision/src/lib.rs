@@ -15,6 +15,7 @@ mod session;
 mod state;
 mod token;
 mod user_data;
+mod wait;
 
 pub use apply::{Action, Change, Plan, Summary, apply, plan};
 pub use ctx::{Ctx, Drift, Event, Live, Progress, TAG_RESOURCE, TAG_STACK, Timeouts};

@@ -245,27 +245,22 @@ pub fn lifespans(dir: &Path, stack: &str) -> Vec<Lifespan> {
     out
 }
 
+/// The one form of time the state file holds: RFC 3339 UTC with seconds.
+const FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
 /// Seconds since the Unix epoch of `YYYY-MM-DDTHH:MM:SSZ` (the form [`now_rfc3339`] writes).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    // Exactly that form: chrono alone would also take one-digit fields.
     let b = s.as_bytes();
     if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    // Days-from-civil (Howard Hinnant's algorithm), the inverse of `rfc3339`.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    chrono::NaiveDateTime::parse_from_str(s, FORMAT)
+        .ok()
+        .map(|t| t.and_utc().timestamp())
 }
 
-/// Now, as RFC 3339 UTC with seconds (no date crate needed for this one format).
+/// Now, as RFC 3339 UTC with seconds.
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -274,24 +269,10 @@ pub fn now_rfc3339() -> String {
 }
 
 pub(crate) fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .format(FORMAT)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -305,6 +286,8 @@ mod tests {
         }
         assert_eq!(parse_rfc3339("2026-11-01T00:00:00Z"), Some(1_793_491_200));
         assert_eq!(parse_rfc3339("2026-11-01 00:00:00"), None);
+        assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-1-01T00:00:00Z"), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use pipectl_aws::Aws;
 use pipectl_metering::PriceSheet;
 use pipectl_record::{PriceRef, RunRecord, RunStore};
 use pipectl_spec::Spec;
-use pipectl_spec::graph::Graph;
+use pipectl_spec::graph::{Graph, ResourceId};
 use pipectl_spec::model::Phase;
 
 use crate::events::RunEvent;
@@ -107,7 +107,7 @@ impl Runner {
         self.spec.phases.iter().find(|p| p.name == name)
     }
 
-    pub(crate) fn name_of(&self, id: &str) -> String {
+    pub(crate) fn name_of(&self, id: &ResourceId) -> String {
         self.graph
             .get(id)
             .map(|r| r.name.replace("<account-id>", &self.account))

@@ -14,6 +14,7 @@ use pipectl_spec::model::{Phase, Purchase};
 use crate::context::Runner;
 use crate::cost::check_budget;
 use crate::error::RunError;
+use pipectl_spec::graph::ResourceId;
 
 const BATCH: &str = "batch";
 
@@ -61,7 +62,12 @@ impl Runner {
             .spec
             .phases
             .iter()
-            .map(|p| (p.queue.clone(), self.name_of(&format!("jq-{}", p.queue))))
+            .map(|p| {
+                (
+                    p.queue.clone(),
+                    self.name_of(&ResourceId::JobQueue(p.queue.clone())),
+                )
+            })
             .collect();
         let names: Vec<String> = queues.values().cloned().collect();
         let out = self
@@ -103,7 +109,7 @@ impl Runner {
     ) -> Result<Vec<PhaseRecord>, RunError> {
         let mut phases = Vec::new();
         for p in &self.spec.phases {
-            let jd = self.name_of(&format!("jd-{}", p.name));
+            let jd = self.name_of(&ResourceId::JobDefinition(p.name.clone()));
             let out = self
                 .aws
                 .batch

@@ -12,6 +12,7 @@ use pipectl_record::{JobStatus, PhaseRecord, RunRecord};
 use crate::context::Runner;
 use crate::error::RunError;
 use crate::events::RunEvent;
+use pipectl_spec::graph::ResourceId;
 
 const BATCH: &str = "batch";
 
@@ -133,7 +134,7 @@ impl Runner {
                     "PIPECTL_BUCKET_{}",
                     key.to_ascii_uppercase().replace('-', "_")
                 ),
-                self.name_of(&format!("bucket-{key}")),
+                self.name_of(&ResourceId::Bucket(key.clone())),
             ));
         }
         if let (Some(f), Some(p)) = (&self.spec.fsx, self.phase_spec(phase))

@@ -83,7 +83,12 @@ fn efa_spec_is_valid() {
 
 mod graph {
     use super::*;
-    use pipectl_spec::graph::{Graph, Kind};
+    use pipectl_spec::graph::{Graph, Kind, ResourceId};
+
+    /// A logical id as `plan` spells it.
+    fn id(s: &str) -> ResourceId {
+        s.parse().unwrap()
+    }
 
     fn graph(name: &str) -> Graph {
         Graph::from_spec(&load_file(&spec_path(name)).unwrap().spec)
@@ -119,17 +124,17 @@ mod graph {
         assert_eq!(count(&g, Kind::DataRepositoryAssociation), 3);
         assert_eq!(count(&g, Kind::Bucket), 4);
         assert_eq!(count(&g, Kind::PlacementGroup), 0);
-        let q = g.get("jq-training").unwrap();
+        let q = g.get(&id("jq-training")).unwrap();
         assert!(q.settings.contains(&("priority".into(), "1".into())));
-        let ce = g.get("ce-training-spot").unwrap();
+        let ce = g.get(&id("ce-training-spot")).unwrap();
         assert!(
             ce.settings
                 .iter()
                 .any(|(k, v)| k == "purchase" && v == "Spot")
         );
-        let lt = g.get("lt-documentation").unwrap();
+        let lt = g.get(&id("lt-documentation")).unwrap();
         assert!(
-            !lt.depends_on.contains(&"fsx".to_string()),
+            !lt.depends_on.contains(&id("fsx")),
             "documentation does not mount Lustre"
         );
     }
@@ -138,22 +143,22 @@ mod graph {
     fn efa_plan_adds_the_placement_group_and_efa_interface() {
         let g = graph("two-hour-pipeline-efa.toml");
         assert_eq!(count(&g, Kind::PlacementGroup), 1);
-        let lt = g.get("lt-training-efa").unwrap();
+        let lt = g.get(&id("lt-training-efa")).unwrap();
         assert!(
             lt.settings
                 .contains(&("network interface".into(), "EFA".into()))
         );
-        let jd = g.get("jd-training").unwrap();
+        let jd = g.get(&id("jd-training")).unwrap();
         assert!(
             jd.settings
                 .iter()
                 .any(|(_, v)| v == "/dev/infiniband/uverbs0")
         );
         assert!(
-            g.get("ce-training-efa")
+            g.get(&id("ce-training-efa"))
                 .unwrap()
                 .depends_on
-                .contains(&"pg-training".to_string())
+                .contains(&id("pg-training"))
         );
     }
 
@@ -162,10 +167,10 @@ mod graph {
         for name in ["two-hour-pipeline.toml", "two-hour-pipeline-efa.toml"] {
             let g = graph(name);
             let waves = g.waves();
-            let wave_of = |id: &str| {
+            let wave_of = |id: &ResourceId| {
                 waves
                     .iter()
-                    .position(|w| w.iter().any(|r| r.id == id))
+                    .position(|w| w.iter().any(|r| &r.id == id))
                     .unwrap_or_else(|| panic!("{id} in no wave"))
             };
             assert_eq!(waves.iter().map(Vec::len).sum::<usize>(), g.resources.len());

@@ -72,7 +72,7 @@ pub fn run(args: &PlanArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
             if rs.len() == 1 { "" } else { "s" }
         )?;
         let kind_w = rs.iter().map(|r| r.kind.label().len()).max().unwrap_or(0);
-        let id_w = rs.iter().map(|r| r.id.len()).max().unwrap_or(0);
+        let id_w = rs.iter().map(|r| r.id.to_string().len()).max().unwrap_or(0);
         for r in rs {
             writeln!(
                 out,
@@ -90,7 +90,8 @@ pub fn run(args: &PlanArgs, quiet: bool, out: &mut dyn Write) -> Result<(), CliE
                 writeln!(out, "      {}", s.join(" · "))?;
             }
             if !r.depends_on.is_empty() {
-                writeln!(out, "      after: {}", r.depends_on.join(", "))?;
+                let after: Vec<String> = r.depends_on.iter().map(ToString::to_string).collect();
+                writeln!(out, "      after: {}", after.join(", "))?;
             }
         }
     }

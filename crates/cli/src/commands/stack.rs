@@ -64,7 +64,7 @@ pub fn render_plan(plan: &Plan, show_unchanged: bool) -> String {
         }
         t.row(vec![
             symbol(&c.action).into(),
-            c.id.clone(),
+            c.id.to_string(),
             c.kind.label().into(),
             id,
             diff,

@@ -36,7 +36,7 @@ pub fn run(
         for c in &plan.changes {
             let (id, state) = c.live.as_ref().map_or(("-".to_string(), "missing".to_string()), |l| (l.physical_id.clone(), l.state.clone()));
             let diff = c.drift.iter().map(|d| format!("{}: {} (spec: {})", d.what, d.have, d.want)).collect::<Vec<_>>().join("; ");
-            t.row(vec![c.id.clone(), c.kind.label().into(), id, state, diff]);
+            t.row(vec![c.id.to_string(), c.kind.label().into(), id, state, diff]);
         }
         for s in &plan.strays {
             t.row(vec![s.logical.clone(), s.kind.label().into(), s.live.physical_id.clone(), s.live.state.clone(), "not in the spec".into()]);

@@ -1,92 +1,17 @@
-//! IAM: the Batch service role and the ECS instance role with its instance profile, created
-//! under the path `/pipectl/<stack>/` with the AWS managed policies the seed names (and no
-//! more), the jobs' own role with an inline least-privilege policy, or existing ones checked
-//! and never changed.
+//! What the IAM kinds share: ownership by tags, the tags they are created with, and the
+//! check of roles the spec says already exist.
 
 use aws_sdk_iam::types::Tag;
 use pipectl_aws::ResultExt;
-use pipectl_spec::graph::{Kind, Resource};
+use pipectl_spec::graph::ResourceId;
 use pipectl_spec::model::RoleMode;
 
-use super::Observed;
-use crate::ctx::{Ctx, Drift, Live, TAG_RESOURCE, TAG_STACK};
+use crate::ctx::{Ctx, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
 
-const IAM: &str = "iam";
+pub(super) const IAM: &str = "iam";
 
-/// Who may assume the role, and the managed policy it gets (none for the job role, whose
-/// policy is inline: see [`job_policy`]).
-fn role_def(id: &str) -> (&'static str, Option<&'static str>) {
-    match id {
-        "role-batch-service" => (
-            "batch.amazonaws.com",
-            Some("arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole"),
-        ),
-        JOB_ROLE => ("ecs-tasks.amazonaws.com", None),
-        _ => (
-            "ec2.amazonaws.com",
-            Some("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"),
-        ),
-    }
-}
-
-const JOB_ROLE: &str = "role-job";
-const JOB_POLICY_NAME: &str = "pipectl-job";
-const TAG_POLICY_DIGEST: &str = "pipectl:policy-digest";
-
-/// The job role's inline policy: the stack's buckets (objects read, written, deleted; the
-/// buckets listed), metrics only under the `Pipectl` namespaces, and Batch's read-only
-/// describe calls (which take no resource-level permission) for jobs that report on their own
-/// run. Nothing else.
-pub(crate) fn job_policy(ctx: &Ctx) -> String {
-    let buckets: Vec<String> = ctx
-        .spec
-        .buckets
-        .keys()
-        .map(|k| format!("arn:aws:s3:::{}", ctx.bucket_name(k)))
-        .collect();
-    let objects: Vec<String> = buckets.iter().map(|b| format!("{b}/*")).collect();
-    let mut statements = vec![serde_json::json!({
-        "Sid": "Metrics",
-        "Effect": "Allow",
-        "Action": "cloudwatch:PutMetricData",
-        "Resource": "*",
-        "Condition": {"StringLike": {"cloudwatch:namespace": pipectl_aws::metric_schema::NAMESPACES_ALLOWED}}
-    })];
-    if !buckets.is_empty() {
-        statements.push(serde_json::json!({
-            "Sid": "Buckets",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": buckets,
-        }));
-        statements.push(serde_json::json!({
-            "Sid": "Objects",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            "Resource": objects,
-        }));
-    }
-    statements.push(serde_json::json!({
-        "Sid": "BatchRecords",
-        "Effect": "Allow",
-        "Action": ["batch:DescribeJobs", "batch:DescribeJobQueues", "batch:DescribeComputeEnvironments"],
-        "Resource": "*"
-    }));
-    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
-}
-
-fn digest(text: &str) -> String {
-    crate::digest::hex_sha256(text, 8)
-}
-
-fn trust(principal: &str) -> String {
-    format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
-    )
-}
-
-fn tags(ctx: &Ctx, id: &str, name: &str) -> Vec<Tag> {
+pub(super) fn tags(ctx: &Ctx, id: &str, name: &str) -> Vec<Tag> {
     ctx.tags(id, name)
         .into_iter()
         .map(|(k, v)| {
@@ -99,7 +24,7 @@ fn tags(ctx: &Ctx, id: &str, name: &str) -> Vec<Tag> {
         .collect()
 }
 
-fn owned(tags: &[Tag], stack: &str) -> Option<String> {
+pub(super) fn owned(tags: &[Tag], stack: &str) -> Option<String> {
     let get = |k: &str| {
         tags.iter()
             .find(|t| t.key() == k)
@@ -108,230 +33,6 @@ fn owned(tags: &[Tag], stack: &str) -> Option<String> {
     (get(TAG_STACK).as_deref() == Some(stack))
         .then(|| get(TAG_RESOURCE))
         .flatten()
-}
-
-pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
-    let iam = &ctx.aws.iam;
-    let path = ctx.iam_path();
-    let (roles, profiles) = tokio::join!(
-        iam.list_roles().path_prefix(&path).send(),
-        iam.list_instance_profiles().path_prefix(&path).send()
-    );
-    let mut out = Vec::new();
-    for role in roles.ctx(IAM, "ListRoles", "roles")?.roles() {
-        let name = role.role_name();
-        let t = iam
-            .list_role_tags()
-            .role_name(name)
-            .send()
-            .await
-            .ctx(IAM, "ListRoleTags", name)?;
-        let Some(logical) = owned(t.tags(), &ctx.stack) else {
-            continue;
-        };
-        let attached = iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .send()
-            .await
-            .ctx(IAM, "ListAttachedRolePolicies", name)?;
-        let policies: Vec<&str> = attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn())
-            .collect();
-        let policy_digest = t
-            .tags()
-            .iter()
-            .find(|t| t.key() == TAG_POLICY_DIGEST)
-            .map(|t| t.value().to_string())
-            .unwrap_or_default();
-        let live = Live::new(name, "exists")
-            .arn(Some(role.arn()))
-            .attr("policies", policies.join(","))
-            .attr("policy-digest", policy_digest);
-        out.push(Observed {
-            kind: Kind::IamRole,
-            logical,
-            live,
-        });
-    }
-    for p in profiles
-        .ctx(IAM, "ListInstanceProfiles", "instance profiles")?
-        .instance_profiles()
-    {
-        let name = p.instance_profile_name();
-        let t = iam
-            .list_instance_profile_tags()
-            .instance_profile_name(name)
-            .send()
-            .await
-            .ctx(IAM, "ListInstanceProfileTags", name)?;
-        let Some(logical) = owned(t.tags(), &ctx.stack) else {
-            continue;
-        };
-        let roles: Vec<&str> = p.roles().iter().map(|r| r.role_name()).collect();
-        let live = Live::new(name, "exists")
-            .arn(Some(p.arn()))
-            .attr("roles", roles.join(","));
-        out.push(Observed {
-            kind: Kind::InstanceProfile,
-            logical,
-            live,
-        });
-    }
-    Ok(out)
-}
-
-pub(crate) fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
-    match r.kind {
-        Kind::IamRole => match role_def(&r.id) {
-            (_, Some(policy)) if !live.get("policies").split(',').any(|p| p == policy) => {
-                vec![Drift::new(
-                    "managed policy",
-                    policy,
-                    live.get("policies"),
-                    true,
-                )]
-            }
-            (_, None) => {
-                let want = digest(&job_policy(ctx));
-                if live.get("policy-digest") == want {
-                    vec![]
-                } else {
-                    vec![Drift::new(
-                        "inline policy",
-                        want,
-                        live.get("policy-digest"),
-                        true,
-                    )]
-                }
-            }
-            _ => vec![],
-        },
-        Kind::InstanceProfile => {
-            let role = ctx
-                .output("role-ecs-instance")
-                .map(|l| l.physical_id)
-                .unwrap_or_default();
-            if live.get("roles") == role {
-                vec![]
-            } else {
-                vec![Drift::new("role", role, live.get("roles"), true)]
-            }
-        }
-        _ => vec![],
-    }
-}
-
-pub(crate) async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
-    let iam = &ctx.aws.iam;
-    let id = r.id.as_str();
-    match r.kind {
-        Kind::IamRole => {
-            let (principal, policy) = role_def(id);
-            let out = iam
-                .create_role()
-                .role_name(&r.name)
-                .path(ctx.iam_path())
-                .assume_role_policy_document(trust(principal))
-                .description(format!(
-                    "pipectl {}: {}",
-                    ctx.stack,
-                    match id {
-                        "role-batch-service" => "AWS Batch service role",
-                        JOB_ROLE => "the jobs' own role (jobRoleArn)",
-                        _ => "ECS container instances of AWS Batch",
-                    }
-                ))
-                .set_tags(Some(tags(ctx, id, &r.name)))
-                .send()
-                .await
-                .ctx(IAM, "CreateRole", id)?;
-            let arn = out.role().map(|r| r.arn().to_string());
-            let live = Live::new(&r.name, "exists").arn(arn.as_deref());
-            let drift = match policy {
-                Some(p) => Drift::new("managed policy", p, "", true),
-                None => Drift::new("inline policy", "", "", true),
-            };
-            update(ctx, r, &live, &[drift]).await
-        }
-        Kind::InstanceProfile => {
-            let out = iam
-                .create_instance_profile()
-                .instance_profile_name(&r.name)
-                .path(ctx.iam_path())
-                .set_tags(Some(tags(ctx, id, &r.name)))
-                .send()
-                .await
-                .ctx(IAM, "CreateInstanceProfile", id)?;
-            let arn = out.instance_profile().map(|p| p.arn().to_string());
-            let live = Live::new(&r.name, "exists").arn(arn.as_deref());
-            update(ctx, r, &live, &[Drift::new("role", "", "", true)]).await
-        }
-        _ => unreachable!("not an IAM kind: {:?}", r.kind),
-    }
-}
-
-pub(crate) async fn update(
-    ctx: &Ctx,
-    r: &Resource,
-    live: &Live,
-    drifts: &[Drift],
-) -> Result<Live, ProvisionError> {
-    let iam = &ctx.aws.iam;
-    let id = r.id.as_str();
-    let mut live = live.clone();
-    if drifts.iter().any(|d| d.in_place) {
-        match r.kind {
-            Kind::IamRole => match role_def(id) {
-                (_, Some(policy)) => {
-                    iam.attach_role_policy()
-                        .role_name(&live.physical_id)
-                        .policy_arn(policy)
-                        .send()
-                        .await
-                        .ctx(IAM, "AttachRolePolicy", id)?;
-                    live = live.attr("policies", policy);
-                }
-                (_, None) => {
-                    let doc = job_policy(ctx);
-                    iam.put_role_policy()
-                        .role_name(&live.physical_id)
-                        .policy_name(JOB_POLICY_NAME)
-                        .policy_document(&doc)
-                        .send()
-                        .await
-                        .ctx(IAM, "PutRolePolicy", id)?;
-                    iam.tag_role()
-                        .role_name(&live.physical_id)
-                        .tags(
-                            Tag::builder()
-                                .key(TAG_POLICY_DIGEST)
-                                .value(digest(&doc))
-                                .build()
-                                .expect("key and value set"),
-                        )
-                        .send()
-                        .await
-                        .ctx(IAM, "TagRole", id)?;
-                    live = live.attr("policy-digest", digest(&doc));
-                }
-            },
-            Kind::InstanceProfile => {
-                let role = ctx.dep("role-ecs-instance")?.physical_id;
-                iam.add_role_to_instance_profile()
-                    .instance_profile_name(&live.physical_id)
-                    .role_name(&role)
-                    .send()
-                    .await
-                    .ctx(IAM, "AddRoleToInstanceProfile", id)?;
-                live = live.attr("roles", role);
-            }
-            _ => {}
-        }
-    }
-    Ok(live)
 }
 
 /// Checks the roles the spec says exist (`mode = "existing"`): a missing one stops `up` before
@@ -364,111 +65,17 @@ pub(crate) async fn check_existing(ctx: &Ctx) -> Result<(), ProvisionError> {
                 .ctx(IAM, "GetInstanceProfile", &at)?;
             let parn = p.instance_profile().map(|p| p.arn().to_string());
             ctx.set_output(
-                "instance-profile",
+                &ResourceId::InstanceProfile,
                 Live::new(name, "exists").arn(parn.as_deref()),
             );
         } else {
             let id = if what == "job_role" {
-                JOB_ROLE
+                ResourceId::JobRole
             } else {
-                "role-batch-service"
+                ResourceId::BatchServiceRole
             };
-            ctx.set_output(id, Live::new(name, "exists").arn(arn.as_deref()));
+            ctx.set_output(&id, Live::new(name, "exists").arn(arn.as_deref()));
         }
     }
     Ok(())
-}
-
-pub(crate) async fn delete(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
-    let iam = &ctx.aws.iam;
-    let id = o.logical.as_str();
-    let name = o.live.physical_id.as_str();
-    let gone = |r: Result<(), pipectl_aws::AwsError>| match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other.map_err(ProvisionError::from),
-    };
-    match o.kind {
-        Kind::InstanceProfile => {
-            for role in o.live.get("roles").split(',').filter(|r| !r.is_empty()) {
-                gone(
-                    iam.remove_role_from_instance_profile()
-                        .instance_profile_name(name)
-                        .role_name(role)
-                        .send()
-                        .await
-                        .ctx(IAM, "RemoveRoleFromInstanceProfile", id)
-                        .map(drop),
-                )?;
-            }
-            gone(
-                iam.delete_instance_profile()
-                    .instance_profile_name(name)
-                    .send()
-                    .await
-                    .ctx(IAM, "DeleteInstanceProfile", id)
-                    .map(drop),
-            )
-        }
-        Kind::IamRole => {
-            // A role goes only once nothing is attached to it or holds it.
-            if let Some(p) = super::found(
-                iam.list_instance_profiles_for_role()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .ctx(IAM, "ListInstanceProfilesForRole", id),
-            )? {
-                for ip in p.instance_profiles() {
-                    gone(
-                        iam.remove_role_from_instance_profile()
-                            .instance_profile_name(ip.instance_profile_name())
-                            .role_name(name)
-                            .send()
-                            .await
-                            .ctx(IAM, "RemoveRoleFromInstanceProfile", id)
-                            .map(drop),
-                    )?;
-                }
-            }
-            for policy in o.live.get("policies").split(',').filter(|p| !p.is_empty()) {
-                gone(
-                    iam.detach_role_policy()
-                        .role_name(name)
-                        .policy_arn(policy)
-                        .send()
-                        .await
-                        .ctx(IAM, "DetachRolePolicy", id)
-                        .map(drop),
-                )?;
-            }
-            if let Some(inline) =
-                super::found(iam.list_role_policies().role_name(name).send().await.ctx(
-                    IAM,
-                    "ListRolePolicies",
-                    id,
-                ))?
-            {
-                for p in inline.policy_names() {
-                    gone(
-                        iam.delete_role_policy()
-                            .role_name(name)
-                            .policy_name(p)
-                            .send()
-                            .await
-                            .ctx(IAM, "DeleteRolePolicy", id)
-                            .map(drop),
-                    )?;
-                }
-            }
-            gone(
-                iam.delete_role()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .ctx(IAM, "DeleteRole", id)
-                    .map(drop),
-            )
-        }
-        _ => unreachable!("not an IAM kind: {:?}", o.kind),
-    }
 }

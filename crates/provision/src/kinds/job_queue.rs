@@ -1,0 +1,319 @@
+//! Batch job queues with the spec's priorities and compute environments in order; disabled,
+//! emptied of the stack's jobs and deleted by `down`.
+
+use std::time::Duration;
+
+use aws_sdk_batch::types::{ComputeEnvironmentOrder, JobStatus, JqState, JqStatus};
+use pipectl_aws::wait::Probe;
+use pipectl_aws::{AwsError, ResultExt};
+use pipectl_spec::graph::{Kind, Payload, Resource};
+
+use super::batch::{
+    BATCH, deleted_or_gone, in_transition, in_transition_error, owned, revalidatable, settled,
+};
+use super::{Handler, Observed};
+use crate::ctx::{Ctx, Drift, Event, Live};
+use crate::error::ProvisionError;
+use crate::wait::{retry_while, wait_for};
+
+pub(crate) struct JobQueue;
+
+impl Handler for JobQueue {
+    async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
+        let b = &ctx.aws.batch;
+        let mut out = Vec::new();
+        let mut qs = b.describe_job_queues().into_paginator().send();
+        while let Some(page) = qs.next().await {
+            for q in page
+                .ctx(BATCH, "DescribeJobQueues", "job queues")?
+                .job_queues()
+            {
+                let Some(logical) = owned(q.tags(), &ctx.stack) else {
+                    continue;
+                };
+                if q.status() == Some(&JqStatus::Deleted) {
+                    continue;
+                }
+                let mut order: Vec<_> = q.compute_environment_order().to_vec();
+                order.sort_by_key(|o| o.order());
+                let ces: Vec<&str> = order
+                    .iter()
+                    .filter_map(|o| o.compute_environment())
+                    .map(|a| a.rsplit('/').next().unwrap_or(a))
+                    .collect();
+                let live = Live::new(
+                    q.job_queue_name().unwrap_or_default(),
+                    format!(
+                        "{}, {}",
+                        q.status().map_or("?", |s| s.as_str()),
+                        q.state().map_or("?", |s| s.as_str())
+                    ),
+                )
+                .arn(q.job_queue_arn())
+                .attr("status", q.status().map_or("", |s| s.as_str()))
+                .attr("state", q.state().map_or("", |s| s.as_str()))
+                .attr("priority", q.priority().unwrap_or(0).to_string())
+                .attr("order", ces.join(","));
+                out.push(Observed {
+                    kind: Kind::JobQueue,
+                    logical,
+                    live,
+                });
+            }
+        }
+
+        Ok(out)
+    }
+
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        let mut d = Vec::new();
+        let q = &ctx.spec.job_queues[queue_key(r)];
+        if live.get("priority") != q.priority.to_string() {
+            d.push(Drift::new(
+                "priority",
+                q.priority,
+                live.get("priority"),
+                true,
+            ));
+        }
+        let order: Vec<String> = q
+            .compute_environments
+            .iter()
+            .map(|c| format!("{}-{c}", ctx.stack))
+            .collect();
+        if live.get("order") != order.join(",") {
+            d.push(Drift::new(
+                "compute environments",
+                order.join(","),
+                live.get("order"),
+                true,
+            ));
+        }
+        if live.get("state") == "DISABLED" {
+            d.push(Drift::new("state", "ENABLED", "DISABLED", true));
+        }
+        d
+    }
+
+    async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
+        let b = &ctx.aws.batch;
+        let id: &str = &r.id.to_string();
+        let key = queue_key(r);
+        let mut req = b
+            .create_job_queue()
+            .job_queue_name(&r.name)
+            .state(JqState::Enabled)
+            .priority(ctx.spec.job_queues[key].priority as i32)
+            .set_compute_environment_order(Some(queue_order(ctx, r)?));
+        for (k, v) in ctx.tags(id, &r.name) {
+            req = req.tags(k, v);
+        }
+        let out = req.send().await.ctx(BATCH, "CreateJobQueue", id)?;
+        wait_queue(ctx, id, &r.name, false).await?;
+        Ok(Live::new(&r.name, "VALID, ENABLED")
+            .arn(out.job_queue_arn())
+            .attr("status", "VALID")
+            .attr("state", "ENABLED")
+            .attr("priority", ctx.spec.job_queues[key].priority.to_string()))
+    }
+
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        let b = &ctx.aws.batch;
+        let id: &str = &r.id.to_string();
+        if !drifts.iter().any(|d| d.in_place) {
+            return Ok(live.clone());
+        }
+        let key = queue_key(r);
+        b.update_job_queue()
+            .job_queue(&live.physical_id)
+            .state(JqState::Enabled)
+            .priority(ctx.spec.job_queues[key].priority as i32)
+            .set_compute_environment_order(Some(queue_order(ctx, r)?))
+            .send()
+            .await
+            .ctx(BATCH, "UpdateJobQueue", id)?;
+        wait_queue(ctx, id, &live.physical_id, false).await?;
+        Ok(live
+            .clone()
+            .attr("priority", ctx.spec.job_queues[key].priority.to_string())
+            .attr("state", "ENABLED"))
+    }
+
+    /// One that AWS no longer knows at any step (deleted meanwhile, by another `down` or by
+    /// hand) is gone, which is what was asked.
+    async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
+        deleted_or_gone(delete_steps(ctx, o).await)
+    }
+
+    fn unsettled(live: &Live) -> bool {
+        in_transition(live) || revalidatable(live)
+    }
+
+    fn leaving(live: &Live) -> bool {
+        live.get("status") == "DELETING"
+    }
+
+    /// Waits until one found DELETING is gone (or listed DELETED).
+    async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
+        wait_queue(ctx, &r.id.to_string(), &live.physical_id, true).await
+    }
+
+    /// Waits for one found CREATING or UPDATING (an interrupted `up`).
+    async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
+        if !Self::unsettled(live) {
+            return Ok(live.clone());
+        }
+        wait_queue(ctx, &r.id.to_string(), &live.physical_id, false).await?;
+        Ok(settled(live))
+    }
+}
+
+async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
+    let b = &ctx.aws.batch;
+    let id = o.logical.as_str();
+    let name = o.live.physical_id.as_str();
+    let patience = Duration::from_secs(600);
+    let stopped = stop_jobs(ctx, name).await?;
+    if stopped > 0 {
+        ctx.emit(Event::Note {
+            message: format!("{id}: terminated {stopped} job(s) that had not ended"),
+        });
+    }
+    // A queue an interrupted `up` left CREATING or UPDATING cannot be updated yet.
+    if in_transition(&o.live) {
+        let _ = wait_queue(ctx, id, name, false).await;
+    }
+    if o.live.get("state") != "DISABLED" {
+        retry_while(ctx, id, patience, in_transition_error, || async {
+            b.update_job_queue()
+                .job_queue(name)
+                .state(JqState::Disabled)
+                .send()
+                .await
+                .ctx(BATCH, "UpdateJobQueue", id)
+                .map(drop)
+        })
+        .await?;
+    }
+    // Disabling passes through UPDATING; an INVALID queue can still be deleted, and the
+    // delete below retries while the queue is busy.
+    let _ = wait_queue(ctx, id, name, false).await;
+    let busy = |e: &AwsError| {
+        e.message.contains("DISABLED")
+            || e.message.contains("UPDATING")
+            || e.message.contains("jobs")
+    };
+    retry_while(ctx, id, patience, busy, || async {
+        b.delete_job_queue()
+            .job_queue(name)
+            .send()
+            .await
+            .ctx(BATCH, "DeleteJobQueue", id)
+            .map(drop)
+    })
+    .await?;
+    wait_queue(ctx, id, name, true).await
+}
+
+/// The spec's key of a job queue.
+fn queue_key(r: &Resource) -> &str {
+    match &r.payload {
+        Payload::JobQueue { key, .. } => key,
+        _ => unreachable!("a job queue's payload"),
+    }
+}
+
+fn queue_order(ctx: &Ctx, r: &Resource) -> Result<Vec<ComputeEnvironmentOrder>, ProvisionError> {
+    let Payload::JobQueue {
+        compute_environments,
+        ..
+    } = &r.payload
+    else {
+        unreachable!("a job queue's payload")
+    };
+    compute_environments
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ce = ctx.dep(c)?;
+            Ok(ComputeEnvironmentOrder::builder()
+                .order(i as i32 + 1)
+                .compute_environment(ce.arn.unwrap_or(ce.physical_id))
+                .build())
+        })
+        .collect()
+}
+
+async fn wait_queue(ctx: &Ctx, id: &str, name: &str, gone: bool) -> Result<(), ProvisionError> {
+    wait_for(ctx, id, ctx.timeouts.job_queue, || async {
+        let out = ctx
+            .aws
+            .batch
+            .describe_job_queues()
+            .job_queues(name)
+            .send()
+            .await
+            .ctx(BATCH, "DescribeJobQueues", id)?;
+        let live = out
+            .job_queues()
+            .iter()
+            .find(|q| q.status() != Some(&JqStatus::Deleted));
+        let Some(q) = live else {
+            return Ok(if gone {
+                Probe::Done(())
+            } else {
+                Probe::Pending("not visible yet".into())
+            });
+        };
+        Ok(match q.status().map_or("?", |s| s.as_str()) {
+            "VALID" if !gone => Probe::Done(()),
+            "INVALID" if !gone => Probe::Failed(format!(
+                "INVALID: {}",
+                q.status_reason().unwrap_or("no reason given")
+            )),
+            s => Probe::Pending(s.to_string()),
+        })
+    })
+    .await
+}
+
+/// Ends the stack's jobs that have not ended: a queue cannot go while they run.
+pub(crate) async fn stop_jobs(ctx: &Ctx, queue: &str) -> Result<usize, ProvisionError> {
+    let b = &ctx.aws.batch;
+    let mut n = 0;
+    for status in [
+        JobStatus::Submitted,
+        JobStatus::Pending,
+        JobStatus::Runnable,
+        JobStatus::Starting,
+        JobStatus::Running,
+    ] {
+        let mut pages = b
+            .list_jobs()
+            .job_queue(queue)
+            .job_status(status)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for j in page.ctx(BATCH, "ListJobs", queue)?.job_summary_list() {
+                let job = j.job_id().unwrap_or_default();
+                b.terminate_job()
+                    .job_id(job)
+                    .reason(format!(
+                        "pipectl down: stack {} is being removed",
+                        ctx.stack
+                    ))
+                    .send()
+                    .await
+                    .ctx(BATCH, "TerminateJob", job)?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}

@@ -2,6 +2,7 @@
 
 pub mod cost;
 pub mod diagnostics;
+pub mod plan;
 pub mod progress;
 pub mod reconcile;
 pub mod table;

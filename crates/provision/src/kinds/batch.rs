@@ -1,10 +1,15 @@
 //! What the Batch kinds share: ownership by tags, the transitional states, and deletion that
 //! counts "not found" as done.
 
+use std::future::Future;
+use std::time::Duration;
+
 use pipectl_aws::AwsError;
 
-use crate::ctx::{Live, TAG_RESOURCE, TAG_STACK};
+use super::Observed;
+use crate::ctx::{Ctx, Live, TAG_RESOURCE, TAG_STACK};
 use crate::error::ProvisionError;
+use crate::wait::retry_while;
 
 pub(super) const BATCH: &str = "batch";
 
@@ -56,4 +61,40 @@ pub(super) fn iam_not_yet_usable(reason: &str) -> bool {
 /// `up` validates it again rather than asking for `down` and `up`.
 pub(super) fn revalidatable(live: &Live) -> bool {
     live.get("status") == "INVALID" && iam_not_yet_usable(live.get("status-reason"))
+}
+
+/// How long a disable or a delete is retried while Batch says the object is busy.
+const TEARDOWN_PATIENCE: Duration = Duration::from_secs(600);
+
+/// Batch's order for deleting a compute environment or a job queue: wait out a transition an
+/// interrupted `up` left (neither can be updated while CREATING or UPDATING), disable it,
+/// wait for the disabling update (an INVALID one can still be deleted), delete it (retried
+/// while `held` says Batch is not ready), and wait until it is gone. `wait(gone)` waits for
+/// it to settle, or with `gone` to disappear.
+pub(super) async fn disable_then_delete<W, WF, D, DF, X, XF>(
+    ctx: &Ctx,
+    o: &Observed,
+    wait: W,
+    disable: D,
+    delete: X,
+    held: impl Fn(&AwsError) -> bool,
+) -> Result<(), ProvisionError>
+where
+    W: Fn(bool) -> WF,
+    WF: Future<Output = Result<(), ProvisionError>>,
+    D: FnMut() -> DF,
+    DF: Future<Output = Result<(), AwsError>>,
+    X: FnMut() -> XF,
+    XF: Future<Output = Result<(), AwsError>>,
+{
+    let id = o.logical.as_str();
+    if in_transition(&o.live) {
+        let _ = wait(false).await;
+    }
+    if o.live.get("state") != "DISABLED" {
+        retry_while(ctx, id, TEARDOWN_PATIENCE, in_transition_error, disable).await?;
+    }
+    let _ = wait(false).await;
+    retry_while(ctx, id, TEARDOWN_PATIENCE, held, delete).await?;
+    wait(true).await
 }

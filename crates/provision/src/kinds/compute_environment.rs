@@ -1,8 +1,6 @@
 //! Batch managed compute environments (Spot or On-Demand) on the stack's launch templates,
 //! subnets and roles; validated again while a new IAM role propagates.
 
-use std::time::Duration;
-
 use aws_sdk_batch::types::{
     CeState, CeStatus, CeType, ComputeResource, ComputeResourceUpdate, CrAllocationStrategy,
     CrType, Ec2Configuration, LaunchTemplateSpecification,
@@ -13,13 +11,13 @@ use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
 use pipectl_spec::model::Purchase;
 
 use super::batch::{
-    BATCH, deleted_or_gone, iam_not_yet_usable, in_transition, in_transition_error, owned,
+    BATCH, deleted_or_gone, disable_then_delete, iam_not_yet_usable, in_transition, owned,
     revalidatable, settled,
 };
 use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Event, Live};
 use crate::error::ProvisionError;
-use crate::wait::{retry_while, wait_for};
+use crate::wait::wait_for;
 
 pub(crate) struct ComputeEnvironment;
 
@@ -215,13 +213,17 @@ async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
     let b = &ctx.aws.batch;
     let id = o.logical.as_str();
     let name = o.live.physical_id.as_str();
-    let patience = Duration::from_secs(600);
-    // One an interrupted `up` left CREATING or UPDATING cannot be updated yet.
-    if in_transition(&o.live) {
-        let _ = wait_ce(ctx, id, name, false).await;
-    }
-    if o.live.get("state") != "DISABLED" {
-        retry_while(ctx, id, patience, in_transition_error, || async {
+    // The delete is retried while a queue still uses it or the disabling update runs.
+    let held = |e: &AwsError| {
+        e.message.contains("JobQueue relationship")
+            || e.message.contains("ENABLED")
+            || e.message.contains("UPDATING")
+    };
+    disable_then_delete(
+        ctx,
+        o,
+        |gone| wait_ce(ctx, id, name, gone),
+        || async {
             b.update_compute_environment()
                 .compute_environment(name)
                 .state(CeState::Disabled)
@@ -229,26 +231,18 @@ async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
                 .await
                 .ctx(BATCH, "UpdateComputeEnvironment", id)
                 .map(drop)
-        })
-        .await?;
-    }
-    // Disabling passes through UPDATING; an INVALID one can still be deleted.
-    let _ = wait_ce(ctx, id, name, false).await;
-    let held = |e: &AwsError| {
-        e.message.contains("JobQueue relationship")
-            || e.message.contains("ENABLED")
-            || e.message.contains("UPDATING")
-    };
-    retry_while(ctx, id, patience, held, || async {
-        b.delete_compute_environment()
-            .compute_environment(name)
-            .send()
-            .await
-            .ctx(BATCH, "DeleteComputeEnvironment", id)
-            .map(drop)
-    })
-    .await?;
-    wait_ce(ctx, id, name, true).await
+        },
+        || async {
+            b.delete_compute_environment()
+                .compute_environment(name)
+                .send()
+                .await
+                .ctx(BATCH, "DeleteComputeEnvironment", id)
+                .map(drop)
+        },
+        held,
+    )
+    .await
 }
 
 /// The spec's key of a compute environment.

@@ -1,20 +1,18 @@
 //! Batch job queues with the spec's priorities and compute environments in order; disabled,
 //! emptied of the stack's jobs and deleted by `down`.
 
-use std::time::Duration;
-
 use aws_sdk_batch::types::{ComputeEnvironmentOrder, JobStatus, JqState, JqStatus};
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Payload, Resource};
 
 use super::batch::{
-    BATCH, deleted_or_gone, in_transition, in_transition_error, owned, revalidatable, settled,
+    BATCH, deleted_or_gone, disable_then_delete, in_transition, owned, revalidatable, settled,
 };
 use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Event, Live};
 use crate::error::ProvisionError;
-use crate::wait::{retry_while, wait_for};
+use crate::wait::wait_for;
 
 pub(crate) struct JobQueue;
 
@@ -177,19 +175,23 @@ async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
     let b = &ctx.aws.batch;
     let id = o.logical.as_str();
     let name = o.live.physical_id.as_str();
-    let patience = Duration::from_secs(600);
     let stopped = stop_jobs(ctx, name).await?;
     if stopped > 0 {
         ctx.emit(Event::Note {
             message: format!("{id}: terminated {stopped} job(s) that had not ended"),
         });
     }
-    // A queue an interrupted `up` left CREATING or UPDATING cannot be updated yet.
-    if in_transition(&o.live) {
-        let _ = wait_queue(ctx, id, name, false).await;
-    }
-    if o.live.get("state") != "DISABLED" {
-        retry_while(ctx, id, patience, in_transition_error, || async {
+    // The delete is retried while the queue is still busy with jobs or the disabling update.
+    let busy = |e: &AwsError| {
+        e.message.contains("DISABLED")
+            || e.message.contains("UPDATING")
+            || e.message.contains("jobs")
+    };
+    disable_then_delete(
+        ctx,
+        o,
+        |gone| wait_queue(ctx, id, name, gone),
+        || async {
             b.update_job_queue()
                 .job_queue(name)
                 .state(JqState::Disabled)
@@ -197,27 +199,18 @@ async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
                 .await
                 .ctx(BATCH, "UpdateJobQueue", id)
                 .map(drop)
-        })
-        .await?;
-    }
-    // Disabling passes through UPDATING; an INVALID queue can still be deleted, and the
-    // delete below retries while the queue is busy.
-    let _ = wait_queue(ctx, id, name, false).await;
-    let busy = |e: &AwsError| {
-        e.message.contains("DISABLED")
-            || e.message.contains("UPDATING")
-            || e.message.contains("jobs")
-    };
-    retry_while(ctx, id, patience, busy, || async {
-        b.delete_job_queue()
-            .job_queue(name)
-            .send()
-            .await
-            .ctx(BATCH, "DeleteJobQueue", id)
-            .map(drop)
-    })
-    .await?;
-    wait_queue(ctx, id, name, true).await
+        },
+        || async {
+            b.delete_job_queue()
+                .job_queue(name)
+                .send()
+                .await
+                .ctx(BATCH, "DeleteJobQueue", id)
+                .map(drop)
+        },
+        busy,
+    )
+    .await
 }
 
 /// The spec's key of a job queue.

@@ -73,6 +73,8 @@ pub struct Aws {
     pub region: String,
     /// Endpoint in use ([`AwsOptions::endpoint`]); None when calling AWS's own endpoints.
     pub endpoint: Option<String>,
+    /// The account, once STS has said it (one call per connection).
+    account: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 async fn sdk_config(opts: &AwsOptions, region: &str) -> SdkConfig {
@@ -161,18 +163,23 @@ pub async fn connect(opts: &AwsOptions, spec_region: &str) -> Aws {
         calls,
         region,
         endpoint,
+        account: Default::default(),
     }
 }
 
 impl Aws {
-    /// The account the credentials belong to (one STS call).
+    /// The account the credentials belong to (one STS call per connection, remembered).
     pub async fn account_id(&self) -> Result<String, AwsError> {
+        if let Some(account) = self.account.get() {
+            return Ok(account.clone());
+        }
         let out = self.sts.get_caller_identity().send().await.ctx(
             "sts",
             "GetCallerIdentity",
             "account",
         )?;
-        Ok(out.account().unwrap_or_default().to_string())
+        let account = out.account().unwrap_or_default().to_string();
+        Ok(self.account.get_or_init(|| account).clone())
     }
 
     /// Whether calls go to a local emulator rather than AWS.

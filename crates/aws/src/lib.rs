@@ -7,8 +7,10 @@ mod clients;
 mod error;
 pub mod metric_schema;
 pub mod permissions;
+mod target;
 pub mod wait;
 
 pub use calls::CallLog;
 pub use clients::{Aws, AwsOptions, LOCAL_ENDPOINT, connect, profile_exists};
 pub use error::{AwsError, ErrorKind, ResultExt};
+pub use target::{Target, credentials_configured};

@@ -43,6 +43,9 @@ pub enum CliError {
     NotConfirmed(String),
     #[error(transparent)]
     Run(Box<pipectl_runner::RunError>),
+    /// An AWS call of the CLI's own (the target's account).
+    #[error(transparent)]
+    Aws(Box<pipectl_aws::AwsError>),
     /// The run ended and did not succeed; the report has been printed.
     #[error("run {run_id} {what}")]
     RunEnded {
@@ -84,15 +87,7 @@ impl CliError {
             CliError::Run(r) => {
                 use pipectl_runner::RunError as R;
                 match &**r {
-                    R::Aws(e) if e.kind == pipectl_aws::ErrorKind::Credentials => exit::CREDENTIALS,
-                    R::Aws(e)
-                        if matches!(
-                            e.kind,
-                            pipectl_aws::ErrorKind::Unreachable | pipectl_aws::ErrorKind::Throttled
-                        ) =>
-                    {
-                        exit::UNREACHABLE
-                    }
+                    R::Aws(e) => aws_exit(e),
                     R::LostContact { .. } => exit::UNREACHABLE,
                     R::NoSuchRun { .. } | R::OtherStack { .. } | R::BadRecord { .. } => {
                         exit::INVALID_INPUT
@@ -101,18 +96,13 @@ impl CliError {
                     _ => exit::AWS_REFUSED,
                 }
             }
+            CliError::Aws(e) => aws_exit(e),
             CliError::Provision(p) => {
-                use pipectl_aws::ErrorKind;
                 use pipectl_provision::ProvisionError as P;
                 match p.primary() {
                     P::Locked { .. } => exit::LOCKED,
                     _ if p.is_timeout() => exit::TIMEOUT,
-                    P::Aws(e) if e.kind == ErrorKind::Credentials => exit::CREDENTIALS,
-                    P::Aws(e)
-                        if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Throttled) =>
-                    {
-                        exit::UNREACHABLE
-                    }
+                    P::Aws(e) => aws_exit(e),
                     P::Io { .. } => exit::FAILURE,
                     _ => exit::AWS_REFUSED,
                 }
@@ -130,6 +120,7 @@ impl CliError {
                 Some("check the path; the shipped specs are in infra-specs/".into())
             }
             CliError::Provision(p) => p.hint(),
+            CliError::Aws(e) => e.hint().map(str::to_string),
             CliError::Run(r) => r.hint(),
             CliError::AwsWouldRefuse { hint, .. } => hint.clone(),
             CliError::NotConfirmed(_) => Some("pass --yes to confirm without a terminal".into()),
@@ -156,5 +147,22 @@ impl From<pipectl_runner::RunError> for CliError {
 impl From<pipectl_provision::ProvisionError> for CliError {
     fn from(e: pipectl_provision::ProvisionError) -> Self {
         CliError::Provision(Box::new(e))
+    }
+}
+
+/// The exit code of a failed AWS call: credentials, unreachable (or throttled beyond the
+/// retries), or a refusal.
+fn aws_exit(e: &pipectl_aws::AwsError) -> u8 {
+    use pipectl_aws::ErrorKind;
+    match e.kind {
+        ErrorKind::Credentials => exit::CREDENTIALS,
+        ErrorKind::Unreachable | ErrorKind::Throttled => exit::UNREACHABLE,
+        _ => exit::AWS_REFUSED,
+    }
+}
+
+impl From<pipectl_aws::AwsError> for CliError {
+    fn from(e: pipectl_aws::AwsError) -> Self {
+        CliError::Aws(Box::new(e))
     }
 }

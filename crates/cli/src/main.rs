@@ -69,13 +69,13 @@ fn main() -> ExitCode {
             ExitCode::from(exit::OK)
         }
         Err(e) => {
-            report(&e);
+            report(&e, &cli.aws);
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn report(e: &CliError) {
+fn report(e: &CliError, aws: &cli::AwsArgs) {
     let mut text = String::new();
     if let CliError::Load(load) = e
         && let Some(d) = load.diagnostics()
@@ -91,6 +91,10 @@ fn report(e: &CliError) {
     text.push('\n');
     if let Some(h) = e.hint() {
         text.push_str(&format!("hint: {h}\n"));
+    }
+    // The local endpoint is the default: one who meant AWS is told how to reach it.
+    if e.exit_code() == exit::UNREACHABLE && !aws.aws && pipectl_aws::credentials_configured() {
+        text.push_str("hint: AWS credentials are configured on this machine: pass --aws to talk to AWS instead of the local endpoint\n");
     }
     eprint!("{text}");
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use pipectl_aws::AwsOptions;
 use pipectl_metering::{Allocation, Options, PriceSheet};
-use pipectl_spec::{Level, LoadedSpec};
+use pipectl_spec::{Diagnostics, Level, LoadedSpec};
 
 use crate::cli::AwsArgs;
 use crate::error::CliError;
@@ -14,15 +14,24 @@ use crate::render::diagnostics;
 
 /// Loads and validates a spec; its warnings go to stderr unless `quiet`.
 pub fn load_spec(path: &Path, quiet: bool) -> Result<LoadedSpec, CliError> {
+    let loaded = read_spec(path)?;
+    print_warnings(&loaded.diagnostics, quiet);
+    Ok(loaded)
+}
+
+/// Loads and validates a spec, saying nothing yet: an AWS command says its target first,
+/// then the spec's warnings ([`print_warnings`]).
+pub fn read_spec(path: &Path) -> Result<LoadedSpec, CliError> {
     let loaded = pipectl_spec::load_file(path)?;
     tracing::debug!(file = %path.display(), findings = loaded.diagnostics.findings.len(), "spec loaded");
-    if !quiet {
-        eprint!(
-            "{}",
-            diagnostics::render(&loaded.diagnostics, Level::Warning)
-        );
-    }
     Ok(loaded)
+}
+
+/// A valid spec's warnings on stderr, unless `quiet`.
+pub fn print_warnings(found: &Diagnostics, quiet: bool) {
+    if !quiet {
+        eprint!("{}", diagnostics::render(found, Level::Warning));
+    }
 }
 
 /// The sheet named on the command line, else the built-in list prices for `region`.

@@ -180,10 +180,16 @@ async fn a_run_is_metered_reported_and_opened_in_a_browser() {
     // The report.
     let dir = s.dir.path().join("report");
     // the spec is the one the run recorded
-    let out = ok(&stack::pipectl_in(
+    let o = stack::pipectl_in(
         s.dir.path(),
         &["report", "--run", "latest", "--out", dir.to_str().unwrap()],
-    ));
+    );
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.starts_with("target: local AWS at http://127.0.0.1:4566, region "),
+        "the report says which AWS it read first: {e}"
+    );
+    let out = ok(&o);
     assert!(out.contains("index.html"), "{out}");
     for file in ["index.html", "report.json", "report.csv", "report.md"] {
         assert!(dir.join(file).is_file(), "{file} missing");

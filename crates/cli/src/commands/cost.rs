@@ -7,7 +7,7 @@ use pipectl_metering::estimate;
 use super::metered;
 use crate::cli::{AwsArgs, CostArgs, CostOutput};
 use crate::error::CliError;
-use crate::options::{self, load_prices, load_spec};
+use crate::options::{self, load_prices, print_warnings, read_spec};
 use crate::render::{cost, reconcile};
 
 pub fn run(
@@ -16,10 +16,11 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
+    let loaded = read_spec(&args.spec)?;
     if let Some(run) = &args.run.run {
-        return reconcile(args, aws, &loaded.spec, run, out);
+        return reconcile(args, aws, &loaded, run, quiet, out);
     }
+    print_warnings(&loaded.diagnostics, quiet);
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
     let opts = options::metering(Some(args.allocation.into()), args.free_allowance);
     let est = estimate(&loaded.spec, &prices, opts);
@@ -40,13 +41,16 @@ pub fn run(
 fn reconcile(
     args: &CostArgs,
     aws: &AwsArgs,
-    spec: &pipectl_spec::Spec,
+    loaded: &pipectl_spec::LoadedSpec,
     run: &str,
+    quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
+    let spec = &loaded.spec;
     let rec = metered::find_run(&args.run.runs_dir, &spec.stack.name, run)?;
     let opts = options::metering(Some(args.allocation.into()), args.free_allowance);
-    let remote = metered::Remote::open(aws, spec, args.run.offline)?;
+    let remote = metered::Remote::open(aws, spec, args.run.offline, quiet)?;
+    print_warnings(&loaded.diagnostics, quiet);
     let m = metered::meter(
         spec,
         &rec,

@@ -7,7 +7,7 @@ use pipectl_provision::{Session, Timeouts};
 use super::stack::{confirm, connect, runtime};
 use crate::cli::{AwsArgs, DownArgs, TableOrJson};
 use crate::error::CliError;
-use crate::options::load_spec;
+use crate::options::{print_warnings, read_spec};
 use crate::render::progress;
 
 pub fn run(
@@ -16,11 +16,12 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
+    let loaded = read_spec(&args.spec)?;
     let json = matches!(args.output, TableOrJson::Json);
     let stack = loaded.spec.stack.name.clone();
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &loaded.spec).await?;
+        let aws = connect(aws_args, &loaded.spec, quiet).await?;
+        print_warnings(&loaded.diagnostics, quiet);
         let mut session = Session::open(aws, loaded.spec, &aws_args.state_dir, Timeouts::default(), progress::sink(quiet, json)).await?;
         let what = if args.keep_data { "everything but the S3 buckets" } else { "every resource, S3 objects included" };
         confirm(&format!("Delete {what} of stack {stack}?"), args.yes)?;

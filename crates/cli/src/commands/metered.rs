@@ -121,7 +121,14 @@ pub struct Remote {
 
 impl Remote {
     /// `None` when `offline`.
-    pub fn open(args: &AwsArgs, spec: &Spec, offline: bool) -> Result<Option<Remote>, CliError> {
+    /// The target line goes to stderr unless `quiet`; AWS not answering is said there and
+    /// left to the callers, which fall back to the sheet.
+    pub fn open(
+        args: &AwsArgs,
+        spec: &Spec,
+        offline: bool,
+        quiet: bool,
+    ) -> Result<Option<Remote>, CliError> {
         if offline {
             return Ok(None);
         }
@@ -130,7 +137,14 @@ impl Remote {
             max_attempts: 2,
             ..args.clone()
         };
-        let aws = rt.block_on(super::stack::connect(&quick, spec))?;
+        let aws = rt.block_on(super::stack::connect_silently(&quick, spec))?;
+        let target = rt.block_on(aws.target(args.profile.as_deref()));
+        if !quiet {
+            match target {
+                Ok(t) => eprintln!("{t}"),
+                Err(e) => eprintln!("target: AWS, region {} (account unknown: {e})", aws.region),
+            }
+        }
         Ok(Some(Remote { rt, aws }))
     }
 }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::{advise::volumes, metered};
 use crate::cli::{AwsArgs, ReportArgs, TableOrJson};
 use crate::error::CliError;
-use crate::options::load_spec;
+use crate::options::{load_spec, print_warnings, read_spec};
 
 /// Every run of the stack recorded here (none when the directory cannot be read).
 fn runs_of(runs_dir: &std::path::Path) -> Vec<RunRecord> {
@@ -34,8 +34,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let (spec_path, rec) = spec_and_run(args)?;
-    let loaded = load_spec(&spec_path, quiet)?;
-    let spec = loaded.spec;
+    let loaded = read_spec(&spec_path)?;
     let mut notes = Vec::new();
     if let Ok(bytes) = std::fs::read(&spec_path) {
         let sha = format!("{:x}", Sha256::digest(&bytes));
@@ -48,7 +47,9 @@ pub fn run(
         }
     }
     let opts = crate::options::metering(None, args.analysis.free_allowance);
-    let remote = metered::Remote::open(aws, &spec, args.run.offline)?;
+    let remote = metered::Remote::open(aws, &loaded.spec, args.run.offline, quiet)?;
+    print_warnings(&loaded.diagnostics, quiet);
+    let spec = loaded.spec;
     let m = metered::meter(
         &spec,
         &rec,

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::stack::{connect, runtime};
 use crate::cli::{AwsArgs, RunArgs, RunsArgs, TableOrJson};
 use crate::error::{CliError, exit};
-use crate::options::{load_prices, load_spec};
+use crate::options::{load_prices, print_warnings, read_spec};
 use crate::render::progress;
 use crate::render::table::Table;
 
@@ -25,7 +25,7 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
+    let loaded = read_spec(&args.spec)?;
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
     let poll = args.poll;
     let json = matches!(args.output, TableOrJson::Json);
@@ -37,13 +37,14 @@ pub fn run(
         path: prices.sheet.path.as_ref().map(|p| p.display().to_string()),
     };
     let store = RunStore::new(&args.runs_dir);
-    let spec = loaded.spec;
+    let (spec, diagnostics) = (loaded.spec, loaded.diagnostics);
     if args.attach.is_none() {
         // Before any AWS call.
         pipectl_runner::check_budget(&spec, &prices, args.ignore_budget)?;
     }
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &spec).await?;
+        let aws = connect(aws_args, &spec, quiet).await?;
+        print_warnings(&diagnostics, quiet);
         let account = aws.account_id().await.map_err(RunError::from)?;
         let opts = RunOptions {
             poll,

@@ -19,7 +19,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(CliError::Output)
 }
 
-pub async fn connect(args: &AwsArgs, spec: &Spec) -> Result<Aws, CliError> {
+/// Connects as the global options say and says where on stderr (unless `quiet`): the first
+/// line of every AWS command. On AWS that takes one STS call, which also proves the
+/// credentials before anything else is done.
+pub async fn connect(args: &AwsArgs, spec: &Spec, quiet: bool) -> Result<Aws, CliError> {
+    let aws = connect_silently(args, spec).await?;
+    let target = aws.target(args.profile.as_deref()).await?;
+    if !quiet {
+        eprintln!("{target}");
+    }
+    Ok(aws)
+}
+
+/// The connection alone; nothing said, no call made.
+pub async fn connect_silently(args: &AwsArgs, spec: &Spec) -> Result<Aws, CliError> {
     if let Some(p) = &args.profile
         && !pipectl_aws::profile_exists(p).await
     {

@@ -8,7 +8,7 @@ use pipectl_provision::{Action, Session, Timeouts};
 use super::stack::{connect, runtime};
 use crate::cli::{AwsArgs, StatusArgs, TableOrJson};
 use crate::error::CliError;
-use crate::options::load_spec;
+use crate::options::{print_warnings, read_spec};
 use crate::render::table::Table;
 
 pub fn run(
@@ -17,9 +17,10 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
+    let loaded = read_spec(&args.spec)?;
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &loaded.spec).await?;
+        let aws = connect(aws_args, &loaded.spec, quiet).await?;
+        print_warnings(&loaded.diagnostics, quiet);
         let ctx = Session::read_only(aws, loaded.spec, Timeouts::default(), std::sync::Arc::new(|_| {})).await?;
         let plan = pipectl_provision::plan(&ctx).await?;
         if let TableOrJson::Json = args.output {

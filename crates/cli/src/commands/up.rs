@@ -8,7 +8,7 @@ use pipectl_provision::{Session, Timeouts};
 use super::stack::{confirm, connect, render_plan, runtime};
 use crate::cli::{AwsArgs, TableOrJson, UpArgs};
 use crate::error::CliError;
-use crate::options::load_spec;
+use crate::options::{print_warnings, read_spec};
 use crate::render::progress;
 
 pub fn run(
@@ -17,13 +17,14 @@ pub fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let loaded = load_spec(&args.spec, quiet)?;
+    let loaded = read_spec(&args.spec)?;
     if aws_args.aws {
         refuse_what_aws_refuses(&loaded)?;
     }
     let json = matches!(args.output, TableOrJson::Json);
     runtime()?.block_on(async {
-        let aws = connect(aws_args, &loaded.spec).await?;
+        let aws = connect(aws_args, &loaded.spec, quiet).await?;
+        print_warnings(&loaded.diagnostics, quiet);
         let mut session = Session::open(aws, loaded.spec, &aws_args.state_dir, Timeouts::default(), progress::sink(quiet, json)).await?;
         let plan = pipectl_provision::plan(&session.ctx).await?;
         if plan.is_noop() {

@@ -107,3 +107,84 @@ fn unusable_connection_options_are_usage_errors_naming_the_value() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// `status` of the seed against an endpoint nothing answers on, with or without credentials.
+fn status_unreachable(with_credentials: bool) -> Output {
+    // empty config and credentials files: nothing configured there (and nothing for the SDK
+    // to warn about)
+    let empty = std::env::temp_dir().join(format!("pipectl-empty-aws-{}", std::process::id()));
+    std::fs::write(&empty, "").unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pipectl"));
+    c.args([
+        "status",
+        SEED,
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--max-attempts",
+        "1",
+    ])
+    .current_dir(root())
+    .env_remove("PIPECTL_LOG")
+    .env_remove("AWS_PROFILE")
+    .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+    .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    .env("AWS_CONFIG_FILE", &empty)
+    .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+    .env("AWS_EC2_METADATA_DISABLED", "true");
+    if with_credentials {
+        c.env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "example");
+    } else {
+        c.env_remove("AWS_ACCESS_KEY_ID");
+    }
+    let o = c.output().expect("run pipectl");
+    let _ = std::fs::remove_file(&empty);
+    o
+}
+
+#[test]
+fn the_target_comes_first_and_an_unreachable_local_endpoint_names_aws_when_credentials_exist() {
+    let o = status_unreachable(true);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(6), "{err}");
+    assert!(
+        err.starts_with(
+            "target: local AWS at http://127.0.0.1:9, region us-east-1 (--aws for AWS)\n"
+        ),
+        "the first line names the target: {err}"
+    );
+    assert!(err.contains("pass --aws"), "{err}");
+    assert!(
+        !err.contains("AKIAEXAMPLE"),
+        "credentials are never printed: {err}"
+    );
+
+    let o = status_unreachable(false);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(6), "{err}");
+    assert!(
+        err.starts_with("target: local AWS at http://127.0.0.1:9"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("pass --aws"),
+        "no AWS credentials here, so --aws would not help: {err}"
+    );
+
+    // --quiet: only errors
+    let o = Command::new(env!("CARGO_BIN_EXE_pipectl"))
+        .args([
+            "status",
+            SEED,
+            "--quiet",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--max-attempts",
+            "1",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run pipectl");
+    assert!(!stderr(&o).contains("target:"), "{}", stderr(&o));
+}

@@ -80,3 +80,27 @@ fn an_invalid_spec_makes_no_aws_call_and_an_unreachable_endpoint_is_named() {
     );
     assert!(out(&o).is_empty());
 }
+
+#[test]
+fn every_aws_command_says_its_target_on_its_first_line() {
+    let s = stack("two-hour-pipeline.toml", "target");
+    let target = "target: local AWS at http://127.0.0.1:4566, region us-east-1 (--aws for AWS)";
+    for args in [
+        &["status"][..],
+        &["up", "--dry-run"],
+        &["run"],
+        &["down", "--yes"],
+    ] {
+        let o = s.run(args);
+        let e = err(&o);
+        assert_eq!(
+            e.lines().next(),
+            Some(target),
+            "pipectl {}: the first line of its output names the target:\n{e}",
+            args.join(" ")
+        );
+    }
+    // --quiet: errors only
+    let o = s.run(&["status", "--quiet"]);
+    assert!(!err(&o).contains("target:"), "{}", err(&o));
+}

@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use pipectl_metering::money::{signed_usd, tidy};
+
 use crate::Report;
 use crate::charts::Chart;
 use crate::text::{self, Table};
@@ -20,7 +22,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bo
 .totals b{display:block;font-size:1.3em}figure{margin:1em 0;break-inside:avoid;page-break-inside:avoid}\
 figcaption{color:#555;font-size:.9em}table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em}\
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}\
-th{background:#f4f6f8}.none{color:#777;font-style:italic}svg{max-width:100%;height:auto}\
+th{background:#f4f6f8}.none{color:#777;font-style:italic}figure svg{width:100%;height:auto}\
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}}";
 
 fn table_html(t: &Table) -> String {
@@ -75,11 +77,11 @@ pub fn page(r: &Report, charts: &[Chart]) -> String {
     let _ = write!(
         s,
         "<div class=\"totals\"><div>planned<b>${:.4}</b></div><div>actual<b>${:.4}</b></div>\
-         <div>variance<b>${:+.4}</b></div><div>optimized plan<b>${:.4}</b></div></div>",
-        rec.totals.planned_usd,
-        rec.totals.actual_usd,
-        rec.totals.variance_usd,
-        r.advice.optimized_total_usd
+         <div>variance<b>{}</b></div><div>optimized plan<b>${:.4}</b></div></div>",
+        tidy(rec.totals.planned_usd, 4),
+        tidy(rec.totals.actual_usd, 4),
+        signed_usd(rec.totals.variance_usd, 4),
+        tidy(r.advice.optimized_total_usd, 4)
     );
     s.push_str("<h2>Charts</h2>");
     for c in charts {

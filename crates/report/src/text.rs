@@ -3,6 +3,7 @@
 
 use pipectl_metering::advise::Advice;
 use pipectl_metering::analysis::{BreakEven, PhaseOffers, Scenario, Sensitivity};
+use pipectl_metering::money::{signed_usd, tidy};
 
 use crate::Report;
 
@@ -20,9 +21,9 @@ fn t(header: &[&str]) -> Table {
 
 fn usd(v: f64) -> String {
     if v.abs() >= 100.0 {
-        format!("${v:.2}")
+        format!("${:.2}", tidy(v, 2))
     } else {
-        format!("${v:.4}")
+        format!("${:.4}", tidy(v, 4))
     }
 }
 
@@ -248,7 +249,7 @@ fn scenarios_table(scenarios: &[Scenario]) -> Option<(String, Table)> {
             s.costs
                 .first()
                 .and_then(|c| c.per_item_usd)
-                .map_or(String::new(), |v| format!("${v:.6}")),
+                .map_or(String::new(), |v| format!("${:.6}", tidy(v, 6))),
         );
         sc.rows.push(row);
     }
@@ -303,7 +304,7 @@ fn sensitivity_table(sensitivity: &Sensitivity) -> (String, Table) {
 pub fn markdown(r: &Report) -> String {
     let rec = &r.reconciliation;
     let mut s = format!(
-        "# Run {} of {}\n\n{} · prices \"{}\" ({})\n\nPlanned {}, actual {}, variance ${:+.4}; optimized plan {}.\n",
+        "# Run {} of {}\n\n{} · prices \"{}\" ({})\n\nPlanned {}, actual {}, variance {}; optimized plan {}.\n",
         r.run_id,
         r.stack,
         r.status,
@@ -311,7 +312,7 @@ pub fn markdown(r: &Report) -> String {
         rec.price_sheet.date,
         usd(rec.totals.planned_usd),
         usd(rec.totals.actual_usd),
-        rec.totals.variance_usd,
+        signed_usd(rec.totals.variance_usd, 4),
         usd(r.advice.optimized_total_usd),
     );
     for (title, tb) in tables(r) {

@@ -25,14 +25,40 @@ fn every_file_is_written_and_the_page_stands_alone() {
         assert!(!html.contains(attr), "external resource: {attr}");
     }
     // the Gantt has a bar per attempt (30) for queue and for run, plus the legend's two
+    // marks (in a row of their own: no legend box drawn over the bars)
     let timeline =
         &html[html.find("id=\"timeline\"").unwrap()..html.find("id=\"scaling\"").unwrap()];
     assert_eq!(
         timeline.matches("<rect").count(),
-        2 + 60 + 2 + 1,
+        2 + 60 + 2,
         "{}",
         timeline.matches("<rect").count()
     );
+    // no legend covers data: every chart's legend marks lie apart from its bars
+    let timeline_svg = timeline.split("<svg").nth(1).unwrap();
+    let marks = rects(timeline_svg)
+        .iter()
+        .filter(|r| r.2 == 12.0 && r.3 == 12.0)
+        .count();
+    assert!(marks >= 2, "queue wait and run at least: {marks}");
+    for chart in html.split("<svg").skip(1) {
+        let rects = rects(chart);
+        let marks: Vec<_> = rects
+            .iter()
+            .filter(|r| r.2 == 12.0 && r.3 == 12.0)
+            .collect();
+        let bars: Vec<_> = rects
+            .iter()
+            .filter(|r| !(r.2 == 12.0 && r.3 == 12.0) && r.2 < 700.0)
+            .collect();
+        for m in &marks {
+            for b in &bars {
+                let apart =
+                    m.0 + m.2 <= b.0 || b.0 + b.2 <= m.0 || m.1 + m.3 <= b.1 || b.1 + b.3 <= m.1;
+                assert!(apart, "legend mark {m:?} covers bar {b:?}");
+            }
+        }
+    }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
@@ -70,4 +96,25 @@ fn a_chart_without_data_says_why_instead_of_drawing_nothing() {
     assert!(html.contains("Needs runs of the same phase with different node counts"));
     assert!(html.contains("CloudWatch returned no values"));
     assert_eq!(html.matches("<svg").count(), 5);
+}
+
+/// The (x, y, width, height) of every `<rect>` of an SVG.
+fn rects(svg: &str) -> Vec<(f64, f64, f64, f64)> {
+    let attr = |r: &str, name: &str| -> f64 {
+        let at = r.find(&format!(" {name}=\"")).map(|i| i + name.len() + 3);
+        at.and_then(|i| r[i..].split('"').next()?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    svg.split("<rect")
+        .skip(1)
+        .map(|r| {
+            let r = &r[..r.find('>').unwrap_or(r.len())];
+            (
+                attr(r, "x"),
+                attr(r, "y"),
+                attr(r, "width"),
+                attr(r, "height"),
+            )
+        })
+        .collect()
 }

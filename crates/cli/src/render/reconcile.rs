@@ -1,6 +1,7 @@
 //! A run reconciled against its plan (`pipectl cost --run`): the variance of each phase's
 //! components as a table, JSON, CSV or Markdown, and the shared resources' billable lives.
 
+use pipectl_metering::money::{signed_usd, tidy};
 use pipectl_metering::reconcile::Reconciliation;
 
 use super::table::Table;
@@ -33,11 +34,11 @@ fn rows(r: &Reconciliation) -> Vec<Vec<String>> {
                 format!("{:.4}", f.planned_quantity),
                 format!("{:.4}", f.actual_quantity),
                 format!("{:.6}", f.actual_rate),
-                format!("{:.6}", f.planned_usd),
-                format!("{:.6}", f.actual_usd),
-                format!("{:.6}", f.quantity_variance_usd),
-                format!("{:.6}", f.price_variance_usd),
-                format!("{:.6}", f.variance_usd),
+                format!("{:.6}", tidy(f.planned_usd, 6)),
+                format!("{:.6}", tidy(f.actual_usd, 6)),
+                format!("{:.6}", tidy(f.quantity_variance_usd, 6)),
+                format!("{:.6}", tidy(f.price_variance_usd, 6)),
+                format!("{:.6}", tidy(f.variance_usd, 6)),
             ]);
         }
     }
@@ -51,14 +52,14 @@ pub fn table(r: &Reconciliation, run_id: &str) -> String {
         t.row(row);
     }
     format!(
-        "Run {run_id} of stack {} against the plan, priced with \"{}\" ({}):\n{}planned ${:.6}, actual ${:.6}, variance ${:+.6}\n",
+        "Run {run_id} of stack {} against the plan, priced with \"{}\" ({}):\n{}planned ${:.6}, actual ${:.6}, variance {}\n",
         r.stack,
         r.price_sheet.name,
         r.price_sheet.date,
         t.render(),
-        r.totals.planned_usd,
-        r.totals.actual_usd,
-        r.totals.variance_usd
+        tidy(r.totals.planned_usd, 6),
+        tidy(r.totals.actual_usd, 6),
+        signed_usd(r.totals.variance_usd, 6)
     ) + &lifetimes(r)
 }
 
@@ -92,7 +93,9 @@ pub fn markdown(r: &Reconciliation) -> String {
     }
     s.push_str(&format!(
         "\nplanned ${:.6}, actual ${:.6}, variance ${:.6}\n",
-        r.totals.planned_usd, r.totals.actual_usd, r.totals.variance_usd
+        tidy(r.totals.planned_usd, 6),
+        tidy(r.totals.actual_usd, 6),
+        tidy(r.totals.variance_usd, 6)
     ));
     s.push_str(&lifetimes(r));
     s

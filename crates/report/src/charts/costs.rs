@@ -2,6 +2,7 @@
 //! plan-to-actual waterfall, cost per job and per item, and the CloudWatch values.
 
 use pipectl_metering::estimate::Component;
+use pipectl_metering::money::{signed_usd, tidy};
 use pipectl_metering::prices::Offer;
 
 use super::Chart;
@@ -144,8 +145,10 @@ pub(super) fn waterfall(r: &Report) -> Chart {
         title,
         bars(title, "USD", &cats, &series, false),
         format!(
-            "Planned ${:.4}, actual ${:.4}, variance ${:+.4}.",
-            rec.totals.planned_usd, rec.totals.actual_usd, rec.totals.variance_usd
+            "Planned ${:.4}, actual ${:.4}, variance {}.",
+            tidy(rec.totals.planned_usd, 4),
+            tidy(rec.totals.actual_usd, 4),
+            signed_usd(rec.totals.variance_usd, 4)
         ),
     )
 }
@@ -168,7 +171,7 @@ pub(super) fn per_job(r: &Report) -> Chart {
             let p = rec.phases.iter().find(|p| &p.name == phase)?;
             Some(format!(
                 "{phase}: ${:.6} per item ({n} items)",
-                p.totals.actual_usd / *n as f64
+                tidy(p.totals.actual_usd / *n as f64, 6)
             ))
         })
         .collect();

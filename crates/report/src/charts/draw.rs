@@ -30,6 +30,95 @@ pub(super) const PALETTE: [RGBColor; 4] = [
 
 pub(super) type Res<T> = Result<T, String>;
 
+/// How a legend entry is marked: a filled box (bars) or a line (series).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mark {
+    Box,
+    Line,
+}
+
+/// A legend entry: the series' name, colour and mark.
+pub(super) struct Key {
+    pub name: String,
+    pub color: RGBColor,
+    pub mark: Mark,
+}
+
+impl Key {
+    pub fn new(name: impl Into<String>, color: RGBColor, mark: Mark) -> Key {
+        Key {
+            name: name.into(),
+            color,
+            mark,
+        }
+    }
+}
+
+/// Legend font size, the approximate width of one of its characters, and a row's height.
+const LEGEND_FONT: u32 = 13;
+const LEGEND_CHAR_W: i32 = 7;
+const LEGEND_ROW_H: i32 = 22;
+/// Where the legend starts: above the plot, right of the value axis's labels.
+const LEGEND_LEFT: i32 = 70;
+/// Space for the mark before a name, and between entries.
+const LEGEND_MARK_W: i32 = 18;
+const LEGEND_GAP: i32 = 18;
+
+/// Where each legend entry goes (x, row) in rows from `left` to `right`: entries never
+/// overlap, and an entry that does not fit starts a new row.
+pub(super) fn legend_layout(names: &[&str], left: i32, right: i32) -> Vec<(i32, i32)> {
+    let mut out = Vec::with_capacity(names.len());
+    let (mut x, mut row) = (left, 0);
+    for name in names {
+        let w = LEGEND_MARK_W + LEGEND_CHAR_W * name.chars().count() as i32;
+        if x > left && x + w > right {
+            x = left;
+            row += 1;
+        }
+        out.push((x, row));
+        x += w + LEGEND_GAP;
+    }
+    out
+}
+
+/// The chart's frame: its title, then its legend in rows of their own below the title, so
+/// that a legend never covers data. Returns the area left for the plot.
+pub(super) fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    keys: &[Key],
+) -> Res<DrawingArea<DB, plotters::coord::Shift>> {
+    let area = root.titled(title, ("sans-serif", 18)).map_err(err)?;
+    if keys.is_empty() {
+        return Ok(area);
+    }
+    let width = area.dim_in_pixel().0 as i32;
+    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    let places = legend_layout(&names, LEGEND_LEFT, width - 12);
+    let rows = places.iter().map(|&(_, r)| r).max().unwrap_or(0) + 1;
+    let (legend, plot) = area.split_vertically(rows * LEGEND_ROW_H + 4);
+    let font = ("sans-serif", LEGEND_FONT).into_font();
+    for (k, &(x, row)) in keys.iter().zip(&places) {
+        let mid = row * LEGEND_ROW_H + LEGEND_ROW_H / 2;
+        match k.mark {
+            Mark::Box => legend.draw(&Rectangle::new(
+                [(x, mid - 6), (x + 12, mid + 6)],
+                k.color.filled(),
+            )),
+            Mark::Line => legend.draw(&PathElement::new(
+                [(x, mid), (x + 14, mid)],
+                k.color.stroke_width(2),
+            )),
+        }
+        .map_err(err)?;
+        let style = TextStyle::from(font.clone()).pos(Pos::new(HPos::Left, VPos::Center));
+        legend
+            .draw(&Text::new(k.name.clone(), (x + LEGEND_MARK_W, mid), style))
+            .map_err(err)?;
+    }
+    Ok(plot)
+}
+
 pub(super) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
@@ -64,8 +153,17 @@ pub(super) fn bars(
         let root = SVGBackend::with_string(&mut svg, (760, 340)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let n = cats.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+        let keys: Vec<Key> =
+            if series.len() > 1 || series.first().is_some_and(|s| !s.name.is_empty()) {
+                series
+                    .iter()
+                    .map(|s| Key::new(s.name.clone(), s.color, Mark::Box))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        let plot = frame(&root, title, &keys)?;
+        let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(70)
@@ -92,19 +190,6 @@ pub(super) fn bars(
                     let x = i as f64 + off;
                     Rectangle::new([(x, a), (x + w, b)], color.filled())
                 }))
-                .map_err(err)?
-                .label(s.name.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
-                });
-        }
-        if series.len() > 1 || series.first().is_some_and(|s| !s.name.is_empty()) {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()
                 .map_err(err)?;
         }
         let style =
@@ -142,5 +227,39 @@ pub(super) fn empty(id: &'static str, title: &str, why: String) -> Chart {
         title: title.into(),
         svg: None,
         caption: why,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legend_entries_never_overlap_and_wrap_at_the_right_edge() {
+        let names = ["queue wait", "run", "a much longer series name", "x", "y"];
+        let w = |n: &str| LEGEND_MARK_W + LEGEND_CHAR_W * n.len() as i32;
+        let places = legend_layout(&names, 70, 300);
+        assert_eq!(places[0], (70, 0));
+        assert_eq!(places[1], (70 + w(names[0]) + LEGEND_GAP, 0));
+        // the long one does not fit after them: a new row, from the left
+        assert_eq!(places[2], (70, 1));
+        for i in 0..names.len() {
+            let (x, row) = places[i];
+            // inside the space, unless alone at the start of its row
+            assert!(x + w(names[i]) <= 300 || x == 70, "{i}: {places:?}");
+            if i > 0 && places[i - 1].1 == row {
+                assert!(
+                    x >= places[i - 1].0 + w(names[i - 1]),
+                    "{i} overlaps: {places:?}"
+                );
+            }
+        }
+        assert_eq!(places[3], (70, 2), "{places:?}");
+        assert_eq!(places[4], (70 + w("x") + LEGEND_GAP, 2));
+        // one entry wider than the space still gets a place (its own row)
+        assert_eq!(
+            legend_layout(&["x".repeat(80).as_str()], 70, 300),
+            vec![(70, 0)]
+        );
     }
 }

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::Chart;
-use super::draw::{PALETTE, PLAN, Res, chart, empty, err};
+use super::draw::{Key, Mark, PALETTE, PLAN, Res, chart, empty, err, frame};
 use crate::Report;
 
 pub(super) fn scaling(r: &Report) -> Chart {
@@ -43,8 +43,16 @@ pub(super) fn scaling(r: &Report) -> Chart {
         {
             let root = SVGBackend::with_string(&mut svg, (760, 340)).into_drawing_area();
             root.fill(&WHITE).map_err(err)?;
-            let mut chart = ChartBuilder::on(&root)
-                .caption(title, ("sans-serif", 18))
+            let mut keys = vec![Key::new("ideal", PLAN, Mark::Line)];
+            for (i, (phase, _)) in usable.iter().enumerate() {
+                keys.push(Key::new(
+                    phase.to_string(),
+                    PALETTE[i % PALETTE.len()],
+                    Mark::Line,
+                ));
+            }
+            let plot = frame(&root, title, &keys)?;
+            let mut chart = ChartBuilder::on(&plot)
                 .margin(12)
                 .x_label_area_size(36)
                 .y_label_area_size(50)
@@ -61,10 +69,8 @@ pub(super) fn scaling(r: &Report) -> Chart {
                     [(1.0, 1.0), (max_nodes, max_nodes)],
                     PLAN.stroke_width(1),
                 ))
-                .map_err(err)?
-                .label("ideal")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], PLAN));
-            for (i, (phase, pts)) in usable.iter().enumerate() {
+                .map_err(err)?;
+            for (i, (_, pts)) in usable.iter().enumerate() {
                 let color = PALETTE[i % PALETTE.len()];
                 let (n0, t0) = pts[0];
                 let sp: Vec<(f64, f64)> = pts
@@ -73,20 +79,11 @@ pub(super) fn scaling(r: &Report) -> Chart {
                     .collect();
                 chart
                     .draw_series(LineSeries::new(sp.clone(), color.stroke_width(2)))
-                    .map_err(err)?
-                    .label(phase.to_string())
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], color));
+                    .map_err(err)?;
                 chart
                     .draw_series(sp.iter().map(|&p| Circle::new(p, 4, color.filled())))
                     .map_err(err)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(err)?;
             root.present().map_err(err)?;
         }
         Ok(svg)

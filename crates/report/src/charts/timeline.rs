@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Chart;
-use super::draw::{FAILED, INTERRUPTED, QUEUE, RUN, Res, chart, empty, err};
+use super::draw::{FAILED, INTERRUPTED, Key, Mark, QUEUE, RUN, Res, chart, empty, err, frame};
 use crate::{Outcome, Report};
 
 /// Beyond this many attempts the timeline shows one row per phase.
@@ -90,11 +90,20 @@ fn draw(title: &str, rows: &[Row]) -> Res<String> {
     let n = rows.len();
     let mut svg = String::new();
     {
-        let h = (80 + 22 * n).clamp(200, 2400) as u32;
+        let h = (110 + 22 * n).clamp(230, 2430) as u32;
         let root = SVGBackend::with_string(&mut svg, (760, h)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+        let mut keys = vec![
+            Key::new("queue wait", QUEUE, Mark::Box),
+            Key::new("run", RUN, Mark::Box),
+        ];
+        for (color, name) in [(INTERRUPTED, "interrupted"), (FAILED, "failed")] {
+            if rows.iter().any(|r| r.4 == color) {
+                keys.push(Key::new(name, color, Mark::Box));
+            }
+        }
+        let plot = frame(&root, title, &keys)?;
+        let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(150)
@@ -112,9 +121,7 @@ fn draw(title: &str, rows: &[Row]) -> Res<String> {
             .draw_series(rows.iter().enumerate().map(|(i, r)| {
                 Rectangle::new([(r.1, y(i) + 0.2), (r.2, y(i) + 0.8)], QUEUE.filled())
             }))
-            .map_err(err)?
-            .label("queue wait")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], QUEUE.filled()));
+            .map_err(err)?;
         chart
             .draw_series(rows.iter().enumerate().map(|(i, r)| {
                 Rectangle::new(
@@ -125,15 +132,6 @@ fn draw(title: &str, rows: &[Row]) -> Res<String> {
                     r.4.filled(),
                 )
             }))
-            .map_err(err)?
-            .label("run")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], RUN.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
             .map_err(err)?;
         let style = TextStyle::from(("sans-serif", 12).into_font())
             .pos(Pos::new(HPos::Right, VPos::Center));

@@ -3,7 +3,7 @@ priority and logs."""
 
 import time
 
-from conftest import job_definition, statuses_until, wait_for, wait_job
+from conftest import control, job_definition, statuses_until, wait_for, wait_job
 
 
 def test_a_job_runs_its_command_for_its_real_duration(aws, compute, name):
@@ -157,3 +157,23 @@ def test_list_jobs_filters_by_status(aws, compute, name):
     listed = aws.batch.list_jobs(jobQueue=q, jobStatus="SUCCEEDED")["jobSummaryList"]
     assert sorted(j["jobId"] for j in listed) == sorted(ids)
     assert aws.batch.list_jobs(jobQueue=q)["jobSummaryList"] == [], "the default status filter is RUNNING"
+
+
+def test_the_job_path_plays_the_images_path(aws, compute, name, tmp_path):
+    """A spec names its image's program; locally, the job path says where a build of it is."""
+    _, q = compute(name)
+    program = f"{name}-tool"
+    (tmp_path / program).write_text("#!/bin/sh\necho from-the-job-path\n")
+    (tmp_path / program).chmod(0o755)
+    job_definition(aws, name, [program])
+    job = wait_job(aws, aws.batch.submit_job(jobName=name, jobQueue=q, jobDefinition=name)["jobId"])
+    assert job["status"] == "FAILED" and "CannotStartContainerError" in job["statusReason"], "not on PATH yet"
+    status, answer = control("config", "POST", {"job_path": str(tmp_path)})
+    assert status == 200 and answer["job_path"] == str(tmp_path), answer
+    job = wait_job(aws, aws.batch.submit_job(jobName=name, jobQueue=q, jobDefinition=name)["jobId"])
+    assert job["status"] == "SUCCEEDED", job.get("statusReason")
+    events = aws.logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=job["container"]["logStreamName"])["events"]
+    assert [e["message"] for e in events] == ["from-the-job-path"]
+    # a DELETE puts it back (the fixture does too)
+    assert control("config", "DELETE")[1]["job_path"] == ""
+    assert control("config", "POST", {"job_path": 3})[0] == 400

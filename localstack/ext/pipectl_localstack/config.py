@@ -2,7 +2,10 @@
 
 Every delay is read from an environment variable at start-up, scaled by
 PIPECTL_LS_TIME_SCALE, and can be changed at runtime through the control endpoint
-(POST /_pipectl/config).
+(POST /_pipectl/config). So can the job path: directories put before PATH for job
+processes (PIPECTL_LS_JOB_PATH, or {"job_path": "..."}), which play the part of what a
+container image has on its PATH: a spec naming its image's program (`rnn-textgen`) runs a
+local build of it unchanged.
 """
 
 import os
@@ -70,6 +73,27 @@ def reset_delays() -> dict[str, float]:
     with _lock:
         _load()
         return dict(_delays)
+
+
+_job_path: list[str] = [os.environ.get("PIPECTL_LS_JOB_PATH", "")]
+
+
+def job_path() -> str:
+    """Directories job processes find their program in before PATH (os.pathsep-separated)."""
+    with _lock:
+        return _job_path[0]
+
+
+def set_job_path(value: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError("job_path is a string of directories separated by os.pathsep")
+    with _lock:
+        _job_path[0] = value
+        return value
+
+
+def reset_job_path() -> str:
+    return set_job_path(os.environ.get("PIPECTL_LS_JOB_PATH", ""))
 
 
 def data_dir() -> str:

@@ -48,10 +48,14 @@ def _routes(router):
     def config_endpoint(request, **_):
         try:
             if request.method == "POST":
-                return reply({"delays": config.set_delays(request.get_json(force=True) or {})})
+                body = dict(request.get_json(force=True) or {})
+                if "job_path" in body:
+                    config.set_job_path(body.pop("job_path"))
+                delays = config.set_delays(body) if body else config.all_delays()
+                return reply({"delays": delays, "job_path": config.job_path()})
             if request.method == "DELETE":
-                return reply({"delays": config.reset_delays()})
-            return reply({"delays": config.all_delays(), "data_dir": config.data_dir()})
+                return reply({"delays": config.reset_delays(), "job_path": config.reset_job_path()})
+            return reply({"delays": config.all_delays(), "data_dir": config.data_dir(), "job_path": config.job_path()})
         except (KeyError, ValueError) as e:
             return reply({"error": str(e)}, 400)
 

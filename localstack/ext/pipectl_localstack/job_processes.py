@@ -46,6 +46,9 @@ def start(job: Job, attempt_no: int, sink: LogSink) -> None:
 
 def environment(job: Job, attempt: int, node: int) -> dict:
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "PYTHONPATH")}
+    # The job path stands for the image's PATH; Popen looks the program up in this PATH.
+    if config.job_path():
+        base["PATH"] = os.pathsep.join(p for p in (config.job_path(), base.get("PATH", "")) if p)
     port = os.environ.get("GATEWAY_LISTEN", "127.0.0.1:4566").split(",")[0].rsplit(":", 1)[-1]
     base.update(
         {

@@ -237,10 +237,10 @@ fn outcome(summary: Summary, mut failures: Vec<ProvisionError>) -> Result<Summar
     }
 }
 
-/// Whether everything a resource waits for in the graph is in place.
+/// Whether everything a resource waits for in the graph is in place: done, which for a
+/// dependency it only `uses` means created (a kind's create answers once it may be built on).
 fn ready(r: &Resource, graph_ids: &HashSet<&ResourceId>, done: &HashSet<ResourceId>) -> bool {
-    r.depends_on
-        .iter()
+    pipectl_spec::graph::Graph::prerequisites(r)
         .filter(|d| graph_ids.contains(d))
         .all(|d| done.contains(d))
 }
@@ -398,6 +398,7 @@ mod tests {
             name: "nat".into(),
             settings: vec![],
             depends_on: vec![ResourceId::PublicSubnet, ResourceId::NatEip],
+            uses: vec![],
             payload: pipectl_spec::graph::Payload::None,
         };
         let graph: HashSet<&ResourceId> = [&ResourceId::PublicSubnet, &ResourceId::NatEip].into();
@@ -411,6 +412,31 @@ mod tests {
             &r,
             &graph,
             &HashSet::from([ResourceId::PublicSubnet])
+        ));
+    }
+
+    #[test]
+    fn a_resource_that_only_uses_another_waits_for_it_too() {
+        let r = Resource {
+            id: ResourceId::LaunchTemplate("gpu".into()),
+            kind: Kind::LaunchTemplate,
+            name: "lt".into(),
+            settings: vec![],
+            depends_on: vec![ResourceId::SecurityGroup],
+            uses: vec![ResourceId::FileSystem],
+            payload: pipectl_spec::graph::Payload::None,
+        };
+        let graph: HashSet<&ResourceId> =
+            [&ResourceId::SecurityGroup, &ResourceId::FileSystem].into();
+        assert!(!ready(
+            &r,
+            &graph,
+            &HashSet::from([ResourceId::SecurityGroup])
+        ));
+        assert!(ready(
+            &r,
+            &graph,
+            &HashSet::from([ResourceId::SecurityGroup, ResourceId::FileSystem])
         ));
     }
 

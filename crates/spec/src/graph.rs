@@ -104,7 +104,14 @@ pub struct Resource {
     pub name: String,
     /// Settings worth seeing in a plan, in order (for people: nothing decides from them).
     pub settings: Vec<(String, String)>,
+    /// What it waits for to be ready (available, valid: usable).
     pub depends_on: Vec<ResourceId>,
+    /// What it waits for only to be created: it builds from the identity and the attributes
+    /// the create call answers with, not from a usable resource (a launch template names the
+    /// file system's DNS and mount names while FSx is still creating it). Such a dependency
+    /// does not hold it to a later wave: the create call answers in a second.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<ResourceId>,
     /// What provision builds from.
     #[serde(skip)]
     pub payload: Payload,
@@ -143,7 +150,14 @@ impl Graph {
         self.resources.iter().find(|r| &r.id == id)
     }
 
-    /// Resources in dependency order, grouped in waves that can be created concurrently.
+    /// Everything a resource waits for in some way: to be ready, or only created.
+    pub fn prerequisites(r: &Resource) -> impl Iterator<Item = &ResourceId> {
+        r.depends_on.iter().chain(&r.uses)
+    }
+
+    /// Resources in dependency order, grouped in waves that can be created concurrently: a
+    /// resource is one wave after what it waits for to be ready, and in no earlier wave than
+    /// what it waits for only to be created.
     pub fn waves(&self) -> Vec<Vec<&Resource>> {
         let index: HashMap<&ResourceId, usize> = self
             .resources
@@ -162,13 +176,15 @@ impl Graph {
                 return depth[i];
             }
             depth[i] = 0; // the graph is acyclic by construction; this guards against a bug looping
-            let d = g.resources[i]
-                .depends_on
-                .iter()
-                .filter_map(|d| index.get(d))
-                .map(|&j| visit(j, g, index, depth) + 1)
-                .max()
-                .unwrap_or(0);
+            let r = &g.resources[i];
+            let ready = r.depends_on.iter().map(|d| (d, 1));
+            let created = r.uses.iter().map(|d| (d, 0));
+            let mut d = 0;
+            for (dep, after) in ready.chain(created) {
+                if let Some(&j) = index.get(dep) {
+                    d = d.max(visit(j, g, index, depth) + after);
+                }
+            }
             depth[i] = d;
             d
         }
@@ -210,7 +226,7 @@ mod tests {
         for g in [seed(), efa()] {
             for r in &g.resources {
                 assert_eq!(r.id.to_string().parse::<ResourceId>(), Ok(r.id.clone()));
-                for d in &r.depends_on {
+                for d in Graph::prerequisites(r) {
                     assert!(g.get(d).is_some(), "{} after missing {d}", r.id);
                 }
             }
@@ -288,5 +304,62 @@ mod tests {
                 .payload,
             Payload::JobDefinition { uverbs: false, .. }
         ));
+    }
+
+    #[test]
+    fn launch_templates_wait_for_the_file_system_created_not_available() {
+        let g = seed();
+        let waves = g.waves();
+        let wave_of = |id: &ResourceId| {
+            waves
+                .iter()
+                .position(|w| w.iter().any(|r| &r.id == id))
+                .unwrap()
+        };
+        let fsx = ResourceId::FileSystem;
+        let mut mounting = 0;
+        for r in g
+            .resources
+            .iter()
+            .filter(|r| r.kind == Kind::LaunchTemplate)
+        {
+            assert!(
+                !r.depends_on.contains(&fsx),
+                "{} waits for FSx to be available",
+                r.id
+            );
+            if let Payload::LaunchTemplate {
+                mounts_fsx: true, ..
+            } = r.payload
+            {
+                mounting += 1;
+                assert_eq!(
+                    r.uses,
+                    vec![fsx.clone()],
+                    "{} builds from the created file system",
+                    r.id
+                );
+            } else {
+                assert!(r.uses.is_empty(), "{}", r.id);
+            }
+            // after the subnet and the security group, beside (not after) the file system
+            assert!(wave_of(&r.id) > wave_of(&ResourceId::SecurityGroup));
+            assert!(
+                wave_of(&r.id) > wave_of(&ResourceId::PrivateSubnet("us-east-1a".into()))
+                    || g.get(&ResourceId::PrivateSubnet("us-east-1a".into()))
+                        .is_none()
+            );
+            assert_eq!(wave_of(&r.id), wave_of(&fsx), "{}", r.id);
+        }
+        assert!(mounting > 0, "the seed spec mounts Lustre somewhere");
+        // the associations need the file system available
+        for r in g
+            .resources
+            .iter()
+            .filter(|r| r.kind == Kind::DataRepositoryAssociation)
+        {
+            assert!(r.depends_on.contains(&fsx) && r.uses.is_empty(), "{}", r.id);
+            assert!(wave_of(&r.id) > wave_of(&fsx));
+        }
     }
 }

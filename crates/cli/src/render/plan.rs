@@ -15,11 +15,15 @@ pub fn json(spec: &Spec, waves: &[Vec<&Resource>], est: &Estimate) -> String {
         .enumerate()
         .flat_map(|(w, rs)| {
             rs.iter().map(move |r| {
-                serde_json::json!({
+                let mut v = serde_json::json!({
                     "id": r.id, "kind": r.kind, "service": r.kind.service(), "name": r.name,
                     "wave": w + 1, "depends_on": r.depends_on,
                     "settings": r.settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
-                })
+                });
+                if !r.uses.is_empty() {
+                    v["uses"] = serde_json::json!(r.uses);
+                }
+                v
             })
         })
         .collect();
@@ -81,6 +85,10 @@ pub fn text(spec: &Spec, graph: &Graph, waves: &[Vec<&Resource>], est: &Estimate
             if !r.depends_on.is_empty() {
                 let after: Vec<String> = r.depends_on.iter().map(ToString::to_string).collect();
                 let _ = writeln!(out, "      after: {}", after.join(", "));
+            }
+            if !r.uses.is_empty() {
+                let uses: Vec<String> = r.uses.iter().map(ToString::to_string).collect();
+                let _ = writeln!(out, "      uses, once created: {}", uses.join(", "));
             }
         }
     }

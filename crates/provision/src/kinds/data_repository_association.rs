@@ -10,7 +10,7 @@ use pipectl_spec::graph::{Payload, Resource, ResourceId};
 
 use super::fsx_tags::{FSX, fsx_tags};
 use super::{Handler, Observed};
-use crate::ctx::{Ctx, Drift, Live};
+use crate::ctx::{Ctx, Drift, Event, Live};
 use crate::error::ProvisionError;
 use crate::wait::{found, wait_for};
 
@@ -39,6 +39,12 @@ impl Handler for DataRepositoryAssociation {
         let repo = &f.data_repositories[*index];
         let bucket = ctx.dep(bucket)?.physical_id;
         let fs = ctx.dep(&ResourceId::FileSystem)?.physical_id;
+        // CreateDataRepositoryAssociation needs the file system AVAILABLE; `up` counts it in
+        // place once created, so the association waits for it here.
+        ctx.emit(Event::Note {
+            message: format!("{id}: waits for {fs} to be AVAILABLE"),
+        });
+        super::file_system::wait_available(ctx, id, &fs).await?;
         let prefix = repo.prefix.trim_matches('/');
         let path = if prefix.is_empty() {
             format!("s3://{bucket}/")

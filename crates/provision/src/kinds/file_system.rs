@@ -1,9 +1,12 @@
 //! The FSx for Lustre file system: started first (it is the slowest to become available),
-//! in the first zone's subnet and the stack's security group. Its data repository
-//! associations are found through it.
+//! in the first zone's subnet and the stack's security group. `up` counts it in place once
+//! created (CREATING, with its DNS and mount names): what mounts it is built meanwhile, and
+//! only what needs it AVAILABLE waits for that. Its data repository associations are found
+//! through it.
 
 use aws_sdk_fsx::types::{
-    CreateFileSystemLustreConfiguration, FileSystemLifecycle, FileSystemType, LustreDeploymentType,
+    CreateFileSystemLustreConfiguration, FileSystem as Described, FileSystemLifecycle,
+    FileSystemType, LustreDeploymentType,
 };
 use pipectl_aws::ResultExt;
 use pipectl_aws::wait::Probe;
@@ -99,13 +102,20 @@ impl Handler for FileSystem {
             .send()
             .await
             .ctx(FSX, "CreateFileSystem", id)?;
-        let fs = out
-            .file_system()
-            .and_then(|f| f.file_system_id())
-            .unwrap_or_default()
-            .to_string();
-        ctx.emit(Event::Note { message: format!("{id}: {fs} is CREATING; FSx for Lustre takes minutes on AWS, the rest is built meanwhile") });
-        wait_fsx(ctx, id, &fs, false).await
+        let Some(made) = out.file_system() else {
+            return Err(ProvisionError::refused(
+                id,
+                "CreateFileSystem answered without a file system",
+                None,
+            ));
+        };
+        let live = live_of(made);
+        ctx.emit(Event::Note { message: format!("{id}: {} is {}; FSx for Lustre takes minutes on AWS, the rest is built meanwhile (only the data repository associations and `pipectl run` wait for it to be AVAILABLE)", live.physical_id, live.state) });
+        if mountable(&live) {
+            Ok(live)
+        } else {
+            wait_fsx(ctx, id, &live.physical_id, Until::Mountable).await
+        }
     }
 
     async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
@@ -113,7 +123,7 @@ impl Handler for FileSystem {
         let pid = o.live.physical_id.as_str();
         if matches!(o.live.state.as_str(), "CREATING" | "UPDATING") {
             // FSx refuses to delete a file system it is still creating (an interrupted `up`).
-            if let Err(e) = wait_fsx(ctx, id, pid, false).await
+            if let Err(e) = wait_fsx(ctx, id, pid, Until::Available).await
                 && !matches!(
                     e,
                     ProvisionError::Wait {
@@ -136,7 +146,7 @@ impl Handler for FileSystem {
                 .ctx(FSX, "DeleteFileSystem", id);
             found(r)?;
         }
-        wait_fsx(ctx, id, pid, true).await.map(drop)
+        wait_fsx(ctx, id, pid, Until::Gone).await.map(drop)
     }
 
     fn unsettled(live: &Live) -> bool {
@@ -149,16 +159,18 @@ impl Handler for FileSystem {
 
     /// Waits until a file system found DELETING is gone.
     async fn gone(ctx: &Ctx, r: &Resource, live: &Live) -> Result<(), ProvisionError> {
-        wait_fsx(ctx, &r.id.to_string(), &live.physical_id, true)
+        wait_fsx(ctx, &r.id.to_string(), &live.physical_id, Until::Gone)
             .await
             .map(drop)
     }
 
-    /// Waits for a file system an interrupted `up` left CREATING until dependents can use it.
+    /// A file system an interrupted `up` left CREATING: what depends on it builds from its
+    /// DNS and mount names, known while it is CREATING; only the data repository associations
+    /// wait for it to be AVAILABLE (they wait themselves).
     async fn settle(ctx: &Ctx, r: &Resource, live: &Live) -> Result<Live, ProvisionError> {
         match live.state.as_str() {
-            "CREATING" | "UPDATING" => {
-                wait_fsx(ctx, &r.id.to_string(), &live.physical_id, false).await
+            "CREATING" | "UPDATING" if !mountable(live) => {
+                wait_fsx(ctx, &r.id.to_string(), &live.physical_id, Until::Mountable).await
             }
             _ => Ok(live.clone()),
         }
@@ -178,31 +190,7 @@ async fn observe_fsx(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
                 continue;
             };
             let id = fs.file_system_id().unwrap_or_default();
-            let lustre = fs.lustre_configuration();
-            let live = Live::new(id, fs.lifecycle().map_or("?", |l| l.as_str()))
-                .arn(fs.resource_arn())
-                .attr("dns", fs.dns_name().unwrap_or_default())
-                .attr(
-                    "mount-name",
-                    lustre.and_then(|l| l.mount_name()).unwrap_or_default(),
-                )
-                .attr(
-                    "capacity",
-                    format!("{}GiB", fs.storage_capacity().unwrap_or(0)),
-                )
-                .attr(
-                    "deployment",
-                    lustre
-                        .and_then(|l| l.deployment_type())
-                        .map_or("", |d| d.as_str()),
-                )
-                .attr("lustre", fs.file_system_type_version().unwrap_or_default())
-                .attr(
-                    "created",
-                    fs.creation_time()
-                        .map(|t| t.to_string())
-                        .unwrap_or_default(),
-                );
+            let live = live_of(fs);
             let leaving = live.state == "DELETING";
             out.push(Observed {
                 kind: Kind::FileSystem,
@@ -246,7 +234,66 @@ async fn observe_fsx(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
     Ok(out)
 }
 
-async fn wait_fsx(ctx: &Ctx, id: &str, fs: &str, gone: bool) -> Result<Live, ProvisionError> {
+/// A file system as pipectl records it: identity, lifecycle, what a client mounts it with,
+/// and the settings drift compares.
+fn live_of(f: &Described) -> Live {
+    let lustre = f.lustre_configuration();
+    Live::new(
+        f.file_system_id().unwrap_or_default(),
+        f.lifecycle().map_or("?", |l| l.as_str()),
+    )
+    .arn(f.resource_arn())
+    .attr("dns", f.dns_name().unwrap_or_default())
+    .attr(
+        "mount-name",
+        lustre.and_then(|l| l.mount_name()).unwrap_or_default(),
+    )
+    .attr(
+        "capacity",
+        format!("{}GiB", f.storage_capacity().unwrap_or(0)),
+    )
+    .attr(
+        "deployment",
+        lustre
+            .and_then(|l| l.deployment_type())
+            .map_or("", |d| d.as_str()),
+    )
+    .attr("lustre", f.file_system_type_version().unwrap_or_default())
+    .attr(
+        "created",
+        f.creation_time().map(|t| t.to_string()).unwrap_or_default(),
+    )
+}
+
+/// Whether a client could be told how to mount it: its DNS and mount names are known.
+/// CreateFileSystem "returns the description of the file system" while its lifecycle is still
+/// CREATING (https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html);
+/// that description (FileSystem,
+/// https://docs.aws.amazon.com/fsx/latest/APIReference/API_FileSystem.html) carries DNSName
+/// and LustreConfiguration.MountName, so launch templates are built from it without waiting
+/// for AVAILABLE. Should an answer lack them, they are polled for, not the lifecycle.
+fn mountable(live: &Live) -> bool {
+    !live.get("dns").is_empty() && !live.get("mount-name").is_empty()
+}
+
+/// What [`wait_fsx`] waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// Its DNS and mount names known (any lifecycle but FAILED).
+    Mountable,
+    /// AVAILABLE: data repository associations can be created and clients mount it.
+    Available,
+    /// Gone.
+    Gone,
+}
+
+/// Waits until the file system `fs` is AVAILABLE, for what needs it usable (a data
+/// repository association); `id` is the waiter, named in progress and errors.
+pub(crate) async fn wait_available(ctx: &Ctx, id: &str, fs: &str) -> Result<Live, ProvisionError> {
+    wait_fsx(ctx, id, fs, Until::Available).await
+}
+
+async fn wait_fsx(ctx: &Ctx, id: &str, fs: &str, until: Until) -> Result<Live, ProvisionError> {
     wait_for(ctx, id, ctx.timeouts.file_system, || async {
         let out = found(
             ctx.aws
@@ -258,44 +305,22 @@ async fn wait_fsx(ctx: &Ctx, id: &str, fs: &str, gone: bool) -> Result<Live, Pro
                 .ctx(FSX, "DescribeFileSystems", id),
         )?;
         let Some(f) = out.as_ref().and_then(|o| o.file_systems().first()) else {
-            return Ok(if gone {
+            return Ok(if until == Until::Gone {
                 Probe::Done(Live::default())
             } else {
                 Probe::Pending("not visible yet".into())
             });
         };
+        let live = live_of(f);
         Ok(match f.lifecycle() {
-            Some(FileSystemLifecycle::Available) if !gone => Probe::Done(
-                Live::new(fs, "AVAILABLE")
-                    .arn(f.resource_arn())
-                    .attr("dns", f.dns_name().unwrap_or_default())
-                    .attr(
-                        "mount-name",
-                        f.lustre_configuration()
-                            .and_then(|l| l.mount_name())
-                            .unwrap_or_default(),
-                    )
-                    .attr(
-                        "capacity",
-                        format!("{}GiB", f.storage_capacity().unwrap_or(0)),
-                    )
-                    .attr(
-                        "deployment",
-                        f.lustre_configuration()
-                            .and_then(|l| l.deployment_type())
-                            .map_or("", |d| d.as_str()),
-                    )
-                    .attr(
-                        "created",
-                        f.creation_time().map(|t| t.to_string()).unwrap_or_default(),
-                    ),
-            ),
             Some(FileSystemLifecycle::Failed) => Probe::Failed(format!(
                 "FAILED: {}",
                 f.failure_details()
                     .and_then(|d| d.message())
                     .unwrap_or("no reason given")
             )),
+            Some(FileSystemLifecycle::Available) if until == Until::Available => Probe::Done(live),
+            _ if until == Until::Mountable && mountable(&live) => Probe::Done(live),
             Some(l) => Probe::Pending(l.as_str().to_string()),
             None => Probe::Pending("unknown".into()),
         })

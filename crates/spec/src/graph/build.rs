@@ -20,6 +20,11 @@ impl Node {
         self.resource.depends_on.extend(deps);
         self
     }
+    /// Waits for these only to be created (see [`Resource::uses`]).
+    pub(super) fn uses(mut self, deps: impl IntoIterator<Item = ResourceId>) -> Self {
+        self.resource.uses.extend(deps);
+        self
+    }
     pub(super) fn show(mut self, settings: Vec<(&str, String)>) -> Self {
         self.resource
             .settings
@@ -40,6 +45,7 @@ pub(super) fn node(id: ResourceId, kind: Kind, name: impl Into<String>) -> Node 
             name: name.into(),
             settings: Vec::new(),
             depends_on: Vec::new(),
+            uses: Vec::new(),
             payload: Payload::None,
         },
     }

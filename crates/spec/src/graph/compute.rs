@@ -87,17 +87,17 @@ fn launch_template(b: &mut Builder, name: &str, ce: &ComputeEnvironment) {
     };
     // Mount Lustre only on instances that run a phase which reads it.
     let mounts_fsx = b.spec.ce_mounts_fsx(name);
-    let mut deps = vec![Id::SecurityGroup];
-    if mounts_fsx {
-        deps.push(Id::FileSystem);
-    }
+    // Its user data names the file system's DNS and mount names, which CreateFileSystem
+    // answers with while the file system is still CREATING: created is enough.
+    let uses = mounts_fsx.then_some(Id::FileSystem);
     b.add(
         node(
             Id::LaunchTemplate(name.to_string()),
             Kind::LaunchTemplate,
             b.prefixed(name),
         )
-        .after(deps)
+        .after([Id::SecurityGroup])
+        .uses(uses)
         .show(vec![
             ("network interface", interface.into()),
             (

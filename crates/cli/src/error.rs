@@ -89,6 +89,7 @@ impl CliError {
                 match &**r {
                     R::Aws(e) => aws_exit(e),
                     R::LostContact { .. } => exit::UNREACHABLE,
+                    R::FileSystemNotAvailable { .. } => exit::TIMEOUT,
                     R::NoSuchRun { .. } | R::OtherStack { .. } | R::BadRecord { .. } => {
                         exit::INVALID_INPUT
                     }

@@ -32,6 +32,9 @@ pub struct RunOptions {
     pub lost_contact_after: Duration,
     /// Lines of a failed job's log shown with the reason.
     pub log_tail: usize,
+    /// How long to wait for the stack's file system to become AVAILABLE before submitting a
+    /// phase that mounts it.
+    pub file_system_timeout: Duration,
 }
 
 impl Default for RunOptions {
@@ -43,6 +46,7 @@ impl Default for RunOptions {
             metrics: true,
             lost_contact_after: Duration::from_secs(900),
             log_tail: 20,
+            file_system_timeout: Duration::from_secs(30 * 60),
         }
     }
 }

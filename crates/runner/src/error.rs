@@ -12,6 +12,14 @@ pub enum RunError {
     #[error("the stack is not ready to run: {what}")]
     NotReady { what: String },
     #[error(
+        "the file system {file_system} is still {state} after {seconds}s; no phase that mounts it was submitted"
+    )]
+    FileSystemNotAvailable {
+        file_system: String,
+        state: String,
+        seconds: u64,
+    },
+    #[error(
         "the estimate of one run, ${estimate:.4}, exceeds the spec's budget of ${budget:.4}; nothing was submitted"
     )]
     OverBudget { estimate: f64, budget: f64 },
@@ -59,6 +67,7 @@ impl RunError {
         match self {
             RunError::Aws(e) => e.hint().map(str::to_string),
             RunError::NotReady { .. } => Some("run `pipectl up SPEC` first (or again: it puts right what differs)".into()),
+            RunError::FileSystemNotAvailable { .. } => Some("FSx for Lustre takes minutes to create on AWS; run again later (`pipectl status SPEC` shows its state)".into()),
             RunError::OverBudget { .. } => Some("raise [stack] budget_usd, shorten the phases, or see `pipectl cost SPEC` for where the money goes".into()),
             RunError::NoSuchRun { .. } => Some("`pipectl runs` lists the runs recorded here (see --runs-dir)".into()),
             RunError::LostContact { run_id, .. } => Some(format!("the jobs keep running in AWS; `pipectl run SPEC --attach {run_id}` resumes watching")),

@@ -16,6 +16,7 @@ mod cost;
 mod error;
 mod events;
 mod failure;
+mod file_system;
 mod logs;
 pub mod metrics;
 pub mod poll;

@@ -20,12 +20,18 @@ impl Runner {
     /// Submits every phase not submitted yet, dependencies first, saving the record after each.
     /// A phase whose job exists under its name (a CLI killed between submitting and saving) is
     /// adopted, not submitted twice.
+    /// A phase that mounts FSx is submitted only once the file system is AVAILABLE.
     pub async fn submit(&self, rec: &mut RunRecord) -> Result<(), RunError> {
+        let mut file_system_checked = false;
         for i in 0..rec.phases.len() {
             if rec.phases[i].job_id.is_some() {
                 continue;
             }
             let p = rec.phases[i].clone();
+            if !file_system_checked && self.mounts_fsx(&p.name) {
+                self.wait_for_file_system().await?;
+                file_system_checked = true;
+            }
             if let Some(id) = self.existing_job(&p).await? {
                 rec.phases[i].job_id = Some(id);
                 rec.phases[i].status = JobStatus::Submitted;
@@ -119,6 +125,14 @@ impl Runner {
         }
         let out = req.send().await.ctx(BATCH, "SubmitJob", &p.name)?;
         Ok(out.job_id().unwrap_or_default().to_string())
+    }
+
+    /// Whether the phase's jobs mount the stack's file system.
+    fn mounts_fsx(&self, phase: &str) -> bool {
+        self.spec.fsx.is_some()
+            && self
+                .phase_spec(phase)
+                .is_some_and(|p| self.spec.phase_uses_fsx(p))
     }
 
     /// The run-specific environment each job gets: run id, stack, phase, bucket names, FSx mount.

@@ -15,6 +15,9 @@ SPEC = os.path.join(ROOT, "infra-specs", "two-hour-pipeline.toml")
 
 # What each kind waits for in the local AWS, by the delay names of /_pipectl/config.
 UP = {"compute-environment": ["ce_create"], "job-queue": ["queue_create"], "file-system": ["fsx_create"], "data-repository-association": ["dra_create"]}
+# What a create waits for before it answers, where that is less than readiness: FSx's create
+# answers at CREATING (with the DNS and mount names); its dependents wait for AVAILABLE.
+CREATED = {"file-system": []}
 DOWN = {"compute-environment": ["ce_update", "ce_delete"], "job-queue": ["queue_update", "queue_delete"], "file-system": ["fsx_delete"]}
 
 
@@ -34,7 +37,7 @@ def delays():
 def critical_path(resources, cost, reverse=False):
     """Longest path through the graph, each node weighted by the delays it waits for."""
     by_id = {r["id"]: r for r in resources}
-    deps = {r["id"]: [d for d in r["depends_on"] if d in by_id] for r in resources}
+    deps = {r["id"]: [d for d in r["depends_on"] + r.get("uses", []) if d in by_id] for r in resources}
     if reverse:  # teardown: a resource goes after everything that depended on it
         rdeps = {i: [] for i in by_id}
         for i, ds in deps.items():
@@ -51,6 +54,26 @@ def critical_path(resources, cost, reverse=False):
     return max(finish(i) for i in by_id)
 
 
+def critical_path_up(resources, d):
+    """`up`'s longest path. A resource's create answers once it is created (CREATED delays);
+    it is ready (usable) after its READY delays. What depends on it (`depends_on`) starts once
+    it is ready; what only uses it (`uses`) once it is created. `up` ends when every create
+    has answered."""
+    by_id = {r["id"]: r for r in resources}
+    created_cost = lambda r: sum(d[k] for k in CREATED.get(r["kind"], UP.get(r["kind"], [])))
+    ready_cost = lambda r: sum(d[k] for k in UP.get(r["kind"], []))
+    memo = {}
+
+    def start(i):
+        if i not in memo:
+            r = by_id[i]
+            memo[i] = max([start(x) + ready_cost(by_id[x]) for x in r["depends_on"] if x in by_id]
+                          + [start(x) + created_cost(by_id[x]) for x in r.get("uses", []) if x in by_id], default=0.0)
+        return memo[i]
+
+    return max(start(i) + created_cost(by_id[i]) for i in by_id)
+
+
 def run(args, cwd):
     t = time.monotonic()
     out = subprocess.run([PIPECTL, *args], cwd=cwd, capture_output=True, text=True)
@@ -64,7 +87,7 @@ def main():
     d = delays()
     plan = json.loads(subprocess.run([PIPECTL, "plan", SPEC, "--output", "json", "-q"], capture_output=True, text=True, check=True).stdout)
     res = plan["resources"]
-    cp_up = critical_path(res, lambda r: sum(d[k] for k in UP.get(r["kind"], [])))
+    cp_up = critical_path_up(res, d)
     cp_down = critical_path(res, lambda r: sum(d[k] for k in DOWN.get(r["kind"], [])), reverse=True)
 
     ups, downs = [], []

@@ -125,8 +125,17 @@ where
         }
         let sleep = jitter(interval, &mut seed).min(backoff.deadline.saturating_sub(waited));
         tokio::time::sleep(sleep).await;
-        interval = (interval * 2).min(backoff.max);
+        interval = next_interval(interval, start.elapsed(), &backoff);
     }
+}
+
+/// The pause after `interval`, `waited` into a wait: doubling up to `max`, and never more than
+/// an eighth of the time waited so far (so a wait overshoots the moment the resource became
+/// ready by about a tenth at most, however long it was), nor less than `initial`.
+pub fn next_interval(interval: Duration, waited: Duration, backoff: &Backoff) -> Duration {
+    (interval * 2)
+        .min(backoff.max)
+        .min((waited / 8).max(backoff.initial))
 }
 
 #[cfg(test)]
@@ -152,6 +161,23 @@ mod tests {
             code: Some("TooManyRequestsException".into()),
             message: "slow down".into(),
         }
+    }
+
+    #[test]
+    fn the_pause_doubles_but_stays_within_an_eighth_of_the_time_waited() {
+        let b = Backoff {
+            initial: Duration::from_millis(200),
+            max: Duration::from_secs(10),
+            deadline: Duration::from_secs(600),
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(next_interval(ms(200), ms(200), &b), ms(200));
+        assert_eq!(next_interval(ms(400), ms(4000), &b), ms(500));
+        assert_eq!(next_interval(ms(200), ms(4000), &b), ms(400));
+        assert_eq!(
+            next_interval(ms(8000), Duration::from_secs(300), &b),
+            ms(10000)
+        );
     }
 
     #[tokio::test]

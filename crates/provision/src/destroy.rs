@@ -2,7 +2,8 @@
 //! without the stack's tag is touched) and delete it in the order AWS requires: jobs, queues
 //! (disabled first), compute environments (disabled first, retried while a queue still holds
 //! them), then job definitions, launch templates, placement groups and IAM; FSx deletion starts
-//! first and is awaited before the network goes; buckets are emptied of every version.
+//! first and is awaited before the network goes; the NAT gateway goes once the queues are gone;
+//! buckets are emptied of every version.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -38,12 +39,18 @@ const STAGES: &[&[Kind]] = &[
     ],
     // After the queues (their jobs are ended) and compute environments.
     &[Kind::IamRole, Kind::LogGroup],
-    &[Kind::VpcEndpoint, Kind::NatGateway],
+    // The NAT gateway is not here: see `NAT_AFTER`.
+    &[Kind::VpcEndpoint],
     &[Kind::ElasticIp, Kind::InternetGateway, Kind::RouteTable],
     &[Kind::SecurityGroup],
     &[Kind::Subnet],
     &[Kind::Vpc],
 ];
+
+/// The NAT gateway goes as soon as the stages up to this one are done (the queues: no job
+/// needs the internet any more), beside the compute environments' deletion: its network
+/// interface takes time to be released after it is deleted, and holds its subnet until then.
+const NAT_AFTER: usize = 0;
 
 /// Started at once, beside the stages: they depend on nothing else of the stack. FSx must be
 /// gone before the network stages (its interfaces sit in the subnet and security group).
@@ -178,21 +185,38 @@ pub async fn destroy(
         (ok, errs2)
     };
     let early_rest = delete_all(&ctx, others, keep_data, &shared);
-    let stages = async {
-        let mut done = Vec::new();
-        let mut errs = Vec::new();
-        for (i, kinds) in STAGES.iter().enumerate() {
-            if i == 4 {
-                break; // network stages wait for FSx, below
+    let compute_stages = |from: usize, to: usize| {
+        let (ctx, rest, shared) = (&ctx, &rest, &shared);
+        async move {
+            let mut done = Vec::new();
+            let mut errs = Vec::new();
+            for kinds in &STAGES[from..to] {
+                let (ok, e) = delete_all(ctx, of_kinds(rest, kinds), keep_data, shared).await;
+                done.extend(ok);
+                if !e.is_empty() {
+                    errs.extend(e);
+                    break;
+                }
             }
-            let (ok, e) = delete_all(&ctx, of_kinds(&rest, kinds), keep_data, &shared).await;
-            done.extend(ok);
-            if !e.is_empty() {
-                errs.extend(e);
-                break;
-            }
+            (done, errs)
         }
-        (done, errs)
+    };
+    // The network stages (from the fifth) wait for FSx, below.
+    let stages = async {
+        let (mut done, errs) = compute_stages(0, NAT_AFTER + 1).await;
+        if !errs.is_empty() {
+            return (done, errs);
+        }
+        let nat = delete_all(
+            &ctx,
+            of_kinds(&rest, &[Kind::NatGateway]),
+            keep_data,
+            &shared,
+        );
+        let ((a, mut ea), (b, eb)) = tokio::join!(compute_stages(NAT_AFTER + 1, 4), nat);
+        done.extend(a.into_iter().chain(b));
+        ea.extend(eb);
+        (done, ea)
     };
     let ((a, ea), (b, eb), (c, ec)) = tokio::join!(early_fsx, early_rest, stages);
     let mut removed: Vec<Removed> = a.into_iter().chain(b).chain(c).collect();
@@ -348,6 +372,15 @@ mod tests {
             logicals(&s.others),
             ["bucket-results", "bucket-documentation"]
         );
+    }
+
+    #[test]
+    fn the_nat_gateway_goes_once_the_queues_are_gone_not_after_the_compute_side() {
+        assert_eq!(STAGES[NAT_AFTER], &[Kind::JobQueue]);
+        assert!(STAGES.iter().all(|s| !s.contains(&Kind::NatGateway)));
+        // what its route and address need gone first still goes after it
+        let later = |k: Kind| STAGES.iter().position(|s| s.contains(&k)).unwrap();
+        assert!(later(Kind::RouteTable) > NAT_AFTER && later(Kind::ElasticIp) >= 4);
     }
 
     #[test]

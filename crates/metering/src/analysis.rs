@@ -69,7 +69,7 @@ pub fn offers(spec: &Spec, prices: &PriceSheet) -> Vec<PhaseOffers> {
             continue;
         };
         let concurrent = (pl.instances / pl.waves.max(1)).max(1);
-        let hours = pl.instances as f64 * billed_secs(phase.duration.secs() as f64) / 3600.0;
+        let hours = f64::from(pl.instances) * billed_secs(phase.duration.secs() as f64) / 3600.0;
         let current = offer_of(pl.purchase);
         let current_rate = prices.offer(current, &pl.instance_type).map(|r| r.usd);
         let offers = Offer::ALL
@@ -80,7 +80,7 @@ pub fn offers(spec: &Spec, prices: &PriceSheet) -> Vec<PhaseOffers> {
                 let commit = o.is_commitment();
                 let monthly = rate
                     .filter(|_| commit)
-                    .map(|r| r * HOURS_PER_MONTH * concurrent as f64);
+                    .map(|r| r * HOURS_PER_MONTH * f64::from(concurrent));
                 OfferPrice {
                     offer: o,
                     rate,
@@ -219,7 +219,7 @@ pub fn monthly(
             for po in offers(spec, prices) {
                 let rate = po.offers.iter().find(|x| x.offer == o)?.rate?;
                 let od = prices.on_demand(&po.instance_type)?.usd;
-                let covered = po.instances as f64 * HOURS_PER_MONTH;
+                let covered = f64::from(po.instances) * HOURS_PER_MONTH;
                 let used = runs * po.instance_hours_per_run;
                 compute += covered * rate + (used - covered).max(0.0) * od;
             }
@@ -304,7 +304,7 @@ pub fn break_evens(spec: &Spec, prices: &PriceSheet, opts: Options) -> Vec<Break
     let mut bends: Vec<f64> = phase_offers
         .iter()
         .filter(|p| p.instance_hours_per_run > 0.0)
-        .map(|p| p.instances as f64 * HOURS_PER_MONTH / p.instance_hours_per_run)
+        .map(|p| f64::from(p.instances) * HOURS_PER_MONTH / p.instance_hours_per_run)
         .collect();
     bends.sort_by(f64::total_cmp);
     let last = bends.last().copied().unwrap_or(1.0);

@@ -231,7 +231,7 @@ fn compute_figure(
         Purchase::Spot => prices.spot(&pl.instance_type),
         Purchase::OnDemand => prices.on_demand(&pl.instance_type),
     }?;
-    let n = (pl.instances / pl.waves.max(1)).max(1) as f64;
+    let n = f64::from((pl.instances / pl.waves.max(1)).max(1));
     let pq = n * billed_hours(&[phase.duration.secs() as f64]);
     let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
     let attempts = ran.map_or(0, |r| r.attempt_secs.len());

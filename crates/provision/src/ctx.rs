@@ -182,14 +182,14 @@ impl Ctx {
     pub fn set_output(&self, id: &ResourceId, live: Live) {
         self.outputs
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone(), live);
     }
 
     pub fn output(&self, id: &ResourceId) -> Option<Live> {
         self.outputs
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(id)
             .cloned()
     }

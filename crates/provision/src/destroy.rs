@@ -89,7 +89,9 @@ async fn delete_all(
             Ok(()) => {
                 let kept = keep_data && o.kind == Kind::Bucket;
                 if !kept {
-                    let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut guard = state
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     let (st, store) = &mut *guard;
                     if st
                         .resources
@@ -207,7 +209,9 @@ pub async fn destroy(
             }
         }
     }
-    let (state, store) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (state, store) = shared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for r in removed {
         if r.kept {
             summary.kept.push(r.logical);

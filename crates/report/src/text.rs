@@ -14,7 +14,10 @@ pub struct Table {
 
 fn t(header: &[&str]) -> Table {
     Table {
-        header: header.iter().map(|h| h.to_string()).collect(),
+        header: header
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         rows: Vec::new(),
     }
 }

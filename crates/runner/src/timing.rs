@@ -38,7 +38,7 @@ impl From<&JobDetail> for JobView {
                     started_at_ms: start,
                     stopped_at_ms: stop,
                     run_seconds: (stop - start).max(0) as f64 / 1000.0,
-                    exit_code: c.and_then(|c| c.exit_code()),
+                    exit_code: c.and_then(aws_sdk_batch::types::AttemptContainerDetail::exit_code),
                     status_reason: a.status_reason().map(str::to_string),
                     log_stream: c.and_then(|c| c.log_stream_name()).map(str::to_string),
                     spot_interruption: is_spot_interruption(a.status_reason()),

@@ -145,13 +145,6 @@ impl Graph {
 
     /// Resources in dependency order, grouped in waves that can be created concurrently.
     pub fn waves(&self) -> Vec<Vec<&Resource>> {
-        let index: HashMap<&ResourceId, usize> = self
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (&r.id, i))
-            .collect();
-        let mut depth = vec![usize::MAX; self.resources.len()];
         fn visit(
             i: usize,
             g: &Graph,
@@ -172,6 +165,13 @@ impl Graph {
             depth[i] = d;
             d
         }
+        let index: HashMap<&ResourceId, usize> = self
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (&r.id, i))
+            .collect();
+        let mut depth = vec![usize::MAX; self.resources.len()];
         for i in 0..self.resources.len() {
             visit(i, self, &index, &mut depth);
         }

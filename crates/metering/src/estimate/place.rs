@@ -81,7 +81,7 @@ pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placemen
             purchase: ce.purchase,
             instances,
             waves,
-            wall_secs: duration * waves as f64,
+            wall_secs: duration * f64::from(waves),
         });
     }
     None
@@ -101,7 +101,7 @@ pub fn compute_usd(
         Purchase::Spot => prices.spot(&placed.instance_type),
         Purchase::OnDemand => prices.on_demand(&placed.instance_type),
     }?;
-    let concurrent = (placed.instances / placed.waves.max(1)).max(1) as f64;
+    let concurrent = f64::from((placed.instances / placed.waves.max(1)).max(1));
     let billed = billed_attempts_secs(attempt_secs);
     Some(round6(rate.usd * concurrent * billed / 3600.0))
 }

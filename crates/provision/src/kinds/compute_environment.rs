@@ -61,11 +61,15 @@ impl Handler for ComputeEnvironment {
                 )
                 .attr(
                     "min-vcpus",
-                    cr.and_then(|c| c.minv_cpus()).unwrap_or(0).to_string(),
+                    cr.and_then(aws_sdk_batch::types::ComputeResource::minv_cpus)
+                        .unwrap_or(0)
+                        .to_string(),
                 )
                 .attr(
                     "max-vcpus",
-                    cr.and_then(|c| c.maxv_cpus()).unwrap_or(0).to_string(),
+                    cr.and_then(aws_sdk_batch::types::ComputeResource::maxv_cpus)
+                        .unwrap_or(0)
+                        .to_string(),
                 );
                 out.push(Observed {
                     kind: Kind::ComputeEnvironment,

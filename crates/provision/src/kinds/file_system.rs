@@ -200,7 +200,7 @@ async fn observe_fsx(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
                 .attr(
                     "created",
                     fs.creation_time()
-                        .map(|t| t.to_string())
+                        .map(std::string::ToString::to_string)
                         .unwrap_or_default(),
                 );
             let leaving = live.state == "DELETING";
@@ -287,7 +287,9 @@ async fn wait_fsx(ctx: &Ctx, id: &str, fs: &str, gone: bool) -> Result<Live, Pro
                     )
                     .attr(
                         "created",
-                        f.creation_time().map(|t| t.to_string()).unwrap_or_default(),
+                        f.creation_time()
+                            .map(std::string::ToString::to_string)
+                            .unwrap_or_default(),
                     ),
             ),
             Some(FileSystemLifecycle::Failed) => Probe::Failed(format!(

@@ -125,6 +125,7 @@ impl FromStr for ResourceId {
     type Err = UnknownId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        type Make = fn(String) -> ResourceId;
         // Fixed ids first: `vpce-s3` is the gateway endpoint, `subnet-public` no private one.
         if let Some((_, id)) = FIXED.iter().find(|(name, _)| *name == s) {
             return Ok(id.clone());
@@ -135,7 +136,6 @@ impl FromStr for ResourceId {
                 .filter(|k| !k.is_empty())
                 .map(str::to_string)
         };
-        type Make = fn(String) -> ResourceId;
         let keyed: [(&str, Make); 8] = [
             (PRIVATE_SUBNET, ResourceId::PrivateSubnet),
             (INTERFACE_ENDPOINT, ResourceId::InterfaceEndpoint),

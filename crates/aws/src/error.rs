@@ -137,7 +137,7 @@ impl AwsError {
                 "AWS is throttling this account; wait and run the command again (it resumes where it stopped)",
             ),
             (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => {
-                Some("the credentials lack a permission; see README, \"IAM permissions\"")
+                Some("the credentials lack a permission; `pipectl iam-policy SPEC` prints the policy pipectl needs (docs/commands.md, \"IAM permissions\")")
             }
             _ => None,
         }

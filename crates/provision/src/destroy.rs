@@ -140,19 +140,7 @@ pub async fn destroy(
     let start = Instant::now();
     let observed = kinds::observe(&ctx).await?;
     let mut summary = DownSummary::default();
-    for (id, e) in &state.resources {
-        if !observed.iter().any(|o| o.live.physical_id == e.physical_id) {
-            summary.untracked.push(format!("{id} ({})", e.physical_id));
-        }
-    }
-    // What the state file lists but AWS no longer has (or no longer tags as the stack's) is
-    // not deleted; it leaves the state.
-    state
-        .resources
-        .retain(|_, e| observed.iter().any(|o| o.live.physical_id == e.physical_id));
-    // What `up` creates after this `down` (complete or not) is a new request: new tokens.
-    state.lifetime = Some(crate::token::new_lifetime());
-    store.save(state)?;
+    forget_the_gone(state, store, &observed, &mut summary)?;
     if observed.is_empty() {
         store.remove()?;
         summary.seconds = start.elapsed().as_secs_f64();
@@ -231,6 +219,27 @@ pub async fn destroy(
         store.remove()?;
     }
     Ok(summary)
+}
+
+/// What the state file lists but AWS no longer has (or no longer tags as the stack's) is not
+/// deleted: it leaves the state, named in the summary as untracked. What `up` creates after
+/// this `down` (complete or not) is a new request: the state gets a new lifetime (new tokens).
+fn forget_the_gone(
+    state: &mut State,
+    store: &StateStore,
+    observed: &[Observed],
+    summary: &mut DownSummary,
+) -> Result<(), ProvisionError> {
+    for (id, e) in &state.resources {
+        if !observed.iter().any(|o| o.live.physical_id == e.physical_id) {
+            summary.untracked.push(format!("{id} ({})", e.physical_id));
+        }
+    }
+    state
+        .resources
+        .retain(|_, e| observed.iter().any(|o| o.live.physical_id == e.physical_id));
+    state.lifetime = Some(crate::token::new_lifetime());
+    store.save(state)
 }
 
 /// The one error, or the first of several.

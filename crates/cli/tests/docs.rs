@@ -61,7 +61,7 @@ fn kind_of(info: &str) -> Result<Option<Kind>, String> {
     match rest.split_first() {
         None => Ok(Some(Kind::Spec)),
         Some((&"invalid", codes)) => Ok(Some(Kind::Invalid(
-            codes.iter().map(|c| c.to_string()).collect(),
+            codes.iter().map(ToString::to_string).collect(),
         ))),
         Some((&"price-sheet", [])) => Ok(Some(Kind::PriceSheet)),
         _ => Err(format!(

@@ -151,21 +151,28 @@ impl Figure {
     }
 }
 
+/// One phase reconciled (an element of `phases` in `cost --run`'s JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseReconciliation {
+    /// The spec's phase name.
     pub name: String,
+    /// Its planned, actual and variance, flattened into the JSON object.
     #[serde(flatten)]
     pub totals: Totals,
+    /// One figure per component.
     pub components: Vec<Figure>,
 }
 
 /// Planned, actual and their difference.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Totals {
+    /// The estimate's cost, USD.
     #[serde(serialize_with = "ser")]
     pub planned_usd: f64,
+    /// What the run cost, USD.
     #[serde(serialize_with = "ser")]
     pub actual_usd: f64,
+    /// Actual − planned, USD.
     #[serde(serialize_with = "ser")]
     pub variance_usd: f64,
 }
@@ -180,13 +187,19 @@ impl Totals {
     }
 }
 
+/// One run priced against its plan: what `cost --run` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reconciliation {
+    /// The spec's stack name.
     pub stack: String,
+    /// Which price sheet priced it (the run's recorded one).
     pub price_sheet: SheetRef,
+    /// The run's planned, actual and variance, flattened into the JSON object.
     #[serde(flatten)]
     pub totals: Totals,
+    /// Whether the monthly free transfer-out allowance was deducted.
     pub free_allowance_applied: bool,
+    /// One per phase, in the spec's order.
     pub phases: Vec<PhaseReconciliation>,
     /// Shared resources priced from creation to deletion (not part of the totals above, which
     /// price the run; the difference is what keeping them around cost).

@@ -10,11 +10,17 @@ use pipectl_record::{Attempt, JobStatus, PhaseRecord};
 /// What one `DescribeJobs` answer says of a job, reduced to what the record keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobView {
+    /// Batch's job id.
     pub job_id: String,
+    /// Batch's job status.
     pub status: JobStatus,
+    /// Batch's `statusReason`, if any.
     pub status_reason: Option<String>,
+    /// Batch's `createdAt` (ms since the Unix epoch).
     pub created_at: Option<i64>,
+    /// Batch's `startedAt` (ms since the Unix epoch).
     pub started_at: Option<i64>,
+    /// Batch's `stoppedAt` (ms since the Unix epoch).
     pub stopped_at: Option<i64>,
     /// Ended attempts, oldest first.
     pub attempts: Vec<Attempt>,
@@ -22,6 +28,7 @@ pub struct JobView {
     pub log_stream: Option<String>,
 }
 
+/// Whether an attempt's `statusReason` says Spot reclaimed the instance (`Host EC2...`).
 pub fn is_spot_interruption(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| r.starts_with("Host EC2"))
 }

@@ -26,14 +26,19 @@ pub fn billed_attempts_secs(attempt_secs: &[f64]) -> f64 {
 /// fits on, and there the cheapest such type.
 #[derive(Debug, Clone)]
 pub struct Placement {
+    /// The cheapest type of that environment the job fits on.
     pub instance_type: String,
+    /// Spot or On-Demand, as that environment buys.
     pub purchase: Purchase,
     /// Instances billed (each for `wall_secs / waves`).
     pub instances: u32,
+    /// How many rounds the array's children need (1 unless the environment's max vCPUs caps them).
     pub waves: u32,
+    /// The phase's wall time in seconds: its planned duration times `waves`.
     pub wall_secs: f64,
 }
 
+/// Places a phase; `None` if no environment of its queue has a priced type it fits on.
 pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placement> {
     let queue = spec.job_queues.get(&phase.queue)?;
     let mem = phase.memory.mib().ceil() as u64;

@@ -259,6 +259,51 @@ async fn up_after_a_down_stopped_while_queues_were_deleting_creates_them_again()
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }
 
+/// Killed while a compute environment was INVALID because its new role had not propagated
+/// (Batch validates a compute environment's roles when it is created): the next `up` waits for
+/// it and validates it again, rather than asking for a `down` and an `up`.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_killed_while_a_role_propagates_validates_the_environment_again() {
+    let _delays = Delays::set(r#"{"iam_propagation": 8}"#);
+    let s = stack("two-hour-pipeline.toml", "propagating");
+    let aws = aws().await;
+    let seen = s.killed_when(&["up"], |line| line.contains("validating again"));
+    let ce = seen
+        .last()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(|id| id.trim_end_matches(':').to_string())
+        .unwrap();
+    let again = s.run(&["up", "--yes"]);
+    let up = ok(&again);
+    assert!(up.contains("is up"), "{up}");
+    let plan = stack::err(&again);
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("wait") && l.contains(&format!(" {ce} "))),
+        "{ce} is waited for:\n{plan}"
+    );
+    assert!(plan.contains(" 0 to replace"), "{plan}");
+    let ces = aws
+        .batch
+        .describe_compute_environments()
+        .send()
+        .await
+        .unwrap();
+    let ours: Vec<_> = ces
+        .compute_environments()
+        .iter()
+        .filter(|c| {
+            c.compute_environment_name()
+                .unwrap_or("")
+                .starts_with(&s.name)
+        })
+        .map(|c| c.status().map(|s| s.as_str().to_string()))
+        .collect();
+    assert_eq!(ours, vec![Some("VALID".to_string()); 3]);
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
 /// Jobs run as the stack's job role, whose inline policy names only the stack's buckets and
 /// the Pipectl metric namespaces; containers cannot reach the instance's credentials.
 async fn job_role_and_imds(aws: &pipectl_aws::Aws, stack_name: &str) {

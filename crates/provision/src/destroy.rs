@@ -17,13 +17,18 @@ use crate::error::ProvisionError;
 use crate::kinds::{self, Observed};
 use crate::state::{State, StateStore};
 
+/// What a `down` did: the logical ids by outcome, its duration and its AWS calls.
 #[derive(Debug, Default, Serialize)]
 pub struct DownSummary {
+    /// Logical ids deleted.
     pub deleted: Vec<String>,
+    /// Logical ids kept on purpose (the data buckets with `--keep-data`).
     pub kept: Vec<String>,
     /// In the state file but not found with the stack's tags: left alone.
     pub untracked: Vec<String>,
+    /// Wall-clock seconds the teardown took.
     pub seconds: f64,
+    /// AWS operations made, by `service:Operation`.
     pub calls: BTreeMap<String, u64>,
 }
 
@@ -131,6 +136,9 @@ async fn delete_all(
     (ok, errs)
 }
 
+/// Deletes every resource of the stack found by its tags, in teardown order (dependents
+/// first), recording each deletion in the state file as it goes; `keep_data` keeps the data
+/// buckets.
 pub async fn destroy(
     ctx: Arc<Ctx>,
     store: &StateStore,

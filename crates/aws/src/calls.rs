@@ -27,7 +27,10 @@ struct Counts {
 
 impl CallLog {
     fn record_operation(&self, service: &str, operation: &str) {
-        let mut c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut c = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *c.operations
             .entry(format!("{service}:{operation}"))
             .or_default() += 1;
@@ -35,14 +38,14 @@ impl CallLog {
     fn record_attempt(&self) {
         self.inner
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .attempts += 1;
     }
     /// Operations made, as `service:Operation` → count.
     pub fn operations(&self) -> BTreeMap<String, u64> {
         self.inner
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .operations
             .clone()
     }
@@ -54,7 +57,7 @@ impl CallLog {
     pub fn attempts(&self) -> u64 {
         self.inner
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .attempts
     }
     /// Operations whose name marks a change (Create, Put, Register, Update, Modify, ...).

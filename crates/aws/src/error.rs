@@ -136,9 +136,9 @@ impl AwsError {
             (ErrorKind::Throttled, _) => Some(
                 "AWS is throttling this account; wait and run the command again (it resumes where it stopped)",
             ),
-            (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => {
-                Some("the credentials lack a permission; see README, \"IAM permissions\"")
-            }
+            (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => Some(
+                "the credentials lack a permission; `pipectl iam-policy SPEC` prints the policy pipectl needs (docs/commands.md, \"IAM permissions\")",
+            ),
             _ => None,
         }
     }

@@ -21,7 +21,7 @@ fn run(args: &[&str]) {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("process");
     g.bench_function("baseline: pipectl --version", |b| {
-        b.iter(|| run(&["--version"]))
+        b.iter(|| run(&["--version"]));
     });
     g.bench_function("pipectl cost (seed spec, built-in list prices)", |b| {
         b.iter(|| {
@@ -30,11 +30,11 @@ fn bench(c: &mut Criterion) {
                 "infra-specs/two-hour-pipeline.toml",
                 "--output",
                 "json",
-            ])
-        })
+            ]);
+        });
     });
     g.bench_function("pipectl validate (seed spec)", |b| {
-        b.iter(|| run(&["validate", "infra-specs/two-hour-pipeline.toml"]))
+        b.iter(|| run(&["validate", "infra-specs/two-hour-pipeline.toml"]));
     });
     g.finish();
 }

@@ -3,7 +3,7 @@
 
 use pipectl_spec::LoadError;
 
-/// Exit codes, documented in README.md.
+/// Exit codes, documented in docs/commands.md.
 pub mod exit {
     pub const OK: u8 = 0;
     /// Something unexpected: I/O on an output, a bug.

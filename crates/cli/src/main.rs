@@ -58,7 +58,10 @@ fn main() -> ExitCode {
         Command::Analyze(a) => commands::advise::analyze(a, cli.quiet, &mut out),
         Command::Report(a) => commands::report::run(a, &cli.aws, cli.quiet, &mut out),
         Command::IamPolicy(a) => commands::iam_policy::run(a, cli.quiet, &mut out),
-        Command::Completions(a) => commands::shell::completions(a, &mut out),
+        Command::Completions(a) => {
+            commands::shell::completions(a, &mut out);
+            Ok(())
+        }
         Command::Man(a) => commands::shell::man(a, &mut out),
     };
     let _ = out.flush();

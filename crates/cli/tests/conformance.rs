@@ -27,16 +27,16 @@ fn tokens(operation: &str, member: &str, stack_name: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_down_up_down_sends_each_token_once_and_recovers_from_iam_propagation() {
-    // Roles Batch cannot use for 8 s: the compute environments go INVALID first.
-    let _delays = Delays::set(r#"{"iam_propagation": 8}"#);
-    let s = stack("two-hour-pipeline.toml", "lifetimes");
-    s.local_commands("echo train", "echo infer", "echo docs");
-    let aws = aws().await;
     const CREATES: [(&str, &str); 3] = [
         ("CreateNatGateway", "ClientToken"),
         ("CreateLaunchTemplate", "ClientToken"),
         ("CreateFileSystem", "ClientRequestToken"),
     ];
+    // Roles Batch cannot use for 8 s: the compute environments go INVALID first.
+    let _delays = Delays::set(r#"{"iam_propagation": 8}"#);
+    let s = stack("two-hour-pipeline.toml", "lifetimes");
+    s.local_commands("echo train", "echo infer", "echo docs");
+    let aws = aws().await;
     // per round, per operation: the tokens sent
     let mut lifetimes: Vec<Vec<Vec<String>>> = Vec::new();
     let mut updates_before = 0;
@@ -122,12 +122,12 @@ async fn up_down_up_down_sends_each_token_once_and_recovers_from_iam_propagation
                     .unwrap_or("")
                     .starts_with(&s.name)
             })
-            .filter(|c| c.status().map(|s| s.as_str()) != Some("DELETED"))
+            .filter(|c| c.status().map(aws_sdk_batch::types::CeStatus::as_str) != Some("DELETED"))
             .collect();
         assert_eq!(live.len(), 3);
         assert!(
             live.iter()
-                .all(|c| c.status().map(|s| s.as_str()) == Some("VALID"))
+                .all(|c| c.status().map(aws_sdk_batch::types::CeStatus::as_str) == Some("VALID"))
         );
 
         // up → run → down, twice; the run-time commands' calls go into the request log too
@@ -225,7 +225,7 @@ async fn up_after_a_down_stopped_while_queues_were_deleting_creates_them_again()
         let qs = aws.batch.describe_job_queues().send().await.unwrap();
         let deleting = qs.job_queues().iter().any(|q| {
             q.job_queue_name().unwrap_or("").starts_with(&s.name)
-                && q.status().map(|s| s.as_str()) == Some("DELETING")
+                && q.status().map(aws_sdk_batch::types::JqStatus::as_str) == Some("DELETING")
         });
         if deleting {
             child.kill().unwrap();
@@ -255,6 +255,51 @@ async fn up_after_a_down_stopped_while_queues_were_deleting_creates_them_again()
             .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
         "{status:#}"
     );
+    ok(&s.run(&["down", "--yes"]));
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+}
+
+/// Killed while a compute environment was INVALID because its new role had not propagated
+/// (Batch validates a compute environment's roles when it is created): the next `up` waits for
+/// it and validates it again, rather than asking for a `down` and an `up`.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_killed_while_a_role_propagates_validates_the_environment_again() {
+    let _delays = Delays::set(r#"{"iam_propagation": 8}"#);
+    let s = stack("two-hour-pipeline.toml", "propagating");
+    let aws = aws().await;
+    let seen = s.killed_when(&["up"], |line| line.contains("validating again"));
+    let ce = seen
+        .last()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(|id| id.trim_end_matches(':').to_string())
+        .unwrap();
+    let again = s.run(&["up", "--yes"]);
+    let up = ok(&again);
+    assert!(up.contains("is up"), "{up}");
+    let plan = stack::err(&again);
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("wait") && l.contains(&format!(" {ce} "))),
+        "{ce} is waited for:\n{plan}"
+    );
+    assert!(plan.contains(" 0 to replace"), "{plan}");
+    let ces = aws
+        .batch
+        .describe_compute_environments()
+        .send()
+        .await
+        .unwrap();
+    let ours: Vec<_> = ces
+        .compute_environments()
+        .iter()
+        .filter(|c| {
+            c.compute_environment_name()
+                .unwrap_or("")
+                .starts_with(&s.name)
+        })
+        .map(|c| c.status().map(|s| s.as_str().to_string()))
+        .collect();
+    assert_eq!(ours, vec![Some("VALID".to_string()); 3]);
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }
@@ -345,5 +390,9 @@ async fn job_role_and_imds(aws: &pipectl_aws::Aws, stack_name: &str) {
         .await
         .unwrap();
     assert_eq!(groups.log_groups()[0].retention_in_days(), Some(30));
-    assert_eq!(md.http_tokens().map(|t| t.as_str()), Some("required"));
+    assert_eq!(
+        md.http_tokens()
+            .map(aws_sdk_ec2::types::LaunchTemplateHttpTokensState::as_str),
+        Some("required")
+    );
 }

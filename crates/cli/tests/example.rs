@@ -58,15 +58,15 @@ async fn the_example_trains_infers_and_documents_through_s3() {
     let local = text
         .replace(
             r#"command = ["rnn-textgen", "train"]"#,
-            &format!(r#"command = [{:?}, "train", "--steps", "3000"]"#, bin),
+            &format!(r#"command = [{bin:?}, "train", "--steps", "3000"]"#),
         )
         .replace(
             r#"command = ["rnn-textgen", "infer"]"#,
-            &format!(r#"command = [{:?}, "infer", "--requests", "40"]"#, bin),
+            &format!(r#"command = [{bin:?}, "infer", "--requests", "40"]"#),
         )
         .replace(
             r#"command = ["rnn-textgen", "document"]"#,
-            &format!(r#"command = [{:?}, "document"]"#, bin),
+            &format!(r#"command = [{bin:?}, "document"]"#),
         );
     assert_eq!(local.matches(bin.to_str().unwrap()).count(), 3);
     std::fs::write(&s.spec, local).unwrap();

@@ -10,7 +10,7 @@ use stack::{FaultsOff, aws, control, err, ok, stack, tagged};
 async fn up_and_down_succeed_under_throttling_and_server_errors() {
     let s = stack("two-hour-pipeline.toml", "faults");
     let aws = aws().await;
-    let _off = FaultsOff;
+    let faults_off = FaultsOff;
     control(
         "POST",
         r#"{"seed": 11, "throttle_rate": 0.15, "error_rate": 0.05}"#,
@@ -18,7 +18,7 @@ async fn up_and_down_succeed_under_throttling_and_server_errors() {
     let up = s.run(&["up", "--yes"]);
     let down = s.run(&["down", "--yes"]);
     let counts: serde_json::Value = serde_json::from_str(&control("GET", "")).unwrap();
-    drop(_off);
+    drop(faults_off);
     ok(&up);
     ok(&down);
     let injected = counts["counts"]["throttled"].as_u64().unwrap_or(0)

@@ -83,7 +83,11 @@ async fn compute_is_valid_before_a_slow_file_system_is_available_and_run_waits_f
         .collect();
     assert_eq!(ours.len(), 3);
     for c in &ours {
-        assert_eq!(c.status().map(|s| s.as_str()), Some("VALID"), "{c:?}");
+        assert_eq!(
+            c.status().map(aws_sdk_batch::types::CeStatus::as_str),
+            Some("VALID"),
+            "{c:?}"
+        );
     }
     up.kill().unwrap();
     let _ = up.wait();

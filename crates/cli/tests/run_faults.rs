@@ -31,7 +31,7 @@ fn runs_survive_spot_interruptions_and_throttling() {
     )
     .unwrap();
     ok(&s.run(&["up", "--yes"]));
-    let _off = FaultsOff;
+    let faults_off = FaultsOff;
 
     // The first training attempt loses its instance 1 s in.
     control(
@@ -85,7 +85,7 @@ fn runs_survive_spot_interruptions_and_throttling() {
     );
     let o = s.run(&["run", "--poll", "0.2..1", "--output", "json"]);
     let counts: Value = serde_json::from_str(&control("GET", "")).unwrap();
-    drop(_off);
+    drop(faults_off);
     let rec = record(&ok(&o));
     assert_eq!(rec["status"], "SUCCEEDED", "{rec:#}\n{}", err(&o));
     for p in rec["phases"].as_array().unwrap() {

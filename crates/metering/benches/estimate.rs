@@ -13,12 +13,12 @@ const PRICES: &str = include_str!("../../../infra-specs/prices/us-east-1.toml");
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("seed-spec");
     g.bench_function("baseline: toml parse only", |b| {
-        b.iter(|| black_box(toml::from_str::<toml::Table>(black_box(SEED)).unwrap()))
+        b.iter(|| black_box(toml::from_str::<toml::Table>(black_box(SEED)).unwrap()));
     });
     g.bench_function("parse + validate", |b| {
         b.iter(|| {
             black_box(pipectl_spec::load_str(Path::new("seed.toml"), SEED.to_string()).unwrap())
-        })
+        });
     });
     g.bench_function("parse + validate + price sheet + estimate", |b| {
         b.iter(|| {
@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
             let prices =
                 PriceSheet::parse(Path::new("us-east-1.toml"), PRICES.to_string()).unwrap();
             black_box(estimate(&spec, &prices, Options::default()))
-        })
+        });
     });
     g.finish();
 }

@@ -24,11 +24,17 @@ pub enum Change {
     /// Deliver results inside the region (S3) instead of sending them out of AWS.
     KeepDataInRegion,
     /// Buy a phase's instances as Spot.
-    Spot { phase: String },
+    Spot {
+        /// The phase.
+        phase: String,
+    },
     /// Run a phase on another instance type (and, when given, request less memory).
     InstanceType {
+        /// The phase.
         phase: String,
+        /// The type to move to.
         instance_type: String,
+        /// Memory to request, in GiB; `None` keeps the spec's.
         memory_gib: Option<u64>,
     },
 }
@@ -63,19 +69,27 @@ impl Change {
     }
 }
 
+/// One saving `advise` proposes (an element of `recommendations` in its JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct Recommendation {
+    /// Stable id: `release-fsx`, `keep-data-in-region`, `spot-<phase>`, `instance-type-<phase>`.
     pub id: String,
+    /// One line saying what it saves.
     pub title: String,
+    /// What to change in the spec (or the options) to get it.
     pub action: String,
+    /// The change, flattened into the JSON object (`change` plus its fields).
     #[serde(flatten)]
     pub change: Change,
     /// Per run, from the cost model: current total − total with the change.
     #[serde(serialize_with = "ser")]
     pub saving_usd: f64,
+    /// `saving_usd` as a percentage of the current total.
     pub saving_pct: f64,
+    /// Per-run total with this change alone, USD.
     #[serde(serialize_with = "ser")]
     pub total_after_usd: f64,
+    /// What could go wrong (Spot interruptions, less memory, ...).
     pub risk: String,
     /// `None`: the pipeline computes the same. Otherwise what may change.
     pub changes_results: Option<String>,
@@ -83,19 +97,25 @@ pub struct Recommendation {
     pub in_optimized: bool,
 }
 
+/// What `advise` prints: the current cost of a spec and its recommendations.
 #[derive(Debug, Clone, Serialize)]
 pub struct Advice {
+    /// The spec's stack name.
     pub stack: String,
+    /// Which price sheet priced it.
     pub price_sheet: SheetRef,
     /// `plan`, or the run whose durations were used.
     pub basis: String,
+    /// Per-run total as the spec stands, USD.
     #[serde(serialize_with = "ser")]
     pub current_total_usd: f64,
     /// Every recommendation that computes the same, applied together.
     #[serde(serialize_with = "ser")]
     pub optimized_total_usd: f64,
+    /// `current_total_usd - optimized_total_usd`.
     #[serde(serialize_with = "ser")]
     pub optimized_saving_usd: f64,
+    /// `optimized_saving_usd` as a percentage of the current total.
     pub optimized_saving_pct: f64,
     /// Largest saving first.
     pub recommendations: Vec<Recommendation>,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How shared costs (FSx, S3, NAT) are split among phases; `--allocation`, kebab-case in JSON.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Allocation {

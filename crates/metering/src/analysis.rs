@@ -22,8 +22,10 @@ use crate::variant::{self, Input};
 /// Average days in a month (365 / 12).
 pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 
+/// One purchase offer priced for one phase.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfferPrice {
+    /// The offer (On-Demand, Spot, a Savings Plan or Reserved term, ...).
     pub offer: Offer,
     /// USD per instance-hour; `None` when the sheet has no such price.
     pub rate: Option<f64>,
@@ -39,15 +41,20 @@ pub struct OfferPrice {
     pub break_even_runs_per_month: Option<f64>,
 }
 
+/// A phase's compute under every offer (an element of `phases` in the analysis JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseOffers {
+    /// The spec's phase name.
     pub phase: String,
+    /// The instance type the estimate places it on.
     pub instance_type: String,
     /// Instances running at once (what a commitment must cover).
     pub instances: u32,
     /// Billed instance-hours per run (60 s minimum).
     pub instance_hours_per_run: f64,
+    /// The offer the spec buys it with now.
     pub current: Offer,
+    /// Every offer, priced.
     pub offers: Vec<OfferPrice>,
     /// Spot stays cheaper than On-Demand as long as interruptions add less than this fraction
     /// of re-run time.
@@ -69,7 +76,7 @@ pub fn offers(spec: &Spec, prices: &PriceSheet) -> Vec<PhaseOffers> {
             continue;
         };
         let concurrent = (pl.instances / pl.waves.max(1)).max(1);
-        let hours = pl.instances as f64 * billed_secs(phase.duration.secs() as f64) / 3600.0;
+        let hours = f64::from(pl.instances) * billed_secs(phase.duration.secs() as f64) / 3600.0;
         let current = offer_of(pl.purchase);
         let current_rate = prices.offer(current, &pl.instance_type).map(|r| r.usd);
         let offers = Offer::ALL
@@ -80,7 +87,7 @@ pub fn offers(spec: &Spec, prices: &PriceSheet) -> Vec<PhaseOffers> {
                 let commit = o.is_commitment();
                 let monthly = rate
                     .filter(|_| commit)
-                    .map(|r| r * HOURS_PER_MONTH * concurrent as f64);
+                    .map(|r| r * HOURS_PER_MONTH * f64::from(concurrent));
                 OfferPrice {
                     offer: o,
                     rate,
@@ -121,6 +128,7 @@ pub fn offers(spec: &Spec, prices: &PriceSheet) -> Vec<PhaseOffers> {
 pub enum Strategy {
     /// Each compute environment as the spec buys it.
     AsSpecified,
+    /// Every compute environment On-Demand.
     AllOnDemand,
     /// Spot wherever Batch allows it (not multi-node jobs).
     AllSpot,
@@ -129,6 +137,7 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The name shown in tables and charts (`all Spot`, the offer's label, ...).
     pub fn label(self) -> String {
         match self {
             Strategy::AsSpecified => "as specified".into(),
@@ -137,6 +146,7 @@ impl Strategy {
             Strategy::Commit(o) => o.label().into(),
         }
     }
+    /// Every strategy: the three plain ones, then one per commitment offer.
     pub fn all() -> Vec<Strategy> {
         let mut v = vec![
             Strategy::AsSpecified,
@@ -153,27 +163,38 @@ impl Strategy {
     }
 }
 
+/// One strategy's cost at one scenario's volume.
 #[derive(Debug, Clone, Serialize)]
 pub struct StrategyCost {
+    /// The strategy, flattened into the JSON object (`strategy`, `offer`).
     #[serde(flatten)]
     pub strategy: Strategy,
+    /// Its [`Strategy::label`].
     pub label: String,
     /// `None` when a price it needs is not in the sheet.
     #[serde(serialize_with = "ser_opt")]
     pub monthly_usd: Option<f64>,
+    /// Cost per run, USD; `None` when a price it needs is not in the sheet.
     #[serde(serialize_with = "ser_opt")]
     pub per_run_usd: Option<f64>,
+    /// Cost per served item, USD; `None` without items or a price.
     #[serde(serialize_with = "ser_opt")]
     pub per_item_usd: Option<f64>,
 }
 
+/// One volume of use, priced under every strategy.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scenario {
+    /// The volume, for people (`30 runs/month`, ...).
     pub label: String,
+    /// Runs a month at this volume.
     pub runs_per_month: f64,
+    /// Requests a day, when the sweep is by requests; `None` for a sweep by runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_day: Option<f64>,
+    /// Items served a month; `None` when no phase declares `items`.
     pub items_per_month: Option<f64>,
+    /// One per strategy, in [`Strategy::all`]'s order.
     pub costs: Vec<StrategyCost>,
     /// The label of the cheapest priced strategy.
     pub cheapest: Option<String>,
@@ -182,6 +203,7 @@ pub struct Scenario {
 /// What a scenario sweep is over.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Volume {
+    /// Runs a month.
     RunsPerMonth(f64),
     /// Requests a day, each one item of the phase that declares `items`.
     RequestsPerDay(f64),
@@ -219,7 +241,7 @@ pub fn monthly(
             for po in offers(spec, prices) {
                 let rate = po.offers.iter().find(|x| x.offer == o)?.rate?;
                 let od = prices.on_demand(&po.instance_type)?.usd;
-                let covered = po.instances as f64 * HOURS_PER_MONTH;
+                let covered = f64::from(po.instances) * HOURS_PER_MONTH;
                 let used = runs * po.instance_hours_per_run;
                 compute += covered * rate + (used - covered).max(0.0) * od;
             }
@@ -284,13 +306,17 @@ pub fn scenarios(
         .collect()
 }
 
+/// A volume at which a commitment starts to cost less than buying as specified.
 #[derive(Debug, Clone, Serialize)]
 pub struct BreakEven {
     /// Which two options meet.
     pub between: String,
+    /// Runs a month where the two costs meet.
     pub runs_per_month: f64,
+    /// The same volume in requests a day; `None` for a sweep by runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_day: Option<f64>,
+    /// One sentence saying what it means.
     pub meaning: String,
 }
 
@@ -304,7 +330,7 @@ pub fn break_evens(spec: &Spec, prices: &PriceSheet, opts: Options) -> Vec<Break
     let mut bends: Vec<f64> = phase_offers
         .iter()
         .filter(|p| p.instance_hours_per_run > 0.0)
-        .map(|p| p.instances as f64 * HOURS_PER_MONTH / p.instance_hours_per_run)
+        .map(|p| f64::from(p.instances) * HOURS_PER_MONTH / p.instance_hours_per_run)
         .collect();
     bends.sort_by(f64::total_cmp);
     let last = bends.last().copied().unwrap_or(1.0);
@@ -343,16 +369,23 @@ pub fn break_evens(spec: &Spec, prices: &PriceSheet, opts: Options) -> Vec<Break
     out
 }
 
+/// How much one input moves the total, varied down and up by the same percentage.
 #[derive(Debug, Clone, Serialize)]
 pub struct SensitivityRow {
+    /// The input, for people (a price's key, `<phase> duration`, `bucket sizes`, ...).
     pub input: String,
+    /// `price`, `duration` or `data`.
     pub kind: &'static str,
+    /// Total per run with the input lowered, USD.
     #[serde(serialize_with = "ser")]
     pub low_total_usd: f64,
+    /// Total per run with the input raised, USD.
     #[serde(serialize_with = "ser")]
     pub high_total_usd: f64,
+    /// `low_total_usd` minus the base total, USD.
     #[serde(serialize_with = "ser")]
     pub low_delta_usd: f64,
+    /// `high_total_usd` minus the base total, USD.
     #[serde(serialize_with = "ser")]
     pub high_delta_usd: f64,
     /// |high − low|: what the ranking is by.
@@ -360,9 +393,12 @@ pub struct SensitivityRow {
     pub swing_usd: f64,
 }
 
+/// A sensitivity analysis: every input varied by `percent`, ranked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sensitivity {
+    /// How far each input is varied, in percent (both ways).
     pub percent: f64,
+    /// Total per run with every input as it is, USD.
     #[serde(serialize_with = "ser")]
     pub base_total_usd: f64,
     /// Largest swing first.

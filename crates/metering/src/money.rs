@@ -3,14 +3,17 @@
 
 use serde::Serializer;
 
+/// Rounds USD to a micro-dollar (6 decimals).
 pub fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
+/// Serde `serialize_with` for a USD amount: rounded by [`round6`].
 pub fn ser<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(round6(*v))
 }
 
+/// Serde `serialize_with` for an optional USD amount (`None` stays `null`).
 pub fn ser_opt<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(v) => s.serialize_f64(round6(*v)),

@@ -15,27 +15,36 @@ use pipectl_spec::{Diagnostics, Finding, LoadError, path};
 /// Hours in AWS's billing month (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
+/// A price sheet (TOML): the prices every cost figure is computed from, each citable.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceSheet {
+    /// The sheet's name, region, date and default source (`[sheet]`).
     pub sheet: SheetInfo,
+    /// EC2 instance prices (`[ec2]`).
     #[serde(default)]
     pub ec2: Ec2Prices,
     /// By deployment type, and `PERSISTENT_x/<MB/s per TiB>` for persistent tiers; per GB-month.
     #[serde(default)]
     pub fsx_lustre: IndexMap<String, Price>,
+    /// S3 prices (`[s3]`).
     #[serde(default)]
     pub s3: S3Prices,
+    /// Data transfer prices (`[data_transfer]`).
     #[serde(default)]
     pub data_transfer: TransferPrices,
+    /// NAT gateway and VPC endpoint prices (`[vpc]`).
     #[serde(default)]
     pub vpc: VpcPrices,
 }
 
+/// The sheet's `[sheet]` table.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SheetInfo {
+    /// The sheet's name, cited in outputs and run records.
     pub name: String,
+    /// The AWS region its prices are for.
     pub region: String,
     /// When the prices were read (YYYY-MM-DD); the default date of every price.
     pub date: String,
@@ -47,24 +56,31 @@ pub struct SheetInfo {
     pub path: Option<PathBuf>,
 }
 
+/// One price, citable: its own source and date override the sheet's.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
+    /// USD, in the unit of the table it is in (instance-hour, GB-month, GB, ...).
     pub usd: f64,
+    /// Where it was read; `None`: the sheet's source.
     #[serde(default)]
     pub source: Option<String>,
+    /// When it was read (YYYY-MM-DD); `None`: the sheet's date.
     #[serde(default)]
     pub date: Option<String>,
+    /// A remark shown with it; `None` when there is none.
     #[serde(default)]
     pub note: Option<String>,
 }
 
+/// The sheet's `[ec2]` tables, keyed by instance type.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ec2Prices {
     /// USD per instance-hour, Linux, by instance type.
     #[serde(default)]
     pub on_demand: IndexMap<String, Price>,
+    /// Spot, USD per instance-hour, by instance type.
     #[serde(default)]
     pub spot: IndexMap<String, Price>,
     /// Used for Spot when a type has no Spot price: a stated assumption, labelled as such.
@@ -74,10 +90,13 @@ pub struct Ec2Prices {
     /// billed for every hour of the term whether an instance runs or not.
     #[serde(default)]
     pub reserved_1yr: IndexMap<String, Price>,
+    /// Reserved Instances, 3-year term, by instance type.
     #[serde(default)]
     pub reserved_3yr: IndexMap<String, Price>,
+    /// Savings Plans, 1-year term, by instance type.
     #[serde(default)]
     pub savings_plan_1yr: IndexMap<String, Price>,
+    /// Savings Plans, 3-year term, by instance type.
     #[serde(default)]
     pub savings_plan_3yr: IndexMap<String, Price>,
 }
@@ -86,15 +105,22 @@ pub struct Ec2Prices {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Offer {
+    /// Spot capacity, billed per second at the Spot price.
     Spot,
+    /// On-Demand capacity, billed per second.
     OnDemand,
+    /// Reserved Instances, 1-year term.
     Reserved1yr,
+    /// Reserved Instances, 3-year term.
     Reserved3yr,
+    /// Savings Plan, 1-year term.
     SavingsPlan1yr,
+    /// Savings Plan, 3-year term.
     SavingsPlan3yr,
 }
 
 impl Offer {
+    /// Every offer, in the order tables show them.
     pub const ALL: [Offer; 6] = [
         Offer::Spot,
         Offer::OnDemand,
@@ -107,6 +133,7 @@ impl Offer {
     pub fn is_commitment(self) -> bool {
         !matches!(self, Offer::Spot | Offer::OnDemand)
     }
+    /// The name people read (`Savings Plan 1-yr`).
     pub fn label(self) -> &'static str {
         match self {
             Offer::Spot => "Spot",
@@ -119,13 +146,17 @@ impl Offer {
     }
 }
 
+/// The Spot price assumed where the sheet has none for a type.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpotEstimate {
+    /// Spot as a fraction of On-Demand (0.3 = 30 %).
     pub fraction_of_on_demand: f64,
+    /// Where that fraction comes from.
     pub source: String,
 }
 
+/// The sheet's `[s3]` table.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct S3Prices {
@@ -134,6 +165,7 @@ pub struct S3Prices {
     pub standard: Option<Price>,
 }
 
+/// The sheet's `[data_transfer]` table.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferPrices {
@@ -145,11 +177,14 @@ pub struct TransferPrices {
     pub free_allowance_gb: Option<f64>,
 }
 
+/// The sheet's `[vpc]` table.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VpcPrices {
+    /// NAT gateway, per hour.
     #[serde(default)]
     pub nat_gateway_hour: Option<Price>,
+    /// NAT gateway data processed, per GB.
     #[serde(default)]
     pub nat_gateway_gb: Option<Price>,
     /// Per endpoint per availability zone per hour.
@@ -161,12 +196,19 @@ pub struct VpcPrices {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", content = "key", rename_all = "kebab-case")]
 pub enum PriceKey {
+    /// An EC2 On-Demand price, by instance type.
     OnDemand(String),
+    /// An EC2 Spot price, by instance type.
     Spot(String),
+    /// An FSx for Lustre price, by the sheet's key.
     Fsx(String),
+    /// S3 Standard storage.
     S3Standard,
+    /// Data transfer out to the internet.
     TransferOut,
+    /// NAT gateway hours.
     NatHour,
+    /// NAT gateway data processed.
     NatGb,
 }
 
@@ -187,8 +229,11 @@ impl std::fmt::Display for PriceKey {
 /// A price resolved against the sheet's defaults, ready to cite.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rate {
+    /// USD, in the unit of the table it came from.
     pub usd: f64,
+    /// Where it was read (the price's own, else the sheet's).
     pub source: String,
+    /// When it was read (YYYY-MM-DD; the price's own, else the sheet's).
     pub date: String,
     /// True when the figure is an assumption (Spot estimated from On-Demand).
     pub assumed: bool,
@@ -201,6 +246,7 @@ impl PriceSheet {
         Self::parse(path, text)
     }
 
+    /// Parses a sheet's text (`path` locates errors); errors are located like spec errors.
     pub fn parse(path: &Path, text: String) -> Result<PriceSheet, LoadError> {
         let (mut sheet, map, text) = pipectl_spec::load::parse_toml::<PriceSheet>(path, text)?;
         sheet.sheet.path = Some(path.to_path_buf());
@@ -301,6 +347,7 @@ impl PriceSheet {
         serde_json::from_value(recorded.0.clone()).map_err(|e| format!("its price sheet: {e}"))
     }
 
+    /// The On-Demand rate of an instance type; `None` when the sheet has none.
     pub fn on_demand(&self, instance_type: &str) -> Option<Rate> {
         self.ec2.on_demand.get(instance_type).map(|p| self.rate(p))
     }
@@ -387,21 +434,26 @@ impl PriceSheet {
         self.fsx_lustre.get(&key).map(|p| self.rate(p))
     }
 
+    /// S3 Standard, per GB-month; `None` when the sheet has none.
     pub fn s3_standard(&self) -> Option<Rate> {
         self.s3.standard.as_ref().map(|p| self.rate(p))
     }
+    /// Transfer out to the internet, per GB; `None` when the sheet has none.
     pub fn transfer_out(&self) -> Option<Rate> {
         self.data_transfer
             .out_to_internet
             .as_ref()
             .map(|p| self.rate(p))
     }
+    /// NAT gateway, per hour; `None` when the sheet has none.
     pub fn nat_hour(&self) -> Option<Rate> {
         self.vpc.nat_gateway_hour.as_ref().map(|p| self.rate(p))
     }
+    /// NAT gateway data processed, per GB; `None` when the sheet has none.
     pub fn nat_gb(&self) -> Option<Rate> {
         self.vpc.nat_gateway_gb.as_ref().map(|p| self.rate(p))
     }
+    /// One interface endpoint in one zone, per hour; `None` when the sheet has none.
     pub fn endpoint_hour(&self) -> Option<Rate> {
         self.vpc
             .interface_endpoint_hour
@@ -428,57 +480,4 @@ pub fn builtin(region: &str) -> Option<Result<PriceSheet, LoadError>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_sheet_parses_and_cites_every_price() {
-        let sheet = builtin("us-east-1").unwrap().unwrap();
-        assert_eq!(sheet.on_demand("g4dn.xlarge").unwrap().usd, 0.526);
-        assert!(sheet.ec2.on_demand.values().all(|p| p.usd > 0.0));
-        let r = sheet.fsx("SCRATCH_2", None).unwrap();
-        assert!(r.source.contains("fsx"), "{}", r.source);
-        assert!(builtin("eu-west-1").is_none());
-    }
-
-    #[test]
-    fn spot_falls_back_to_a_labelled_assumption_and_never_to_zero() {
-        let sheet = builtin("us-east-1").unwrap().unwrap();
-        let spot = sheet.spot("g4dn.xlarge").unwrap();
-        assert!(spot.assumed);
-        assert!((spot.usd - 0.526 * 0.30).abs() < 1e-12);
-        assert!(sheet.spot("no-such.type").is_none());
-        assert!(sheet.on_demand("no-such.type").is_none());
-    }
-
-    #[test]
-    fn negative_prices_are_refused_at_their_place() {
-        let bad = "[sheet]\nname = \"x\"\nregion = \"us-east-1\"\ndate = \"2026-01-01\"\nsource = \"s\"\n[ec2.on_demand]\n\"t3.medium\" = { usd = -0.04 }\n";
-        let err = PriceSheet::parse(Path::new("p.toml"), bad.into()).unwrap_err();
-        let d = err.diagnostics().unwrap();
-        assert_eq!(d.findings[0].code, "bad-price");
-        assert_eq!(d.findings[0].line_col.unwrap().line, 7, "{d}");
-    }
-
-    #[test]
-    fn sheet_errors_are_located() {
-        let bad = "[sheet]\nname = \"x\"\nregion = \"us-east-1\"\ndate = \"2026-01-01\"\nsource = \"s\"\n[ec2.on_demand]\n\"t3.medium\" = { usd = \"cheap\" }\n";
-        let err = PriceSheet::parse(Path::new("p.toml"), bad.into()).unwrap_err();
-        let d = err.diagnostics().unwrap();
-        assert_eq!(d.findings[0].line_col.unwrap().line, 7, "{d}");
-    }
-
-    #[test]
-    fn a_sheet_as_loaded_reads_back_from_a_run_record() {
-        // with the path it came from, which the record does not keep
-        let sheet = builtin("us-east-1").unwrap().unwrap();
-        let text = serde_json::to_string_pretty(&sheet.to_recorded()).unwrap();
-        let recorded: RecordedPrices = serde_json::from_str(&text).unwrap();
-        let back = PriceSheet::from_recorded(&recorded).unwrap();
-        assert_eq!(back.on_demand("g4dn.xlarge").unwrap().usd, 0.526);
-        assert_eq!(back.sheet.name, sheet.sheet.name);
-        assert!(back.sheet.path.is_none());
-        let bad = RecordedPrices(serde_json::json!({"sheet": 1}));
-        assert!(PriceSheet::from_recorded(&bad).is_err());
-    }
-}
+mod tests;

@@ -18,6 +18,7 @@ use crate::prices::PriceSheet;
 /// What a run recorded of one phase.
 #[derive(Debug, Clone)]
 pub struct ActualPhase {
+    /// The spec's phase name.
     pub name: String,
     /// Each attempt's run time (seconds), in order.
     pub attempt_secs: Vec<f64>,
@@ -30,7 +31,9 @@ pub struct ActualPhase {
 /// A rate measured for the window a phase ran in, and where it came from.
 #[derive(Debug, Clone)]
 pub struct MeasuredRate {
+    /// USD per instance-hour.
     pub usd: f64,
+    /// Where it came from, for people (e.g. the Spot price history's window).
     pub note: String,
 }
 
@@ -39,10 +42,13 @@ pub struct MeasuredRate {
 pub struct Lifetime {
     /// `fsx` or `nat-gateway`.
     pub kind: String,
+    /// The AWS id (`fs-...`, `nat-...`).
     pub physical_id: String,
+    /// When pipectl first saw it exist (RFC 3339, UTC).
     pub since: String,
     /// `None` while it still exists (priced up to now).
     pub until: Option<String>,
+    /// Its whole life so far, in hours.
     pub hours: f64,
     /// The hours of the run itself (first submission → last phase stopped).
     pub run_hours: f64,
@@ -51,9 +57,12 @@ pub struct Lifetime {
 /// A shared resource's billable lifetime, priced.
 #[derive(Debug, Clone, Serialize)]
 pub struct LifetimeCost {
+    /// The lifetime priced.
     #[serde(flatten)]
     pub lifetime: Lifetime,
+    /// The rate's unit (`USD/hour`, ...).
     pub unit: &'static str,
+    /// The price sheet's rate, in `unit`.
     pub rate: f64,
     /// The whole lifetime: what AWS bills for it.
     #[serde(serialize_with = "ser")]
@@ -61,9 +70,11 @@ pub struct LifetimeCost {
     /// Its hours while nothing of the run was using it, priced.
     #[serde(serialize_with = "ser")]
     pub idle_usd: f64,
+    /// How the figure was reached, for people.
     pub note: String,
 }
 
+/// Whether a figure was measured from the run or only planned (lowercase in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
@@ -73,25 +84,39 @@ pub enum Basis {
     Estimate,
 }
 
+/// One line of the reconciliation: planned against actual, with the variance split.
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
+    /// Which part of the bill.
     pub component: Component,
+    /// Measured or planned.
     pub basis: Basis,
+    /// The quantities' unit (`instance-hours`, ...).
     pub unit: &'static str,
+    /// The estimate's quantity, in `unit`.
     pub planned_quantity: f64,
+    /// The run's quantity, in `unit`.
     pub actual_quantity: f64,
+    /// The estimate's rate, USD per `unit`.
     pub planned_rate: f64,
+    /// The rate the run paid, USD per `unit`.
     pub actual_rate: f64,
+    /// Planned quantity × planned rate, USD.
     #[serde(serialize_with = "ser")]
     pub planned_usd: f64,
+    /// Actual quantity × actual rate, USD.
     #[serde(serialize_with = "ser")]
     pub actual_usd: f64,
+    /// (actual − planned quantity) × planned rate, USD.
     #[serde(serialize_with = "ser")]
     pub quantity_variance_usd: f64,
+    /// (actual − planned rate) × actual quantity, USD.
     #[serde(serialize_with = "ser")]
     pub price_variance_usd: f64,
+    /// Actual − planned, USD (the two variances' sum).
     #[serde(serialize_with = "ser")]
     pub variance_usd: f64,
+    /// How the figure was reached, for people.
     pub note: String,
 }
 
@@ -126,21 +151,28 @@ impl Figure {
     }
 }
 
+/// One phase reconciled (an element of `phases` in `cost --run`'s JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseReconciliation {
+    /// The spec's phase name.
     pub name: String,
+    /// Its planned, actual and variance, flattened into the JSON object.
     #[serde(flatten)]
     pub totals: Totals,
+    /// One figure per component.
     pub components: Vec<Figure>,
 }
 
 /// Planned, actual and their difference.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Totals {
+    /// The estimate's cost, USD.
     #[serde(serialize_with = "ser")]
     pub planned_usd: f64,
+    /// What the run cost, USD.
     #[serde(serialize_with = "ser")]
     pub actual_usd: f64,
+    /// Actual − planned, USD.
     #[serde(serialize_with = "ser")]
     pub variance_usd: f64,
 }
@@ -155,13 +187,19 @@ impl Totals {
     }
 }
 
+/// One run priced against its plan: what `cost --run` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reconciliation {
+    /// The spec's stack name.
     pub stack: String,
+    /// Which price sheet priced it (the run's recorded one).
     pub price_sheet: SheetRef,
+    /// The run's planned, actual and variance, flattened into the JSON object.
     #[serde(flatten)]
     pub totals: Totals,
+    /// Whether the monthly free transfer-out allowance was deducted.
     pub free_allowance_applied: bool,
+    /// One per phase, in the spec's order.
     pub phases: Vec<PhaseReconciliation>,
     /// Shared resources priced from creation to deletion (not part of the totals above, which
     /// price the run; the difference is what keeping them around cost).
@@ -231,7 +269,7 @@ fn compute_figure(
         Purchase::Spot => prices.spot(&pl.instance_type),
         Purchase::OnDemand => prices.on_demand(&pl.instance_type),
     }?;
-    let n = (pl.instances / pl.waves.max(1)).max(1) as f64;
+    let n = f64::from((pl.instances / pl.waves.max(1)).max(1));
     let pq = n * billed_hours(&[phase.duration.secs() as f64]);
     let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
     let attempts = ran.map_or(0, |r| r.attempt_secs.len());

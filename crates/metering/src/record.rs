@@ -14,10 +14,15 @@ use crate::reconcile::{ActualPhase, Lifetime, MeasuredRate, Reconciliation, reco
 pub struct Span {
     /// `fsx` or `nat-gateway`.
     pub kind: String,
+    /// The AWS id (`fs-...`, `nat-...`).
     pub physical_id: String,
+    /// When pipectl first saw it exist (RFC 3339, UTC).
     pub since: String,
+    /// When it was deleted (RFC 3339); `None` while it exists.
     pub until: Option<String>,
+    /// `since` in ms since the Unix epoch.
     pub since_ms: i64,
+    /// `until` in ms since the Unix epoch; `None` while it exists.
     pub until_ms: Option<i64>,
 }
 

@@ -5,8 +5,6 @@ use pipectl_spec::Spec;
 
 /// Start and end of each phase, in seconds from the pipeline's start, in spec order.
 pub fn schedule(spec: &Spec, wall_secs: &[f64]) -> Vec<(f64, f64)> {
-    let n = spec.phases.len();
-    let mut times: Vec<Option<(f64, f64)>> = vec![None; n];
     // Validated specs are acyclic; `visiting` keeps a bad graph from recursing forever.
     fn visit(
         i: usize,
@@ -32,6 +30,8 @@ pub fn schedule(spec: &Spec, wall_secs: &[f64]) -> Vec<(f64, f64)> {
         times[i] = Some((start, end));
         end
     }
+    let n = spec.phases.len();
+    let mut times: Vec<Option<(f64, f64)>> = vec![None; n];
     let mut visiting = vec![false; n];
     for i in 0..n {
         visit(i, spec, wall_secs, &mut times, &mut visiting);

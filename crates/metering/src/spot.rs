@@ -7,7 +7,9 @@ use serde::Serialize;
 /// One change of the Spot price: from `at_ms` (Unix milliseconds) on, `usd` per hour.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PricePoint {
+    /// When this price starts to hold (ms since the Unix epoch).
     pub at_ms: i64,
+    /// USD per instance-hour from then on.
     pub usd: f64,
 }
 

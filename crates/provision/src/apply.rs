@@ -17,12 +17,14 @@ use crate::error::ProvisionError;
 use crate::kinds::{self, Observed};
 use crate::state::{Entry, State, StateStore, now_rfc3339};
 
+/// What `up` does with one resource of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Missing, or found on its way out (a stopped `down`; `live` is then set): waited out
     /// and created again.
     Create,
+    /// Exists as the spec says: nothing to do.
     Unchanged,
     /// Exists as the spec says, but AWS is still creating it (an interrupted `up`): wait.
     Wait,
@@ -32,30 +34,42 @@ pub enum Action {
     Replace,
 }
 
+/// One resource of the graph, what `up` will do with it, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
+    /// The resource's logical id in the graph.
     pub id: ResourceId,
+    /// Its kind of AWS object.
     pub kind: Kind,
+    /// Its name (or, once known, its AWS id) as the plan shows it.
     pub name: String,
+    /// What `up` does with it.
     pub action: Action,
+    /// What AWS has now, when it exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<Live>,
+    /// Each difference between the spec and AWS (empty unless Update or Replace).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<Drift>,
 }
 
+/// What `up` would do to a stack, resource by resource, in the graph's order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
+    /// The stack's name.
     pub stack: String,
+    /// One entry per resource of the graph, in dependency order.
     pub changes: Vec<Change>,
     /// Resources tagged with the stack that the spec no longer has (`down` removes them).
     pub strays: Vec<Observed>,
 }
 
 impl Plan {
+    /// How many changes have action `a`.
     pub fn count(&self, a: &Action) -> usize {
         self.changes.iter().filter(|c| &c.action == a).count()
     }
+    /// Whether `up` would change nothing (every resource unchanged).
     pub fn is_noop(&self) -> bool {
         self.changes.iter().all(|c| c.action == Action::Unchanged)
     }
@@ -129,11 +143,16 @@ pub async fn plan(ctx: &Ctx) -> Result<Plan, ProvisionError> {
     })
 }
 
+/// What an `up` did: the logical ids by outcome, its duration and its AWS calls.
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
+    /// Logical ids created.
     pub created: Vec<String>,
+    /// Logical ids updated in place or replaced.
     pub updated: Vec<String>,
+    /// Logical ids left as they were, or found still being created and waited for.
     pub unchanged: Vec<String>,
+    /// Wall-clock seconds the apply took.
     pub seconds: f64,
     /// AWS operations made, by `service:Operation`.
     pub calls: BTreeMap<String, u64>,

@@ -14,16 +14,22 @@ use serde::Serialize;
 use crate::error::ProvisionError;
 
 /// Tag keys pipectl owns.
+/// The stack a resource belongs to: how `status` and `down` find it without the state file.
 pub const TAG_STACK: &str = "pipectl:stack";
+/// The resource's logical id in the graph (e.g. `ce-training-spot`).
 pub const TAG_RESOURCE: &str = "pipectl:resource";
 
 /// How long to wait for each kind of resource (defaults from the field: CE 20 min, queue
 /// 10 min, FSx 30 min; the rest 10 min).
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
+    /// Batch compute environments.
     pub compute_environment: Duration,
+    /// Batch job queues.
     pub job_queue: Duration,
+    /// FSx for Lustre file systems and their data repository associations.
     pub file_system: Duration,
+    /// Every other kind.
     pub other: Duration,
 }
 
@@ -41,7 +47,9 @@ impl Default for Timeouts {
 /// A resource as AWS has it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Live {
+    /// AWS's id or name for it (`vpc-…`, `fs-…`, a queue's name).
     pub physical_id: String,
+    /// Its ARN, for the kinds that have one and dependents that need it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
     /// AWS's own word for its state ("available", "VALID, ENABLED", "AVAILABLE"), or "exists".
@@ -52,6 +60,7 @@ pub struct Live {
 }
 
 impl Live {
+    /// A resource with AWS id `physical_id` in AWS state `state`, no ARN or attributes yet.
     pub fn new(physical_id: impl Into<String>, state: impl Into<String>) -> Self {
         Live {
             physical_id: physical_id.into(),
@@ -59,14 +68,17 @@ impl Live {
             ..Live::default()
         }
     }
+    /// With its ARN.
     pub fn arn(mut self, arn: Option<&str>) -> Self {
         self.arn = arn.map(str::to_string);
         self
     }
+    /// With attribute `k` set to `v`.
     pub fn attr(mut self, k: &str, v: impl Into<String>) -> Self {
         self.attrs.insert(k.to_string(), v.into());
         self
     }
+    /// Attribute `k`, or "" when it is not set.
     pub fn get(&self, k: &str) -> &str {
         self.attrs.get(k).map_or("", String::as_str)
     }
@@ -75,14 +87,18 @@ impl Live {
 /// A difference between the spec and AWS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
+    /// What differs, as the plan names it ("max-vcpus", "priority").
     pub what: String,
+    /// The value the spec asks for.
     pub want: String,
+    /// The value AWS has.
     pub have: String,
     /// Whether AWS allows changing it in place; otherwise the resource must be replaced.
     pub in_place: bool,
 }
 
 impl Drift {
+    /// A difference in `what`: the spec wants `want`, AWS has `have`.
     pub fn new(what: &str, want: impl ToString, have: impl ToString, in_place: bool) -> Self {
         Drift {
             what: what.into(),
@@ -97,37 +113,61 @@ impl Drift {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
+    /// Work on a resource began.
     Started {
+        /// The resource's logical id.
         id: String,
+        /// What is being done ("create", "update", "delete", "wait").
         action: String,
     },
+    /// A resource is being waited for; AWS reports it in `state`.
     Waiting {
+        /// The resource's logical id.
         id: String,
+        /// AWS's word for where it is ("CREATING", "pending").
         state: String,
     },
+    /// Work on a resource finished.
     Done {
+        /// The resource's logical id.
         id: String,
+        /// What was done.
         action: String,
+        /// AWS's id for it.
         physical_id: String,
+        /// How long the work took.
         seconds: f64,
     },
+    /// Work on a resource failed.
     Failed {
+        /// The resource's logical id.
         id: String,
+        /// The error, as the CLI prints it.
         error: String,
     },
+    /// Something worth saying that is not a step (a retry, a revalidation).
     Note {
+        /// One line, naming the resource.
         message: String,
     },
 }
 
+/// Where `up` and `down` send their events (the CLI draws progress from them).
 pub type Progress = Arc<dyn Fn(Event) + Send + Sync>;
 
+/// Everything a handler needs for one `up`, `status` or `down` of one stack.
 pub struct Ctx {
+    /// The AWS clients (local AWS or AWS).
     pub aws: Aws,
+    /// The validated spec.
     pub spec: Spec,
+    /// The spec's resources in dependency order.
     pub graph: Graph,
+    /// The stack's name.
     pub stack: String,
+    /// The account id, part of client tokens and ARNs.
     pub account: String,
+    /// How long to wait for each kind.
     pub timeouts: Timeouts,
     /// This lifetime of the stack's nonce (state file), part of every client token.
     pub lifetime: String,
@@ -136,6 +176,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The context for `spec`'s stack; its graph is built here. The lifetime nonce is set
+    /// with [`Ctx::with_lifetime`].
     pub fn new(
         aws: Aws,
         spec: Spec,
@@ -157,6 +199,7 @@ impl Ctx {
         }
     }
 
+    /// Reports an event to the progress sink.
     pub fn emit(&self, e: Event) {
         (self.progress)(e);
     }
@@ -179,17 +222,19 @@ impl Ctx {
         )
     }
 
+    /// Records what AWS has for `id`, for the resources that depend on it.
     pub fn set_output(&self, id: &ResourceId, live: Live) {
         self.outputs
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone(), live);
     }
 
+    /// What AWS has for `id`, once it was observed or made in this run.
     pub fn output(&self, id: &ResourceId) -> Option<Live> {
         self.outputs
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(id)
             .cloned()
     }
@@ -205,6 +250,7 @@ impl Ctx {
         })
     }
 
+    /// The graph's resource `id`, if the spec has it.
     pub fn resource(&self, id: &ResourceId) -> Option<&Resource> {
         self.graph.get(id)
     }

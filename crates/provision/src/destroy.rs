@@ -18,13 +18,18 @@ use crate::error::ProvisionError;
 use crate::kinds::{self, Observed};
 use crate::state::{State, StateStore};
 
+/// What a `down` did: the logical ids by outcome, its duration and its AWS calls.
 #[derive(Debug, Default, Serialize)]
 pub struct DownSummary {
+    /// Logical ids deleted.
     pub deleted: Vec<String>,
+    /// Logical ids kept on purpose (the data buckets with `--keep-data`).
     pub kept: Vec<String>,
     /// In the state file but not found with the stack's tags: left alone.
     pub untracked: Vec<String>,
+    /// Wall-clock seconds the teardown took.
     pub seconds: f64,
+    /// AWS operations made, by `service:Operation`.
     pub calls: BTreeMap<String, u64>,
 }
 
@@ -96,7 +101,9 @@ async fn delete_all(
             Ok(()) => {
                 let kept = keep_data && o.kind == Kind::Bucket;
                 if !kept {
-                    let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut guard = state
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     let (st, store) = &mut *guard;
                     if st
                         .resources
@@ -136,6 +143,9 @@ async fn delete_all(
     (ok, errs)
 }
 
+/// Deletes every resource of the stack found by its tags, in teardown order (dependents
+/// first), recording each deletion in the state file as it goes; `keep_data` keeps the data
+/// buckets.
 pub async fn destroy(
     ctx: Arc<Ctx>,
     store: &StateStore,
@@ -145,19 +155,7 @@ pub async fn destroy(
     let start = Instant::now();
     let observed = kinds::observe(&ctx).await?;
     let mut summary = DownSummary::default();
-    for (id, e) in &state.resources {
-        if !observed.iter().any(|o| o.live.physical_id == e.physical_id) {
-            summary.untracked.push(format!("{id} ({})", e.physical_id));
-        }
-    }
-    // What the state file lists but AWS no longer has (or no longer tags as the stack's) is
-    // not deleted; it leaves the state.
-    state
-        .resources
-        .retain(|_, e| observed.iter().any(|o| o.live.physical_id == e.physical_id));
-    // What `up` creates after this `down` (complete or not) is a new request: new tokens.
-    state.lifetime = Some(crate::token::new_lifetime());
-    store.save(state)?;
+    forget_the_gone(state, store, &observed, &mut summary)?;
     if observed.is_empty() {
         store.remove()?;
         summary.seconds = start.elapsed().as_secs_f64();
@@ -166,27 +164,62 @@ pub async fn destroy(
     }
 
     let shared = std::sync::Mutex::new((state, store));
+    let (removed, errors) = tear_down(&ctx, observed, keep_data, &shared).await;
+    let (state, store) = shared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for r in removed {
+        if r.kept {
+            summary.kept.push(r.logical);
+        } else {
+            summary.deleted.push(r.logical);
+        }
+    }
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.calls = ctx.aws.calls.operations();
+    if !errors.is_empty() {
+        return Err(first_of(errors));
+    }
+    // Only kept buckets left: the state keeps them; otherwise it goes.
+    if state.resources.values().all(|e| e.kind == "bucket") && !state.resources.is_empty() {
+        store.save(state)?;
+    } else {
+        store.remove()?;
+    }
+    Ok(summary)
+}
+
+/// Deletes what was observed, concurrently where AWS allows (see [`Schedule`]): the file
+/// system (then the buckets linked to it) and what depends on nothing else beside the
+/// compute stages; the NAT gateway beside the compute environments once the queues are gone;
+/// the network stages last, once the file system is gone. Returns what was removed and what
+/// failed.
+async fn tear_down(
+    ctx: &Arc<Ctx>,
+    observed: Vec<Observed>,
+    keep_data: bool,
+    shared: &std::sync::Mutex<(&mut State, &StateStore)>,
+) -> (Vec<Removed>, Vec<ProvisionError>) {
     let Schedule {
         fsx,
         after_fsx,
         others,
         rest,
     } = schedule(observed, &linked_buckets(&ctx.spec));
-    let mut errors = Vec::new();
     // A bucket linked to the file system is emptied only once the file system is gone: an
     // export still under way would write into it after it was emptied.
     let early_fsx = async {
-        let (mut ok, errs) = delete_all(&ctx, fsx, keep_data, &shared).await;
+        let (mut ok, errs) = delete_all(ctx, fsx, keep_data, shared).await;
         if !errs.is_empty() {
             return (ok, errs);
         }
-        let (ok2, errs2) = delete_all(&ctx, after_fsx, keep_data, &shared).await;
+        let (ok2, errs2) = delete_all(ctx, after_fsx, keep_data, shared).await;
         ok.extend(ok2);
         (ok, errs2)
     };
-    let early_rest = delete_all(&ctx, others, keep_data, &shared);
+    let early_rest = delete_all(ctx, others, keep_data, shared);
     let compute_stages = |from: usize, to: usize| {
-        let (ctx, rest, shared) = (&ctx, &rest, &shared);
+        let (ctx, rest, shared) = (ctx, &rest, shared);
         async move {
             let mut done = Vec::new();
             let mut errs = Vec::new();
@@ -207,12 +240,7 @@ pub async fn destroy(
         if !errs.is_empty() {
             return (done, errs);
         }
-        let nat = delete_all(
-            &ctx,
-            of_kinds(&rest, &[Kind::NatGateway]),
-            keep_data,
-            &shared,
-        );
+        let nat = delete_all(ctx, of_kinds(&rest, &[Kind::NatGateway]), keep_data, shared);
         let ((a, mut ea), (b, eb)) = tokio::join!(compute_stages(NAT_AFTER + 1, 4), nat);
         done.extend(a.into_iter().chain(b));
         ea.extend(eb);
@@ -220,10 +248,10 @@ pub async fn destroy(
     };
     let ((a, ea), (b, eb), (c, ec)) = tokio::join!(early_fsx, early_rest, stages);
     let mut removed: Vec<Removed> = a.into_iter().chain(b).chain(c).collect();
-    errors.extend(ea.into_iter().chain(eb).chain(ec));
+    let mut errors: Vec<ProvisionError> = ea.into_iter().chain(eb).chain(ec).collect();
     if errors.is_empty() {
         for kinds in &STAGES[4..] {
-            let (ok, e) = delete_all(&ctx, of_kinds(&rest, kinds), keep_data, &shared).await;
+            let (ok, e) = delete_all(ctx, of_kinds(&rest, kinds), keep_data, shared).await;
             removed.extend(ok);
             if !e.is_empty() {
                 errors.extend(e);
@@ -231,26 +259,28 @@ pub async fn destroy(
             }
         }
     }
-    let (state, store) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    for r in removed {
-        if r.kept {
-            summary.kept.push(r.logical);
-        } else {
-            summary.deleted.push(r.logical);
+    (removed, errors)
+}
+
+/// What the state file lists but AWS no longer has (or no longer tags as the stack's) is not
+/// deleted: it leaves the state, named in the summary as untracked. What `up` creates after
+/// this `down` (complete or not) is a new request: the state gets a new lifetime (new tokens).
+fn forget_the_gone(
+    state: &mut State,
+    store: &StateStore,
+    observed: &[Observed],
+    summary: &mut DownSummary,
+) -> Result<(), ProvisionError> {
+    for (id, e) in &state.resources {
+        if !observed.iter().any(|o| o.live.physical_id == e.physical_id) {
+            summary.untracked.push(format!("{id} ({})", e.physical_id));
         }
     }
-    summary.seconds = start.elapsed().as_secs_f64();
-    summary.calls = ctx.aws.calls.operations();
-    if !errors.is_empty() {
-        return Err(first_of(errors));
-    }
-    // Only kept buckets left: the state keeps them; otherwise it goes.
-    if state.resources.values().all(|e| e.kind == "bucket") && !state.resources.is_empty() {
-        store.save(state)?;
-    } else {
-        store.remove()?;
-    }
-    Ok(summary)
+    state
+        .resources
+        .retain(|_, e| observed.iter().any(|o| o.live.physical_id == e.physical_id));
+    state.lifetime = Some(crate::token::new_lifetime());
+    store.save(state)
 }
 
 /// The one error, or the first of several.

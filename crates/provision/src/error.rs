@@ -6,38 +6,70 @@ use std::path::{Path, PathBuf};
 use pipectl_aws::AwsError;
 use pipectl_aws::wait::WaitError;
 
+/// A provisioning failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
+    /// An AWS call failed (it names the resource, operation and error code).
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// Waiting for a resource timed out, or AWS reported it failed.
     #[error("{resource}: {source}")]
     Wait {
+        /// The resource's logical id.
         resource: String,
+        /// Why the wait ended.
         #[source]
         source: WaitError,
     },
+    /// Another `pipectl up` or `down` on the same stack holds its lock.
     #[error("another pipectl holds the lock {}", path.display())]
-    Locked { path: PathBuf },
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// The state file cannot be parsed.
     #[error("the state file {} is unreadable: {message}", path.display())]
-    BadState { path: PathBuf, message: String },
+    BadState {
+        /// The state file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// Reading or writing a local file failed.
     #[error("failed to {what} {}", path.display())]
     Io {
+        /// What was being done ("read the state file", "lock").
         what: &'static str,
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The state file was written for another account, region or endpoint.
     #[error("the state file {} belongs to {what}", path.display())]
-    StateMismatch { path: PathBuf, what: String },
+    StateMismatch {
+        /// The state file.
+        path: PathBuf,
+        /// Whose it is, in words.
+        what: String,
+    },
+    /// pipectl will not do what it would take (replace a resource, delete one in use, ...).
     #[error("{resource}: {message}")]
     Refused {
+        /// The resource's logical id.
         resource: String,
+        /// What is refused and why.
         message: String,
+        /// What the user can do instead.
         hint: Option<String>,
     },
+    /// Several resources failed; the first one decides the exit code.
     #[error("{count} resource(s) failed; the first: {first}")]
     Several {
+        /// How many failed.
         count: usize,
+        /// The first failure.
         first: Box<ProvisionError>,
     },
 }
@@ -81,6 +113,7 @@ impl ProvisionError {
         }
     }
 
+    /// Whether the deciding error is a wait that timed out (running the command again resumes).
     pub fn is_timeout(&self) -> bool {
         matches!(
             self.primary(),
@@ -91,6 +124,7 @@ impl ProvisionError {
         )
     }
 
+    /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self.primary() {
             ProvisionError::Aws(e) => e.hint().map(str::to_string),

@@ -16,9 +16,13 @@ pub fn default_state_dir() -> PathBuf {
     PathBuf::from(".pipectl").join("state")
 }
 
+/// One command's hold on a stack: its context, its locked state store and its state.
 pub struct Session {
+    /// The context shared with the handlers.
     pub ctx: Arc<Ctx>,
+    /// The state file's store, locked for this session.
     pub store: StateStore,
+    /// The state as read at the start, updated as resources change.
     pub state: State,
 }
 

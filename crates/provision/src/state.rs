@@ -14,10 +14,15 @@ use crate::error::ProvisionError;
 /// Bumped when the layout changes incompatibly.
 pub const STATE_VERSION: u32 = 1;
 
+/// What pipectl knows of one stack's resources: a cache of their ids, not the
+/// source of truth (that is AWS, by tags).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct State {
+    /// The layout's version ([`STATE_VERSION`]).
     pub version: u32,
+    /// The stack's name.
     pub stack: String,
+    /// The region the resources live in.
     pub region: String,
     /// The account the resources live in.
     pub account: String,
@@ -31,11 +36,14 @@ pub struct State {
     pub lifetime: Option<String>,
 }
 
+/// One resource in the state file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Entry {
+    /// Its kind, kebab-case as `plan --output json` prints it (`compute-environment`).
     pub kind: String,
     /// The id AWS gave it (vpc-…, fs-…), or its name where names are ids (roles, buckets).
     pub physical_id: String,
+    /// Its ARN, for the kinds that have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
     /// Outputs dependents need (launch-template version, FSx DNS name and mount name, …).
@@ -46,6 +54,7 @@ pub struct Entry {
 }
 
 impl State {
+    /// An empty state for a stack, before its first resource.
     pub fn new(stack: &str, region: &str, account: &str, endpoint: &str) -> Self {
         State {
             version: STATE_VERSION,
@@ -94,6 +103,7 @@ impl StateStore {
         })
     }
 
+    /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -180,23 +190,34 @@ impl StateStore {
 /// A resource `down` deleted, and when it existed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Ended {
+    /// Its logical id in the graph.
     pub logical: String,
+    /// Its kind, kebab-case (`compute-environment`).
     pub kind: String,
+    /// The id AWS gave it.
     pub physical_id: String,
+    /// When pipectl first saw it exist (RFC 3339, UTC).
     pub since: String,
+    /// When `down` saw it gone (RFC 3339, UTC).
     pub until: String,
 }
 
 /// How long one resource existed (or has existed so far), in Unix milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lifespan {
+    /// Its logical id in the graph.
     pub logical: String,
+    /// Its kind, kebab-case (`compute-environment`).
     pub kind: String,
+    /// The id AWS gave it.
     pub physical_id: String,
+    /// When it began to exist (RFC 3339, UTC).
     pub since: String,
+    /// The same instant, in Unix milliseconds.
     pub since_ms: i64,
     /// `None` while it exists.
     pub until: Option<String>,
+    /// When it ended, in Unix milliseconds; `None` while it exists.
     pub until_ms: Option<i64>,
 }
 

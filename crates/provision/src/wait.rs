@@ -31,7 +31,7 @@ where
         ctx.emit(Event::Waiting {
             id: id.to_string(),
             state: state.to_string(),
-        })
+        });
     })
     .await
     .map_err(|e| ProvisionError::wait(id, e))

@@ -1,7 +1,8 @@
 //! pipectl's run record: what one run did, from AWS's own timestamps, written atomically after
 //! every change under `<runs-dir>/<run-id>.json`. The runner writes it, `run --attach` resumes
 //! from it, the metering reconciles it and the report draws it. Pure: no AWS, no async.
-//! Schema `pipectl.run`, version [`RECORD_VERSION`]; the README documents it.
+//! Schema `pipectl.run`, version [`RECORD_VERSION`]; docs/run-record.md documents it.
+#![warn(missing_docs)]
 
 pub mod record;
 pub mod status;

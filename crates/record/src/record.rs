@@ -16,27 +16,40 @@ pub const RECORD_SCHEMA: &str = "pipectl.run";
 #[serde(transparent)]
 pub struct RecordedPrices(pub serde_json::Value);
 
+/// Which price sheet a run was priced with (the record's `price_sheet`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PriceRef {
+    /// The sheet's `name`.
     pub name: String,
+    /// The day its prices were read (YYYY-MM-DD).
     pub date: String,
+    /// The file it was loaded from; `None` for the built-in sheet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 
+/// One run: `<runs-dir>/<run-id>.json`, rewritten after every change.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// Always `pipectl.run` ([`RECORD_SCHEMA`]).
     pub schema: String,
+    /// The record format's version ([`RECORD_VERSION`]) it was written with.
     pub version: u32,
+    /// The run's id: the file's stem and the suffix of its job names.
     pub run_id: String,
+    /// The spec's stack name.
     pub stack: String,
+    /// The AWS region the jobs ran in.
     pub region: String,
+    /// The AWS account id the jobs ran in.
     pub account: String,
     /// `aws`, or the endpoint the calls went to.
     pub endpoint: String,
+    /// The spec file's path as given on the command line.
     pub spec_path: String,
     /// SHA-256 of the spec file's bytes, hex.
     pub spec_sha256: String,
+    /// Which price sheet priced it.
     pub price_sheet: PriceRef,
     /// The whole sheet the run was priced with, so that it is reconciled with the same prices
     /// later (never re-priced silently with a newer catalog).
@@ -44,49 +57,68 @@ pub struct RunRecord {
     pub prices: Option<RecordedPrices>,
     /// The estimate of one run from the spec's planned durations, before submitting.
     pub estimate_usd: f64,
+    /// The spec's budget for one run, in USD; `None` when it sets none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_usd: Option<f64>,
     /// Milliseconds since the Unix epoch (AWS's unit) on this machine's clock.
     pub submitted_at_ms: i64,
+    /// When the run ended (ms since the Unix epoch); `None` while it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at_ms: Option<i64>,
+    /// Running, or how it ended.
     pub status: RunStatus,
+    /// One per spec phase, in the spec's order.
     pub phases: Vec<PhaseRecord>,
     /// Compute cost of what ran, every attempt billed (60 s minimum each), same price sheet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_usd: Option<f64>,
+    /// What ended the run; `None` unless it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
 }
 
+/// One phase of a run: its AWS Batch job, timings and cost.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseRecord {
+    /// The spec's phase name.
     pub name: String,
+    /// The job queue's name it was submitted to.
     pub job_queue: String,
     /// `name:revision` of the job definition submitted.
     pub job_definition: String,
+    /// The Batch job's name (`<stack>-<phase>-<run-id>`, at most 128 characters).
     pub job_name: String,
+    /// The Batch job id; `None` until submitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+    /// The phases it waits for (Batch `dependsOn`), by name.
     pub depends_on: Vec<String>,
     /// AWS Batch's job status (`SUBMITTED` … `SUCCEEDED`/`FAILED`); `NOT_SUBMITTED` before.
     pub status: JobStatus,
+    /// Batch's `statusReason` for the job, if it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
     /// The instance types its queue's compute environments offer, and how they are bought.
     pub instance_types: Vec<String>,
+    /// Spot or On-Demand, as its compute environments buy.
     pub purchase: Purchase,
+    /// Nodes per attempt (more than 1 for a multi-node parallel job).
     pub nodes: u32,
+    /// Array job size; `None` for a single job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub array_size: Option<u32>,
+    /// The spec's planned run time, in seconds (what the estimate uses).
     pub planned_seconds: f64,
+    /// Batch's `createdAt` (ms since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_ms: Option<i64>,
     /// When it could start: submitted, and every dependency ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_at_ms: Option<i64>,
+    /// Batch's `startedAt` of the first attempt (ms since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at_ms: Option<i64>,
+    /// Batch's `stoppedAt` of the last attempt (ms since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at_ms: Option<i64>,
     /// When this run's watcher saw the job had ended (this machine's clock): its lag behind
@@ -102,34 +134,49 @@ pub struct PhaseRecord {
     /// Ready → stopped: waits, attempts and the gaps between them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_seconds: Option<f64>,
+    /// Every attempt Batch made, oldest first.
     pub attempts: Vec<Attempt>,
+    /// How many attempts Spot reclaimed.
     pub spot_interruptions: u32,
+    /// The CloudWatch Logs streams of its attempts, oldest first.
     pub log_streams: Vec<String>,
+    /// Compute cost of its attempts in USD (60 s minimum each); `None` before it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_usd: Option<f64>,
 }
 
+/// One try of a phase's job, as Batch reports it in `attempts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
+    /// Its container's `startedAt` (ms since the Unix epoch).
     pub started_at_ms: i64,
+    /// Its container's `stoppedAt` (ms since the Unix epoch).
     pub stopped_at_ms: i64,
+    /// Stopped minus started, in seconds.
     pub run_seconds: f64,
+    /// The container's exit code; `None` if it never ran (or Spot took it first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Batch's `statusReason` for this attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
+    /// Its CloudWatch Logs stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_stream: Option<String>,
     /// Its `statusReason` starts with `Host EC2`: the instance went away (Spot reclaimed it).
     pub spot_interruption: bool,
 }
 
+/// What ended a failed run (the record's `failure`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
+    /// The phase that failed.
     pub phase: String,
     /// 1-based; 0 when it never started.
     pub attempt: usize,
+    /// Batch's reason (or the container's) for the failure.
     pub reason: String,
+    /// The failed attempt's container exit code, if it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     /// The phases cancelled because they depended on it.
@@ -183,9 +230,11 @@ impl PhaseRecord {
 }
 
 impl RunRecord {
+    /// The phase of this name; `None` if the spec has none.
     pub fn phase(&self, name: &str) -> Option<&PhaseRecord> {
         self.phases.iter().find(|p| p.name == name)
     }
+    /// Whether the run has ended (any status but `RUNNING`).
     pub fn is_finished(&self) -> bool {
         self.status != RunStatus::Running
     }

@@ -10,16 +10,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// other word AWS answers kept as it came (`UNKNOWN` when it gave none).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum JobStatus {
+    /// `NOT_SUBMITTED`: no job yet (the record's initial state).
     #[default]
     NotSubmitted,
+    /// `SUBMITTED`: Batch accepted the job.
     Submitted,
     /// Waiting for its dependencies.
     Pending,
     /// Waiting for capacity.
     Runnable,
+    /// `STARTING`: placed on an instance, its container starting.
     Starting,
+    /// `RUNNING`: its container runs.
     Running,
+    /// `SUCCEEDED`: exited 0.
     Succeeded,
+    /// `FAILED`: out of attempts, cancelled or terminated.
     Failed,
     /// A status this pipectl does not know, as AWS wrote it.
     Other(String),
@@ -98,12 +104,15 @@ impl<'de> Deserialize<'de> for JobStatus {
 /// How a phase's instances are bought, written `spot` or `on-demand`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Purchase {
+    /// Spot capacity (written `spot`).
     Spot,
+    /// On-Demand capacity (written `on-demand`).
     #[default]
     OnDemand,
 }
 
 impl Purchase {
+    /// The word written in the record (`spot`, `on-demand`).
     pub fn as_str(self) -> &'static str {
         match self {
             Purchase::Spot => "spot",
@@ -136,7 +145,9 @@ impl<'de> Deserialize<'de> for Purchase {
 pub enum RunStatus {
     /// Jobs submitted and not all ended (or the CLI stopped watching: `--attach` resumes).
     Running,
+    /// Every phase succeeded.
     Succeeded,
+    /// A phase failed (see the record's `failure`).
     Failed,
     /// Ended on request (Ctrl-C answered yes): the jobs were terminated.
     Terminated,

@@ -9,14 +9,30 @@ use crate::record::{RECORD_SCHEMA, RECORD_VERSION, RunRecord};
 /// What can go wrong reading or writing a run record.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
+    /// No record of this run in the directory.
     #[error("no run {run_id} in {}", dir.display())]
-    NoSuchRun { run_id: String, dir: PathBuf },
+    NoSuchRun {
+        /// The run asked for.
+        run_id: String,
+        /// The runs directory searched.
+        dir: PathBuf,
+    },
+    /// Not JSON, not a run record, or of a newer version than this pipectl reads.
     #[error("the run record {} is unreadable: {message}", path.display())]
-    BadRecord { path: PathBuf, message: String },
+    BadRecord {
+        /// The record's file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Creating or listing the directory, or reading or writing a record, failed.
     #[error("failed to {what} {}", path.display())]
     Io {
+        /// What was being done (`read`, `write`, `create`, ...).
         what: &'static str,
+        /// The file or directory.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -39,12 +55,15 @@ pub struct RunStore {
 }
 
 impl RunStore {
+    /// The store over this directory (created on the first save).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         RunStore { dir: dir.into() }
     }
+    /// The directory it reads and writes.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+    /// Where a run's record lives: `<dir>/<run-id>.json`.
     pub fn path(&self, run_id: &str) -> PathBuf {
         self.dir.join(format!("{run_id}.json"))
     }
@@ -66,6 +85,7 @@ impl RunStore {
         write().map_err(|e| RecordError::io("write", &path, e))
     }
 
+    /// Reads a run's record; fails if it is missing, of another schema or of a newer version.
     pub fn load(&self, run_id: &str) -> Result<RunRecord, RecordError> {
         let path = self.path(run_id);
         let text = std::fs::read_to_string(&path).map_err(|e| {

@@ -6,7 +6,7 @@ use chrono::DateTime;
 /// A run id: UTC time to the second and four hex digits, e.g. `20261122-101500-3f2a`; sorts by
 /// time and fits a Batch job name.
 pub fn new_run_id(now_ms: i64) -> String {
-    let salt = (std::process::id() as i64 ^ (now_ms.rem_euclid(1000) * 7919)) & 0xffff;
+    let salt = (i64::from(std::process::id()) ^ (now_ms.rem_euclid(1000) * 7919)) & 0xffff;
     format!("{}-{salt:04x}", format_ms(now_ms, "%Y%m%d-%H%M%S"))
 }
 

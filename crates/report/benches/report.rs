@@ -8,10 +8,10 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("report_10000_jobs");
     g.sample_size(10);
     g.bench_function("baseline_json_only", |b| {
-        b.iter(|| serde_json::to_string_pretty(std::hint::black_box(&report)).unwrap())
+        b.iter(|| serde_json::to_string_pretty(std::hint::black_box(&report)).unwrap());
     });
     g.bench_function("render_all_files", |b| {
-        b.iter(|| pipectl_report::render(std::hint::black_box(&report)).unwrap())
+        b.iter(|| pipectl_report::render(std::hint::black_box(&report)).unwrap());
     });
     g.finish();
 }

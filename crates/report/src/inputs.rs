@@ -64,12 +64,16 @@ pub fn durations(rec: &RunRecord) -> Vec<(String, f64)> {
 
 /// The run's status, submission and end as the report shows them.
 pub struct RunTimes {
+    /// The run's status (`SUCCEEDED`, ...).
     pub status: String,
+    /// When it was submitted (`2026-11-22 10:15:00Z`).
     pub submitted_at: String,
+    /// When it ended; `None` while it runs.
     pub finished_at: Option<String>,
 }
 
 impl RunTimes {
+    /// Reads them from a run record.
     pub fn of(rec: &RunRecord) -> RunTimes {
         RunTimes {
             status: rec.status.as_str().to_string(),

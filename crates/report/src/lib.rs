@@ -3,6 +3,7 @@
 //! drawn with plotters, no script, no network, printable) and as `report.json`, `report.csv`
 //! and `report.md`. Pure: what the run record says is read here ([`inputs`]); the CLI gathers
 //! the rest (metering results, CloudWatch values) and hands it over as a [`Report`].
+#![warn(missing_docs)]
 
 mod charts;
 #[doc(hidden)]
@@ -25,14 +26,18 @@ pub use charts::Chart;
 /// One attempt of one job, as the Gantt chart draws it (Unix milliseconds).
 #[derive(Debug, Clone, Serialize)]
 pub struct JobBar {
+    /// The spec's phase name.
     pub phase: String,
     /// 1-based.
     pub attempt: usize,
     /// When it could start (submitted and its dependencies done); the first attempt's queue
     /// wait runs from here.
     pub ready_ms: Option<i64>,
+    /// Its container's start (ms since the Unix epoch).
     pub started_ms: i64,
+    /// Its container's stop (ms since the Unix epoch).
     pub stopped_ms: i64,
+    /// How it ended.
     pub outcome: Outcome,
 }
 
@@ -40,7 +45,9 @@ pub struct JobBar {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
+    /// Exited 0.
     Succeeded,
+    /// Failed for another reason than Spot (non-zero exit, timeout, ...).
     Failed,
     /// Spot reclaimed the instance.
     Interrupted,
@@ -60,42 +67,67 @@ impl Outcome {
 /// A phase's run time at a node count, from one run (for scaling efficiency).
 #[derive(Debug, Clone, Serialize)]
 pub struct ScalingPoint {
+    /// The spec's phase name.
     pub phase: String,
+    /// Nodes it ran on.
     pub nodes: u32,
+    /// Its run time at that node count, in seconds.
     pub seconds: f64,
+    /// The run it comes from.
     pub run_id: String,
 }
 
 /// A value CloudWatch holds for the run (the runner's metrics, FSx, instances).
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricValue {
+    /// CloudWatch namespace (`Pipectl`, `AWS/FSx`, ...).
     pub namespace: String,
+    /// CloudWatch metric name.
     pub metric: String,
+    /// The phase it is about; `None` for the whole run.
     pub phase: Option<String>,
+    /// The value, in `unit`.
     pub value: f64,
+    /// CloudWatch's unit name (`Seconds`, `Bytes`, ...).
     pub unit: String,
 }
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Always [`REPORT_SCHEMA`].
     pub schema: &'static str,
+    /// The run's id.
     pub run_id: String,
+    /// The spec's stack name.
     pub stack: String,
+    /// The run's status as the record writes it (`SUCCEEDED`, ...).
     pub status: String,
+    /// The spec file's path, as recorded.
     pub spec_path: String,
+    /// When the run was submitted (`2026-11-22 10:15:00Z`).
     pub submitted_at: String,
+    /// When it ended; `None` while it runs.
     pub finished_at: Option<String>,
+    /// Every attempt of every phase, for the Gantt chart.
     pub jobs: Vec<JobBar>,
+    /// The run priced against its plan, with the recorded price sheet.
     pub reconciliation: Reconciliation,
     /// The plan's estimate (planned durations), with its notes.
     pub estimate: Estimate,
+    /// Each phase's compute under every purchase offer.
     pub offers: Vec<PhaseOffers>,
+    /// Monthly cost by volume under every strategy.
     pub scenarios: Vec<Scenario>,
+    /// Volumes where a commitment starts to pay.
     pub break_evens: Vec<BreakEven>,
+    /// Which inputs move the total most.
     pub sensitivity: Sensitivity,
+    /// The advisor's recommendations.
     pub advice: Advice,
+    /// Run time by node count of this stack's runs, for scaling efficiency.
     pub scaling: Vec<ScalingPoint>,
+    /// CloudWatch values for the run; empty when CloudWatch could not be read.
     pub metrics: Vec<MetricValue>,
     /// Items processed per phase (from the spec), for cost per item.
     pub items: Vec<(String, u64)>,
@@ -103,13 +135,17 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// The `schema` field of `report.json`.
 pub const REPORT_SCHEMA: &str = "pipectl.report/v1";
 
 /// The files written.
 #[derive(Debug, Clone, Serialize)]
 pub struct Written {
+    /// The report's directory.
     pub dir: PathBuf,
+    /// Every file written in it, in writing order.
     pub files: Vec<PathBuf>,
+    /// How many charts `index.html` holds (its `<svg>` elements).
     pub charts: usize,
 }
 

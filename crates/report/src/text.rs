@@ -7,14 +7,20 @@ use pipectl_metering::money::{signed_usd, tidy};
 
 use crate::Report;
 
+/// A table of text cells, for the Markdown and CSV outputs.
 pub struct Table {
+    /// The column headings.
     pub header: Vec<String>,
+    /// The rows, each as wide as the header.
     pub rows: Vec<Vec<String>>,
 }
 
 fn t(header: &[&str]) -> Table {
     Table {
-        header: header.iter().map(|h| h.to_string()).collect(),
+        header: header
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         rows: Vec::new(),
     }
 }
@@ -301,6 +307,7 @@ fn sensitivity_table(sensitivity: &Sensitivity) -> (String, Table) {
     )
 }
 
+/// `report.md`: the run's summary and tables in Markdown.
 pub fn markdown(r: &Report) -> String {
     let rec = &r.reconciliation;
     let mut s = format!(
@@ -335,6 +342,7 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
+/// `report.csv`: the reconciliation's rows, each led by the run id; `Err` if the CSV writer fails.
 pub fn csv(r: &Report) -> Result<String, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let e = |e: csv::Error| e.to_string();

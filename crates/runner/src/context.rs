@@ -15,12 +15,15 @@ use pipectl_spec::model::Phase;
 use crate::events::RunEvent;
 use crate::poll::PollSettings;
 
+/// Called with every [`RunEvent`] (the CLI prints it, as text or JSON lines).
 pub type Progress = Arc<dyn Fn(&RunEvent) + Send + Sync>;
 /// Asked on Ctrl-C with the number of jobs not ended: `true` terminates them.
 pub type Interrupt = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 
+/// How a run is watched.
 #[derive(Clone)]
 pub struct RunOptions {
+    /// The `DescribeJobs` interval's bounds.
     pub poll: PollSettings,
     /// Ctrl-C leaves the jobs running (and says how to attach) without asking.
     pub detach: bool,
@@ -60,21 +63,32 @@ pub enum Outcome {
     Detached(RunRecord),
 }
 
+/// Everything one `run` (or `run --attach`) needs: AWS clients, the spec, prices, where records go.
 pub struct Runner {
+    /// The AWS clients.
     pub aws: Aws,
+    /// The validated spec.
     pub spec: Spec,
+    /// The price sheet the run is priced with (kept whole in the record).
     pub prices: PriceSheet,
+    /// Which sheet that is, as the record cites it.
     pub price_ref: PriceRef,
+    /// The AWS account id the jobs run in.
     pub account: String,
+    /// The directory of run records.
     pub store: RunStore,
+    /// Called with every event.
     pub progress: Progress,
+    /// Asked on Ctrl-C.
     pub interrupt: Interrupt,
+    /// How to watch.
     pub opts: RunOptions,
     graph: Graph,
     pub(crate) describe_calls: AtomicU64,
 }
 
 impl Runner {
+    /// A runner for this spec (its resource graph is built here).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         aws: Aws,
@@ -118,6 +132,7 @@ impl Runner {
             .unwrap_or_default()
     }
 
+    /// How many `DescribeJobs` calls this runner made (the record's and `finished` event's count).
     pub fn describe_jobs_calls(&self) -> u64 {
         self.describe_calls.load(Ordering::Relaxed)
     }

@@ -15,13 +15,19 @@ use pipectl_record::RunRecord;
 
 /// One value per phase and metric: the largest CloudWatch holds over the run's window.
 pub struct MetricValue {
+    /// CloudWatch namespace (`Pipectl`, `AWS/FSx`, ...).
     pub namespace: String,
+    /// CloudWatch metric name.
     pub metric: String,
+    /// The spec's phase name.
     pub phase: String,
+    /// The largest value over the run's window, in `unit`.
     pub value: f64,
+    /// CloudWatch's unit name (`Seconds`, `Bytes`, ...).
     pub unit: String,
 }
 
+/// Reads the run's metrics back from CloudWatch, over its window (from a minute before submission).
 pub async fn read_back(aws: &Aws, rec: &RunRecord) -> Result<Vec<MetricValue>, AwsError> {
     let start = rec.submitted_at_ms - 60_000;
     let end = rec.finished_at_ms.unwrap_or(rec.submitted_at_ms) + 5 * 60_000;

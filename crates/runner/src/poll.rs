@@ -5,9 +5,12 @@
 
 use std::time::Duration;
 
+/// The bounds of the adaptive `DescribeJobs` interval.
 #[derive(Debug, Clone, Copy)]
 pub struct PollSettings {
+    /// The shortest interval: used right after a change.
     pub min: Duration,
+    /// The longest interval while all is quiet (up to four times it when AWS pushes back).
     pub max: Duration,
 }
 
@@ -48,6 +51,7 @@ impl PollSettings {
 /// What one poll saw.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Seen {
+    /// A job's status or attempt changed since the last answer.
     pub changed: bool,
     /// A job is SUBMITTED/PENDING/RUNNABLE/STARTING or near its planned end.
     pub change_due: bool,
@@ -55,6 +59,7 @@ pub struct Seen {
     pub pushed_back: bool,
 }
 
+/// The adaptive interval between `DescribeJobs` calls.
 #[derive(Debug, Clone)]
 pub struct Poller {
     settings: PollSettings,
@@ -62,6 +67,7 @@ pub struct Poller {
 }
 
 impl Poller {
+    /// Starts at the shortest interval.
     pub fn new(settings: PollSettings) -> Self {
         Poller {
             settings,
@@ -69,6 +75,7 @@ impl Poller {
         }
     }
 
+    /// The interval to wait next, given what the last answer showed.
     pub fn next(&mut self, seen: Seen) -> Duration {
         let PollSettings { min, max } = self.settings;
         self.current = if seen.pushed_back {

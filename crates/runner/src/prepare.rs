@@ -122,7 +122,7 @@ impl Runner {
             let Some(rev) = out
                 .job_definitions()
                 .iter()
-                .filter_map(|d| d.revision())
+                .filter_map(aws_sdk_batch::types::JobDefinition::revision)
                 .max()
             else {
                 return Err(RunError::NotReady {
@@ -191,7 +191,7 @@ mod tests {
 
     fn phase(name: &str, deps: &[&str]) -> PhaseRecord {
         PhaseRecord {
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            depends_on: deps.iter().map(std::string::ToString::to_string).collect(),
             ..PhaseRecord::new(name, 60.0)
         }
     }

@@ -33,7 +33,7 @@ impl Runner {
             datum(m::ATTEMPTS, p.attempts.len() as f64, StandardUnit::Count),
             datum(
                 m::SPOT_INTERRUPTIONS,
-                p.spot_interruptions as f64,
+                f64::from(p.spot_interruptions),
                 StandardUnit::Count,
             ),
         ];

@@ -10,11 +10,17 @@ use pipectl_record::{Attempt, JobStatus, PhaseRecord};
 /// What one `DescribeJobs` answer says of a job, reduced to what the record keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobView {
+    /// Batch's job id.
     pub job_id: String,
+    /// Batch's job status.
     pub status: JobStatus,
+    /// Batch's `statusReason`, if any.
     pub status_reason: Option<String>,
+    /// Batch's `createdAt` (ms since the Unix epoch).
     pub created_at: Option<i64>,
+    /// Batch's `startedAt` (ms since the Unix epoch).
     pub started_at: Option<i64>,
+    /// Batch's `stoppedAt` (ms since the Unix epoch).
     pub stopped_at: Option<i64>,
     /// Ended attempts, oldest first.
     pub attempts: Vec<Attempt>,
@@ -22,6 +28,7 @@ pub struct JobView {
     pub log_stream: Option<String>,
 }
 
+/// Whether an attempt's `statusReason` says Spot reclaimed the instance (`Host EC2...`).
 pub fn is_spot_interruption(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| r.starts_with("Host EC2"))
 }
@@ -38,7 +45,7 @@ impl From<&JobDetail> for JobView {
                     started_at_ms: start,
                     stopped_at_ms: stop,
                     run_seconds: (stop - start).max(0) as f64 / 1000.0,
-                    exit_code: c.and_then(|c| c.exit_code()),
+                    exit_code: c.and_then(aws_sdk_batch::types::AttemptContainerDetail::exit_code),
                     status_reason: a.status_reason().map(str::to_string),
                     log_stream: c.and_then(|c| c.log_stream_name()).map(str::to_string),
                     spot_interruption: is_spot_interruption(a.status_reason()),

@@ -110,8 +110,8 @@ pub fn performance(f: &Fsx) -> Performance {
     let tib = throughput_tib(f);
     Performance {
         per_tib,
-        baseline_mb_s: tib * per_tib as f64,
-        burst_mb_s: r.burst_per_tib.map(|b| tib * b as f64),
+        baseline_mb_s: tib * f64::from(per_tib),
+        burst_mb_s: r.burst_per_tib.map(|b| tib * f64::from(b)),
     }
 }
 
@@ -121,11 +121,11 @@ pub fn cheapest_sustaining(f: &Fsx, needed: f64) -> Option<String> {
     let tib = throughput_tib(f);
     if let Some(tier) = [125u32, 250, 500, 1000]
         .into_iter()
-        .find(|t| tib * *t as f64 >= needed)
+        .find(|t| tib * f64::from(*t) >= needed)
     {
         return Some(format!(
             "PERSISTENT_2 with throughput_per_tib = {tier} ({:.0} MB/s)",
-            tib * tier as f64
+            tib * f64::from(tier)
         ));
     }
     let gib = (needed / 1000.0 * 1000.0 / 2400.0).ceil() as u64 * 2400;

@@ -23,32 +23,54 @@ pub use id::{ResourceId, UnknownId};
 pub use network::{INTERFACE_ENDPOINTS, interface_endpoints};
 pub use payload::{Endpoint, Payload, Role, placement_strategy_aws};
 
+/// A resource's type; `plan --output json` prints it kebab-case (`compute-environment`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    /// An EC2 VPC.
     Vpc,
+    /// An EC2 subnet (one private per zone, one public for the NAT gateway).
     Subnet,
+    /// An EC2 route table.
     RouteTable,
+    /// An EC2 internet gateway, for the public subnet.
     InternetGateway,
+    /// An EC2 elastic IP (the NAT gateway's).
     ElasticIp,
+    /// An EC2 NAT gateway: the private subnets' way out.
     NatGateway,
+    /// An EC2 VPC endpoint (gateway for S3, interface for the others).
     VpcEndpoint,
+    /// An EC2 security group.
     SecurityGroup,
+    /// An IAM role.
     IamRole,
+    /// An IAM instance profile (wraps the ECS instance role).
     InstanceProfile,
+    /// An EC2 placement group.
     PlacementGroup,
+    /// An EC2 launch template, one per compute environment.
     LaunchTemplate,
+    /// An AWS Batch compute environment.
     ComputeEnvironment,
+    /// An AWS Batch job queue.
     JobQueue,
+    /// An AWS Batch job definition, one per phase.
     JobDefinition,
+    /// An FSx for Lustre file system.
     FileSystem,
+    /// An FSx data repository association (links the file system to an S3 bucket).
     DataRepositoryAssociation,
+    /// An S3 bucket.
     Bucket,
+    /// A CloudWatch dashboard.
     Dashboard,
+    /// A CloudWatch Logs log group.
     LogGroup,
 }
 
 impl Kind {
+    /// The AWS service's short name (`ec2`, `iam`, `batch`, `logs`, `fsx`, `s3`, `cloudwatch`).
     pub fn service(self) -> &'static str {
         match self {
             Kind::Vpc
@@ -69,6 +91,7 @@ impl Kind {
             Kind::Dashboard => "cloudwatch",
         }
     }
+    /// The name people read in `plan` and `status` (`compute environment`).
     pub fn label(self) -> &'static str {
         match self {
             Kind::Vpc => "VPC",
@@ -95,16 +118,19 @@ impl Kind {
     }
 }
 
+/// One AWS resource `up` creates, with what it waits for.
 #[derive(Debug, Clone, Serialize)]
 pub struct Resource {
     /// Logical id, unique in the graph and stored in the `pipectl:resource` tag.
     pub id: ResourceId,
+    /// Its type.
     pub kind: Kind,
     /// The name AWS will know it by (`<account-id>` where only AWS can fill it in).
     pub name: String,
     /// Settings worth seeing in a plan, in order (for people: nothing decides from them).
     pub settings: Vec<(String, String)>,
-    /// What it waits for to be ready (available, valid: usable).
+    /// What must be ready (available, valid: usable) before it is created; it is removed
+    /// before them.
     pub depends_on: Vec<ResourceId>,
     /// What it waits for only to be created: it builds from the identity and the attributes
     /// the create call answers with, not from a usable resource (a launch template names the
@@ -117,9 +143,12 @@ pub struct Resource {
     pub payload: Payload,
 }
 
+/// Every resource of one stack, in plan order (dependencies before dependents).
 #[derive(Debug, Clone, Serialize)]
 pub struct Graph {
+    /// The stack's name (the spec's `stack.name`, the `pipectl:stack` tag).
     pub stack: String,
+    /// The resources, in plan order.
     pub resources: Vec<Resource>,
 }
 
@@ -146,6 +175,7 @@ impl Graph {
         }
     }
 
+    /// The resource with this id; `None` if the spec does not make it.
     pub fn get(&self, id: &ResourceId) -> Option<&Resource> {
         self.resources.iter().find(|r| &r.id == id)
     }
@@ -159,13 +189,6 @@ impl Graph {
     /// resource is one wave after what it waits for to be ready, and in no earlier wave than
     /// what it waits for only to be created.
     pub fn waves(&self) -> Vec<Vec<&Resource>> {
-        let index: HashMap<&ResourceId, usize> = self
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (&r.id, i))
-            .collect();
-        let mut depth = vec![usize::MAX; self.resources.len()];
         fn visit(
             i: usize,
             g: &Graph,
@@ -188,6 +211,13 @@ impl Graph {
             depth[i] = d;
             d
         }
+        let index: HashMap<&ResourceId, usize> = self
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (&r.id, i))
+            .collect();
+        let mut depth = vec![usize::MAX; self.resources.len()];
         for i in 0..self.resources.len() {
             visit(i, self, &index, &mut depth);
         }

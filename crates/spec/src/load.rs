@@ -217,7 +217,7 @@ fn schema_finding(e: &toml::de::Error, map: &SourceMap) -> Finding {
     } else {
         (
             "bad-type",
-            "check the value's type against the spec reference in README.md".to_string(),
+            "check the value's type against the spec reference in docs/spec.md".to_string(),
         )
     };
     Finding::at_span(Level::Error, code, span, message).with_hint(hint)

@@ -75,9 +75,9 @@ impl fmt::Display for Path {
                         && k.chars()
                             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                     if bare {
-                        f.write_str(k)?
+                        f.write_str(k)?;
                     } else {
-                        write!(f, "{k:?}")?
+                        write!(f, "{k:?}")?;
                     }
                 }
                 Seg::Index(n) => write!(f, "[{n}]")?,
@@ -115,7 +115,7 @@ impl SourceMap {
     }
 
     fn walk_table(&mut self, at: &Path, table: &DeTable<'_>) {
-        for (key, value) in table.iter() {
+        for (key, value) in table {
             let path = at.at(key.get_ref().as_ref());
             self.entries.insert(
                 path.clone(),

@@ -121,7 +121,7 @@ async fn queue_offers(
     let mut first_ce = HashMap::new();
     for q in r.job_queues() {
         let mut order = q.compute_environment_order().to_vec();
-        order.sort_by_key(|o| o.order());
+        order.sort_by_key(aws_sdk_batch::types::ComputeEnvironmentOrder::order);
         if let (Some(arn), Some(ce)) = (
             q.job_queue_arn(),
             order.first().and_then(|o| o.compute_environment()),

@@ -4,7 +4,7 @@ client error) or None; the Batch operations and the job engine raise what they r
 bottom of the Batch modules: it imports none of them.
 
 Where the documentation gives a rule but not the words of the refusal, the message is ours and
-the README's "What the local AWS enforces" says so.
+docs/local-aws.md, "What the local AWS enforces", says so.
 """
 
 import re
@@ -125,7 +125,7 @@ def image_type(cr: dict, gpu_types: set[str]):
     ECS compute environments using Batch-provided Amazon Linux 2 AMIs" (an imageIdOverride is
     the user's own AMI, not Batch's); "ECS_AL2023_NVIDIA doesn't support p3 and g3 instance
     types", and ECS_AL2023_NVIDIA is the default for GPU instance families. What Batch then
-    does with a p3/g3 type on ECS_AL2023_NVIDIA is not documented; refused here (README)."""
+    does with a p3/g3 type on ECS_AL2023_NVIDIA is not documented; refused here (docs/local-aws.md)."""
     configs = cr.get("ec2Configuration") or []
     types = cr.get("instanceTypes") or []
     gpu = [t for t in types if t in gpu_types or family(t) in NOT_ON_AL2023_NVIDIA]

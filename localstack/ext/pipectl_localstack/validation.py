@@ -22,7 +22,7 @@ malformed request:
 
 The message follows AWS's "1 validation error detected: Value 'x' at 'name' failed to satisfy
 constraint: ..." shape. Which code a given service returns for each kind of violation is not
-documented operation by operation; the README says so.
+documented operation by operation; docs/local-aws.md says so.
 
 The request log keeps (user agent, service, operation, parameters, answer code) of the last
 requests for tests: GET /_pipectl/requests (filters ?service=&operation=), DELETE clears it.

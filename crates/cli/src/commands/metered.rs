@@ -176,7 +176,7 @@ pub fn meter(
             }
         }
         None if has_spot => {
-            notes.push("offline: Spot priced from the sheet, not the price history".into())
+            notes.push("offline: Spot priced from the sheet, not the price history".into());
         }
         _ => {}
     }

@@ -344,7 +344,9 @@ fn sink(quiet: bool, json: bool, spec: &pipectl_spec::Spec) -> Progress {
         .collect();
     let bars = Mutex::new(bars);
     Arc::new(move |e: &RunEvent| {
-        let bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+        let bars = bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let phase = match e {
             RunEvent::Submitted { phase, .. }
             | RunEvent::Phase { phase, .. }

@@ -9,10 +9,9 @@ use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::CliError;
 
 /// Prints the completion script for the chosen shell.
-pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, "pipectl", out);
-    Ok(())
 }
 
 /// Prints pipectl(1), or writes it and one page per command into `--dir`.

@@ -289,6 +289,6 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
             &e.price_sheet.date,
         ])?;
     }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    let bytes = w.into_inner().map_err(csv::IntoInnerError::into_error)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -56,7 +56,7 @@ impl Diagnostic for Located<'_> {
             .finding
             .path
             .as_ref()
-            .map(|p| p.to_string())
+            .map(std::string::ToString::to_string)
             .unwrap_or_else(|| "here".into());
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             Some(label),

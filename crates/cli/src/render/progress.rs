@@ -25,7 +25,9 @@ pub fn sink(quiet: bool, json: bool) -> Progress {
     let style = ProgressStyle::with_template("{spinner} {prefix:<28} {msg} ({elapsed})")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     Arc::new(move |e: Event| {
-        let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+        let mut bars = bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match &e {
             Event::Started { id, action } => {
                 let bar = multi.add(

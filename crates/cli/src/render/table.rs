@@ -1,4 +1,7 @@
-//! Plain aligned text tables for terminal output.
+//! Plain aligned text tables for terminal output. Widths are display columns (the
+//! `unicode-width` crate): a wide character (CJK, most emoji) takes two, a combining mark none.
+
+use unicode_width::UnicodeWidthStr;
 
 /// Columns are left-aligned unless listed in `right`; a row of `None` draws a rule.
 pub struct Table {
@@ -10,7 +13,10 @@ pub struct Table {
 impl Table {
     pub fn new(header: &[&str]) -> Self {
         Table {
-            header: header.iter().map(|s| s.to_string()).collect(),
+            header: header
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             rows: Vec::new(),
             right: Vec::new(),
         }
@@ -30,14 +36,14 @@ impl Table {
         let mut width = vec![0usize; n];
         for cells in std::iter::once(&self.header).chain(self.rows.iter().flatten()) {
             for (i, c) in cells.iter().enumerate().take(n) {
-                width[i] = width[i].max(c.chars().count());
+                width[i] = width[i].max(c.width());
             }
         }
         let line = |cells: &[String]| {
             let mut s = String::new();
             for (i, w) in width.iter().enumerate() {
                 let c = cells.get(i).map_or("", String::as_str);
-                let pad = w - c.chars().count();
+                let pad = w - c.width();
                 if i > 0 {
                     s.push_str("  ");
                 }
@@ -67,5 +73,24 @@ impl Table {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_in_display_columns_with_wide_characters() {
+        let mut t = Table::new(&["phase", "usd"]).right_align(&[1]);
+        t.row(vec!["训练".into(), "1.5".into()]);
+        t.row(vec!["infer".into(), "10.25".into()]);
+        let text = t.render();
+        let lines: Vec<&str> = text.lines().collect();
+        // "训练" is two characters but four columns wide: its row is as wide as "infer"'s
+        assert_eq!(lines[2], "训练     1.5");
+        assert_eq!(lines[3], "infer  10.25");
+        assert_eq!(lines[0].width(), lines[3].width());
+        assert_eq!(lines[1], "─".repeat(12));
     }
 }

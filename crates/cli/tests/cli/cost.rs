@@ -9,7 +9,7 @@ fn cost_json_with_seed_prices_has_the_seed_numbers() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
     let f = |p: &str| {
         v.pointer(p)
-            .and_then(|x| x.as_f64())
+            .and_then(serde_json::Value::as_f64)
             .unwrap_or_else(|| panic!("{p} missing in {v}"))
     };
     let near = |a: f64, b: f64| (a - b).abs() <= 0.001;

@@ -5,8 +5,6 @@
 mod stack;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use aws_sdk_ec2::types::Filter;

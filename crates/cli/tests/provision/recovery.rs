@@ -117,31 +117,13 @@ async fn drift_is_reported_by_status_and_put_right_by_up() {
 }
 
 /// Runs `up` and kills it after `after` resources are reported done.
+/// `up` killed once `after` resources are done (a `✓` line each).
 fn up_killed_after(s: &stack::Stack, after: usize) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipectl"))
-        .args(["up", "--yes", s.spec.to_str().unwrap()])
-        .current_dir(s.dir.path())
-        .env_remove("AWS_ENDPOINT_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let mut done = 0;
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if line.trim_start().starts_with('✓') {
-            done += 1;
-            if done == after {
-                child.kill().unwrap();
-                break;
-            }
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(
-        !status.success(),
-        "up was meant to be killed after {after} resources, but it finished"
-    );
+    s.killed_when(&["up"], |line| {
+        done += usize::from(line.trim_start().starts_with('✓'));
+        done == after
+    });
 }
 
 #[tokio::test(flavor = "multi_thread")]

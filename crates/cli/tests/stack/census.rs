@@ -81,7 +81,9 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .unwrap()
         .nat_gateways()
     {
-        if has(&t(n.tags()), stack) && n.state().map(|s| s.as_str()) != Some("deleted") {
+        if has(&t(n.tags()), stack)
+            && n.state().map(aws_sdk_ec2::types::NatGatewayState::as_str) != Some("deleted")
+        {
             found.push(format!("nat:{}", n.nat_gateway_id().unwrap()));
         }
     }
@@ -210,7 +212,7 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .compute_environments()
     {
         // Batch lists deleted ones with the status DELETED for a while: gone.
-        let deleted = c.status().map(|s| s.as_str()) == Some("DELETED");
+        let deleted = c.status().map(aws_sdk_batch::types::CeStatus::as_str) == Some("DELETED");
         if has(&bt(c.tags()), stack) && !deleted {
             found.push(format!("ce:{}", c.compute_environment_name().unwrap()));
         }
@@ -223,7 +225,7 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .unwrap()
         .job_queues()
     {
-        let deleted = q.status().map(|s| s.as_str()) == Some("DELETED");
+        let deleted = q.status().map(aws_sdk_batch::types::JqStatus::as_str) == Some("DELETED");
         if has(&bt(q.tags()), stack) && !deleted {
             found.push(format!("jq:{}", q.job_queue_name().unwrap()));
         }

@@ -49,12 +49,18 @@ impl Drop for FaultsOff {
     }
 }
 
-/// Sets local AWS delays (`/_pipectl/config`) and puts the defaults back when dropped.
-pub struct Delays;
+/// Sets local AWS delays (`/_pipectl/config`) and puts the defaults back when dropped. The
+/// delays are the local AWS's, shared by every test of a binary: one test at a time holds them
+/// (the others wait), so one test's reset never cuts another's delay short.
+pub struct Delays(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+static DELAYS_HELD: std::sync::Mutex<()> = std::sync::Mutex::new(());
 impl Delays {
     pub fn set(body: &str) -> Delays {
+        let held = DELAYS_HELD
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         control_at("config", "POST", body);
-        Delays
+        Delays(held)
     }
 }
 impl Drop for Delays {

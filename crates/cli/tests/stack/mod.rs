@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -125,6 +126,35 @@ impl Stack {
         let mut full: Vec<&str> = args.to_vec();
         full.push(self.spec.to_str().unwrap());
         pipectl_in(self.dir.path(), &full)
+    }
+    /// Runs `pipectl ARGS --yes SPEC` and SIGKILLs it at the first stderr line `at` accepts;
+    /// fails the test if it finished first. Returns the stderr lines it printed.
+    pub fn killed_when(&self, args: &[&str], mut at: impl FnMut(&str) -> bool) -> Vec<String> {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--yes", self.spec.to_str().unwrap()]);
+        let mut child = pipectl_command(self.dir.path(), &full)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = Vec::new();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        for line in stderr.lines() {
+            let line = line.unwrap();
+            let stop = at(&line);
+            seen.push(line);
+            if stop {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "pipectl {args:?} was meant to be killed, but it finished:\n{}",
+            seen.join("\n")
+        );
+        seen
     }
     pub fn state_file(&self) -> PathBuf {
         self.dir

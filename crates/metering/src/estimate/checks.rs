@@ -20,7 +20,7 @@ pub(crate) fn notes(spec: &Spec, prices: &PriceSheet, est: &Estimate, baseline: 
             level,
             code,
             message,
-        })
+        });
     };
     pricing(prices, est, baseline, &mut note);
     if let Some(stated) = &spec.stated {

@@ -101,7 +101,7 @@ fn compute_line(
         Purchase::OnDemand => prices.on_demand(&pl.instance_type),
     };
     let per_instance_secs = billed_secs(phase.duration.secs() as f64);
-    let hours = pl.instances as f64 * per_instance_secs / 3600.0;
+    let hours = f64::from(pl.instances) * per_instance_secs / 3600.0;
     let label = match purchase {
         Purchase::Spot => "Spot",
         Purchase::OnDemand => "On-Demand",
@@ -245,7 +245,10 @@ fn egress_lines(spec: &Spec, prices: &PriceSheet, makespan_h: f64) -> Vec<Line> 
                 rate_unit: "per hour",
                 note: not_in_source.clone(),
             });
-            let gb = spec.network.nat_data.map_or(0.0, |s| s.gb());
+            let gb = spec
+                .network
+                .nat_data
+                .map_or(0.0, pipectl_spec::units::Size::gb);
             if gb > 0.0 {
                 let rate = prices.nat_gb();
                 lines.push(Line {

@@ -26,14 +26,19 @@ pub fn billed_attempts_secs(attempt_secs: &[f64]) -> f64 {
 /// fits on, and there the cheapest such type.
 #[derive(Debug, Clone)]
 pub struct Placement {
+    /// The cheapest type of that environment the job fits on.
     pub instance_type: String,
+    /// Spot or On-Demand, as that environment buys.
     pub purchase: Purchase,
     /// Instances billed (each for `wall_secs / waves`).
     pub instances: u32,
+    /// How many rounds the array's children need (1 unless the environment's max vCPUs caps them).
     pub waves: u32,
+    /// The phase's wall time in seconds: its planned duration times `waves`.
     pub wall_secs: f64,
 }
 
+/// Places a phase; `None` if no environment of its queue has a priced type it fits on.
 pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placement> {
     let queue = spec.job_queues.get(&phase.queue)?;
     let mem = phase.memory.mib().ceil() as u64;
@@ -81,7 +86,7 @@ pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placemen
             purchase: ce.purchase,
             instances,
             waves,
-            wall_secs: duration * waves as f64,
+            wall_secs: duration * f64::from(waves),
         });
     }
     None
@@ -101,7 +106,7 @@ pub fn compute_usd(
         Purchase::Spot => prices.spot(&placed.instance_type),
         Purchase::OnDemand => prices.on_demand(&placed.instance_type),
     }?;
-    let concurrent = (placed.instances / placed.waves.max(1)).max(1) as f64;
+    let concurrent = f64::from((placed.instances / placed.waves.max(1)).max(1));
     let billed = billed_attempts_secs(attempt_secs);
     Some(round6(rate.usd * concurrent * billed / 3600.0))
 }

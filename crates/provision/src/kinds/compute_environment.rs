@@ -61,11 +61,15 @@ impl Handler for ComputeEnvironment {
                 )
                 .attr(
                     "min-vcpus",
-                    cr.and_then(|c| c.minv_cpus()).unwrap_or(0).to_string(),
+                    cr.and_then(aws_sdk_batch::types::ComputeResource::minv_cpus)
+                        .unwrap_or(0)
+                        .to_string(),
                 )
                 .attr(
                     "max-vcpus",
-                    cr.and_then(|c| c.maxv_cpus()).unwrap_or(0).to_string(),
+                    cr.and_then(aws_sdk_batch::types::ComputeResource::maxv_cpus)
+                        .unwrap_or(0)
+                        .to_string(),
                 );
                 out.push(Observed {
                     kind: Kind::ComputeEnvironment,
@@ -104,14 +108,7 @@ impl Handler for ComputeEnvironment {
         if live.get("state") == "DISABLED" {
             d.push(Drift::new("state", "ENABLED", "DISABLED", true));
         }
-        if live.get("status") == "INVALID" {
-            d.push(Drift::new(
-                "status",
-                "VALID",
-                format!("INVALID: {}", live.get("status-reason")),
-                false,
-            ));
-        }
+        d.extend(status_drift(live));
         d
     }
 
@@ -305,6 +302,20 @@ fn ce_resources(ctx: &Ctx, r: &Resource) -> Result<ComputeResource, ProvisionErr
     Ok(cr.build())
 }
 
+/// An INVALID compute environment needs replacing, unless it is INVALID only because its IAM
+/// role had not propagated when an interrupted `up` created it: that one is validated again
+/// (`settle`), not replaced.
+fn status_drift(live: &Live) -> Option<Drift> {
+    (live.get("status") == "INVALID" && !revalidatable(live)).then(|| {
+        Drift::new(
+            "status",
+            "VALID",
+            format!("INVALID: {}", live.get("status-reason")),
+            false,
+        )
+    })
+}
+
 /// How many times a compute environment INVALID for a role not yet usable is validated again
 /// before `up` gives up (IAM usually propagates within seconds).
 const IAM_REVALIDATIONS: u32 = 8;
@@ -391,4 +402,29 @@ async fn wait_ce_inner(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ce(status: &str, reason: &str) -> Live {
+        Live::new("x", "")
+            .attr("status", status)
+            .attr("status-reason", reason)
+    }
+
+    #[test]
+    fn only_an_invalid_environment_iam_will_not_put_right_needs_replacing() {
+        let propagating = ce(
+            "INVALID",
+            "CLIENT_ERROR - User: batch.amazonaws.com is not authorized to perform: \
+             sts:AssumeRole on resource: arn:aws:iam::000000000000:role/x",
+        );
+        assert!(status_drift(&propagating).is_none());
+        let broken = status_drift(&ce("INVALID", "CLIENT_ERROR - subnet-1 does not exist"))
+            .expect("a broken environment drifts");
+        assert!(!broken.in_place);
+        assert!(status_drift(&ce("VALID", "")).is_none());
+    }
 }

@@ -275,7 +275,7 @@ mod tests {
             phases: vec!["training", "inference"],
             gpu,
             file_system: file_system.map(str::to_string),
-            compute_environments: ces.iter().map(|c| c.to_string()).collect(),
+            compute_environments: ces.iter().map(std::string::ToString::to_string).collect(),
         }
     }
 

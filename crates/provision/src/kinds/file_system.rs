@@ -261,7 +261,9 @@ fn live_of(f: &Described) -> Live {
     .attr("lustre", f.file_system_type_version().unwrap_or_default())
     .attr(
         "created",
-        f.creation_time().map(|t| t.to_string()).unwrap_or_default(),
+        f.creation_time()
+            .map(std::string::ToString::to_string)
+            .unwrap_or_default(),
     )
 }
 

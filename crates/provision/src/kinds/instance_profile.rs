@@ -30,7 +30,11 @@ impl Handler for InstanceProfile {
             let Some(logical) = owned(t.tags(), &ctx.stack) else {
                 continue;
             };
-            let roles: Vec<&str> = p.roles().iter().map(|r| r.role_name()).collect();
+            let roles: Vec<&str> = p
+                .roles()
+                .iter()
+                .map(aws_sdk_iam::types::Role::role_name)
+                .collect();
             let live = Live::new(name, "exists")
                 .arn(Some(p.arn()))
                 .attr("roles", roles.join(","));

@@ -33,7 +33,7 @@ impl Handler for JobQueue {
                     continue;
                 }
                 let mut order: Vec<_> = q.compute_environment_order().to_vec();
-                order.sort_by_key(|o| o.order());
+                order.sort_by_key(aws_sdk_batch::types::ComputeEnvironmentOrder::order);
                 let ces: Vec<&str> = order
                     .iter()
                     .filter_map(|o| o.compute_environment())

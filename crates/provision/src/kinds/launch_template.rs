@@ -57,15 +57,19 @@ impl Handler for LaunchTemplate {
                 .map_or("optional", |t| t.as_str());
             let hops = data
                 .and_then(|d| d.metadata_options())
-                .and_then(|m| m.http_put_response_hop_limit())
+                .and_then(aws_sdk_ec2::types::LaunchTemplateInstanceMetadataOptions::http_put_response_hop_limit)
                 .unwrap_or(1);
             let encrypted = data
-                .map(|d| d.block_device_mappings())
+                .map(aws_sdk_ec2::types::ResponseLaunchTemplateData::block_device_mappings)
                 .unwrap_or_default()
                 .iter()
-                .all(|b| b.ebs().and_then(|e| e.encrypted()) == Some(true));
+                .all(|b| {
+                    b.ebs()
+                        .and_then(aws_sdk_ec2::types::LaunchTemplateEbsBlockDevice::encrypted)
+                        == Some(true)
+                });
             let iface = data
-                .map(|d| d.network_interfaces())
+                .map(aws_sdk_ec2::types::ResponseLaunchTemplateData::network_interfaces)
                 .unwrap_or_default()
                 .first()
                 .and_then(|n| n.interface_type())
@@ -156,7 +160,7 @@ impl Handler for LaunchTemplate {
             .attr("name", &r.name)
             .attr(
                 "version",
-                t.and_then(|t| t.latest_version_number())
+                t.and_then(aws_sdk_ec2::types::LaunchTemplate::latest_version_number)
                     .unwrap_or(1)
                     .to_string(),
             )

@@ -163,9 +163,11 @@ macro_rules! by_kind {
 /// One resource of the stack found in AWS.
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {
+    /// Its kind of AWS object.
     pub kind: Kind,
     /// The `pipectl:resource` tag (or the logical id its name derives from).
     pub logical: String,
+    /// What AWS has.
     pub live: Live,
 }
 

@@ -4,13 +4,17 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+/// One chart of the report: inline SVG, title and caption.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Chart {
+    /// Stable identifier (`timeline`, `scaling`, ...), the HTML element's id.
     pub id: &'static str,
+    /// The chart's heading.
     pub title: String,
     /// `None` when there is nothing to draw; the caption says why.
     #[serde(skip)]
     pub svg: Option<String>,
+    /// What the chart shows, or why it is empty.
     pub caption: String,
 }
 

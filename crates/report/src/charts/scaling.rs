@@ -33,11 +33,13 @@ pub(super) fn scaling(r: &Report) -> Chart {
             "Needs runs of the same phase with different node counts (e.g. the EFA variant with nodes = 1 and 2); the recorded runs have one node count per phase.".into(),
         );
     }
-    let max_nodes = usable
-        .iter()
-        .flat_map(|(_, p)| p.iter().map(|x| x.0))
-        .max()
-        .unwrap_or(1) as f64;
+    let max_nodes = f64::from(
+        usable
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|x| x.0))
+            .max()
+            .unwrap_or(1),
+    );
     let svg = (|| -> Res<String> {
         let mut svg = String::new();
         {
@@ -75,7 +77,7 @@ pub(super) fn scaling(r: &Report) -> Chart {
                 let (n0, t0) = pts[0];
                 let sp: Vec<(f64, f64)> = pts
                     .iter()
-                    .map(|&(n, t)| (n as f64, n0 as f64 * t0 / t.max(1e-9)))
+                    .map(|&(n, t)| (f64::from(n), f64::from(n0) * t0 / t.max(1e-9)))
                     .collect();
                 chart
                     .draw_series(LineSeries::new(sp.clone(), color.stroke_width(2)))
@@ -95,7 +97,7 @@ pub(super) fn scaling(r: &Report) -> Chart {
             pts.iter().skip(1).map(move |&(n, t)| {
                 format!(
                     "{p}: {n} nodes {:.0}% efficient",
-                    (n0 as f64 * t0 / t) / (n as f64 / n0 as f64) * 100.0
+                    (f64::from(n0) * t0 / t) / (f64::from(n) / f64::from(n0)) * 100.0
                 )
             })
         })

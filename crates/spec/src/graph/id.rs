@@ -11,27 +11,39 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The logical id of a resource in the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceId {
+    /// The stack's VPC (`vpc`).
     Vpc,
     /// A private subnet, by availability zone.
     PrivateSubnet(String),
     /// The public subnet that holds the NAT gateway.
     PublicSubnet,
+    /// The internet gateway (`igw`).
     InternetGateway,
+    /// The public subnet's route table (`rtb-public`).
     PublicRouteTable,
+    /// The private subnets' route table (`rtb-private`).
     PrivateRouteTable,
     /// The NAT gateway's elastic IP.
     NatEip,
+    /// The NAT gateway (`nat`).
     NatGateway,
     /// The S3 gateway endpoint.
     S3Endpoint,
     /// An interface endpoint, by service suffix (`ecr.api`, `logs`, ...).
     InterfaceEndpoint(String),
+    /// The stack's security group (`sg`).
     SecurityGroup,
+    /// The role AWS Batch assumes to manage compute (`role-batch-service`).
     BatchServiceRole,
+    /// The role of the ECS container instances (`role-ecs-instance`).
     EcsInstanceRole,
+    /// The instance profile holding the ECS instance role (`instance-profile`).
     InstanceProfile,
+    /// The role the jobs' containers run as (`role-job`).
     JobRole,
+    /// The jobs' CloudWatch Logs group (`log-group`).
     LogGroup,
+    /// The FSx for Lustre file system (`fsx`).
     FileSystem,
     /// A bucket, by the spec's key.
     Bucket(String),
@@ -41,10 +53,13 @@ pub enum ResourceId {
     PlacementGroup(String),
     /// The launch template of a compute environment, by the environment's key.
     LaunchTemplate(String),
+    /// A compute environment, by the spec's key (`ce-<key>`).
     ComputeEnvironment(String),
+    /// A job queue, by the spec's key (`jq-<key>`).
     JobQueue(String),
     /// A job definition, by phase name.
     JobDefinition(String),
+    /// The CloudWatch dashboard (`dashboard`).
     Dashboard,
 }
 
@@ -125,6 +140,7 @@ impl FromStr for ResourceId {
     type Err = UnknownId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        type Make = fn(String) -> ResourceId;
         // Fixed ids first: `vpce-s3` is the gateway endpoint, `subnet-public` no private one.
         if let Some((_, id)) = FIXED.iter().find(|(name, _)| *name == s) {
             return Ok(id.clone());
@@ -135,7 +151,6 @@ impl FromStr for ResourceId {
                 .filter(|k| !k.is_empty())
                 .map(str::to_string)
         };
-        type Make = fn(String) -> ResourceId;
         let keyed: [(&str, Make); 8] = [
             (PRIVATE_SUBNET, ResourceId::PrivateSubnet),
             (INTERFACE_ENDPOINT, ResourceId::InterfaceEndpoint),

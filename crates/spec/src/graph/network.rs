@@ -25,7 +25,10 @@ pub const INTERFACE_ENDPOINTS: &[&str] = &[
 /// Every interface endpoint of a spec with `egress = "vpc-endpoints"`: the ones above and the
 /// spec's `extra_endpoints`.
 pub fn interface_endpoints(spec: &Spec) -> Vec<String> {
-    let mut all: Vec<String> = INTERFACE_ENDPOINTS.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = INTERFACE_ENDPOINTS
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     for e in &spec.network.extra_endpoints {
         if !all.contains(e) {
             all.push(e.clone());

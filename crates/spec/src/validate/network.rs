@@ -216,8 +216,8 @@ fn check_new_vpc(spec: &Spec, cidr: &str, out: &mut Vec<Finding>) {
     }
 }
 
-fn check_existing_vpc(_spec: &Spec, vpc: &str, out: &mut Vec<Finding>) {
-    let net = &_spec.network;
+fn check_existing_vpc(spec: &Spec, vpc: &str, out: &mut Vec<Finding>) {
+    let net = &spec.network;
     if !is_aws_id(vpc, "vpc-") {
         out.push(
             Finding::error(

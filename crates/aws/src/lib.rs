@@ -1,7 +1,6 @@
 //! pipectl's AWS plumbing: the one SDK-config builder ([`connect`]), the service clients with
 //! call accounting, error classification with the resource, operation and code, and the one
 //! poll/wait helper. Nothing here knows about specs.
-#![warn(missing_docs)]
 
 mod calls;
 mod clients;

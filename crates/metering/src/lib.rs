@@ -1,7 +1,6 @@
 //! pipectl's metering: price sheets, the cost model of a spec, allocation of shared costs to
 //! phases, and checks of the figures a spec's source states. Pure: no AWS, no I/O beyond
 //! reading a price sheet.
-#![warn(missing_docs)]
 
 pub mod advise;
 pub mod allocate;

@@ -1,7 +1,7 @@
 //! pipectl's provisioner: makes a spec's AWS resources exist (`up`), reports them (`status`)
 //! and removes them (`down`), against AWS or LocalStack through the same code. Ownership is
 //! by tags (`pipectl:stack`, `pipectl:resource`); the state file is a cache of ids.
-#![warn(missing_docs)]
+
 // Errors carry the resource, operation, code and message by value; they are rare and not hot.
 #![allow(clippy::result_large_err)]
 

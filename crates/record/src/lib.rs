@@ -2,7 +2,6 @@
 //! every change under `<runs-dir>/<run-id>.json`. The runner writes it, `run --attach` resumes
 //! from it, the metering reconciles it and the report draws it. Pure: no AWS, no async.
 //! Schema `pipectl.run`, version [`RECORD_VERSION`]; docs/run-record.md documents it.
-#![warn(missing_docs)]
 
 pub mod record;
 pub mod status;

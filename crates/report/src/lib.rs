@@ -3,7 +3,6 @@
 //! drawn with plotters, no script, no network, printable) and as `report.json`, `report.csv`
 //! and `report.md`. Pure: what the run record says is read here ([`inputs`]); the CLI gathers
 //! the rest (metering results, CloudWatch values) and hands it over as a [`Report`].
-#![warn(missing_docs)]
 
 mod charts;
 #[doc(hidden)]

@@ -7,7 +7,6 @@
 //! One module per job: the context (what a run works with), events, prepare, submit,
 //! the watcher (a thin loop over pure decisions), failure handling, log following, cost and
 //! metric publishing.
-#![warn(missing_docs)]
 // Errors carry the operation, code and message by value; they are rare and not hot.
 #![allow(clippy::result_large_err)]
 

@@ -28,6 +28,7 @@ pub fn sparkline(values: &[f32]) -> String {
         .collect()
 }
 
+/// The model card of run document `d`, as Markdown.
 pub fn render(d: &RunDocument) -> String {
     let t = &d.train;
     let mut s = String::new();

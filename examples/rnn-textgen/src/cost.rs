@@ -12,38 +12,56 @@ use pipectl_aws::{Aws, AwsError, ResultExt};
 use pipectl_metering::prices::{self, PriceSheet};
 use serde::{Deserialize, Serialize};
 
+/// One job's compute cost so far.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobCost {
+    /// The job's AWS Batch id.
     pub job_id: String,
+    /// The job's name in AWS Batch.
     pub job_name: String,
+    /// The job's AWS Batch status (`RUNNING`, `SUCCEEDED`, ...), or `UNKNOWN`.
     pub status: String,
+    /// The name of the job queue it ran in (the end of the queue's ARN).
     pub queue: String,
+    /// The instance type its queue's first compute environment offers, if known.
     pub instance_type: Option<String>,
     /// "spot" or "on-demand" (from the compute environment's type).
     pub purchase: Option<String>,
+    /// Attempts counted: those that ended, and the one under way.
     pub attempts: usize,
     /// Run time of every attempt, the one under way counted up to now.
     pub seconds: f64,
+    /// List price of the instance type, US dollars per hour; `None` without one.
     pub usd_per_hour: Option<f64>,
+    /// `seconds` at `usd_per_hour`, in US dollars; `None` without a price.
     pub usd: Option<f64>,
+    /// When the job started, Unix time in milliseconds; `None` if it has not.
     pub started_at_ms: Option<i64>,
 }
 
+/// The compute cost so far of a job and every job it depends on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CostSoFar {
+    /// Each job, in the order they started (those not started last).
     pub jobs: Vec<JobCost>,
+    /// The sum of the jobs' costs in US dollars; jobs without a price add nothing.
     pub total_usd: f64,
     /// The price sheet's name and date.
     pub prices: String,
+    /// When the cost was worked out, Unix time in milliseconds.
     pub at_ms: i64,
 }
 
+/// Why the cost so far is not known.
 #[derive(Debug, thiserror::Error)]
 pub enum CostError {
+    /// A call to AWS Batch failed.
     #[error("{0}")]
     Aws(#[from] AwsError),
+    /// pipectl has no price sheet for this region (its name).
     #[error("no built-in price sheet for region {0}")]
     NoSheet(String),
+    /// The region's price sheet is there but does not load (the reason).
     #[error("the built-in price sheet does not load: {0}")]
     Sheet(String),
 }

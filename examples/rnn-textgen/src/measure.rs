@@ -18,11 +18,17 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
 /// Latency figures of a set of requests, in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
+    /// How many requests were measured (at least 1).
     pub requests: usize,
+    /// The mean latency.
     pub mean_ms: f64,
+    /// The median latency (nearest rank).
     pub p50_ms: f64,
+    /// The 95th percentile latency (nearest rank).
     pub p95_ms: f64,
+    /// The 99th percentile latency (nearest rank).
     pub p99_ms: f64,
+    /// The slowest request's latency.
     pub max_ms: f64,
 }
 

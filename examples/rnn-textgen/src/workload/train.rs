@@ -12,51 +12,74 @@ use crate::model::{Config, Model, Vocab};
 /// `train`'s settings, as flags (buckets default to what `pipectl run` sets).
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainOptions {
+    /// Bucket the corpus is read from.
     #[arg(long, env = "PIPECTL_BUCKET_INPUT_DATA")]
     pub input_bucket: String,
+    /// The corpus's key in the input bucket (UTF-8 text).
     #[arg(long, default_value = CORPUS_KEY)]
     pub corpus_key: String,
+    /// Bucket the weights and training metrics are written to.
     #[arg(long, env = "PIPECTL_BUCKET_MODEL_WEIGHTS")]
     pub model_bucket: String,
     /// Training sequences of --seq-len characters (the default: about 25 s on one core here).
     #[arg(long, default_value_t = 30000)]
     pub steps: usize,
+    /// The network's size and training settings.
     #[command(flatten)]
     pub config: Config,
 }
 
+/// The corpus a model was trained on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorpusInfo {
+    /// The bucket it was read from.
     pub bucket: String,
+    /// Its key in that bucket.
     pub key: String,
+    /// Its size in bytes.
     pub bytes: usize,
+    /// Its length in characters.
     pub characters: usize,
+    /// How many distinct characters it has: the model's vocabulary size.
     pub vocabulary: usize,
     /// Characters kept out of training to measure the model on.
     pub held_out_characters: usize,
 }
 
+/// What `train` measured, as written to `train-metrics.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainMetrics {
+    /// The run's id.
     pub run_id: String,
+    /// The corpus trained on.
     pub corpus: CorpusInfo,
+    /// The network's size and training settings.
     pub config: Config,
+    /// The model's number of weights and biases.
     pub parameters: usize,
+    /// Size of the weights file (`model.json`) in bytes.
     pub model_bytes: usize,
+    /// Training sequences run.
     pub steps: usize,
+    /// Characters trained on (`steps` × `config.seq_len`).
     pub characters_trained: usize,
     /// The whole phase: reading the corpus, training, writing the weights.
     pub duration_seconds: f64,
+    /// Seconds spent training alone.
     pub train_seconds: f64,
     /// Training sequences (of `config.seq_len` characters) per second.
     pub samples_per_second: f64,
+    /// Characters trained on per second.
     pub characters_per_second: f64,
+    /// The process's peak resident memory in bytes; `None` where not measured (not Linux).
     pub peak_memory_bytes: Option<u64>,
-    /// Smoothed training loss per character (nats), first and last step.
+    /// Smoothed training loss per character (nats) after the first step.
     pub first_loss: f32,
+    /// Smoothed training loss per character (nats) after the last step.
     pub final_loss: f32,
-    /// Loss per character on the held-out text before and after training.
+    /// Loss per character (nats) on the held-out text before training.
     pub held_out_loss_before: f32,
+    /// Loss per character (nats) on the held-out text after training.
     pub held_out_loss_after: f32,
     /// (step, smoothed loss) at up to 100 evenly spaced steps.
     pub loss_curve: Vec<(usize, f32)>,
@@ -74,6 +97,8 @@ pub fn split_held_out(text: &str) -> (&str, &str) {
     text.split_at(cut)
 }
 
+/// The `train` phase: reads the corpus, trains on all but its held-out tail, writes `model.json`
+/// and `train-metrics.json` and publishes the figures; returns the metrics.
 pub async fn train(ctx: &Ctx, o: &TrainOptions) -> Result<TrainMetrics, Error> {
     let t0 = Instant::now();
     let text = read_corpus(ctx, o).await?;

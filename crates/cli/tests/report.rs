@@ -250,9 +250,14 @@ async fn a_run_is_metered_reported_and_opened_in_a_browser() {
         "json",
     ])))
     .unwrap();
-    let lt = &after["lifetimes"][0];
-    assert_eq!(lt["kind"], "fsx", "{after:#}");
-    assert!(lt["until"].is_string());
+    let lifetimes = after["lifetimes"].as_array().unwrap();
+    for kind in ["fsx", "nat-gateway"] {
+        let lt = lifetimes
+            .iter()
+            .find(|l| l["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} lifetime: {after:#}"));
+        assert!(lt["until"].is_string(), "{after:#}");
+    }
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
     control_at("spot-prices", "DELETE", "{}");
 }

@@ -18,7 +18,9 @@ UP = {"compute-environment": ["ce_create"], "job-queue": ["queue_create"], "file
 # What a create waits for before it answers, where that is less than readiness: FSx's create
 # answers at CREATING (with the DNS and mount names); its dependents wait for AVAILABLE.
 CREATED = {"file-system": []}
-DOWN = {"compute-environment": ["ce_update", "ce_delete"], "job-queue": ["queue_update", "queue_delete"], "file-system": ["fsx_delete"]}
+# A deleted NAT gateway's or file system's network interface holds its subnet (and the
+# security group, the VPC) for `eni_release` more (enis.py).
+DOWN = {"compute-environment": ["ce_update", "ce_delete"], "job-queue": ["queue_update", "queue_delete"], "file-system": ["fsx_delete", "eni_release"], "nat-gateway": ["eni_release"]}
 
 
 def seed_text(text: str, stack: str) -> str:
@@ -37,7 +39,9 @@ def delays():
 def critical_path(resources, cost, reverse=False):
     """Longest path through the graph, each node weighted by the delays it waits for."""
     by_id = {r["id"]: r for r in resources}
-    deps = {r["id"]: [d for d in r["depends_on"] + r.get("uses", []) if d in by_id] for r in resources}
+    # Teardown waits only for what depends on a resource to be ready: what merely used it as it
+    # was created (a launch template naming the file system) does not hold its deletion.
+    deps = {r["id"]: [d for d in r["depends_on"] + ([] if reverse else r.get("uses", [])) if d in by_id] for r in resources}
     if reverse:  # teardown: a resource goes after everything that depended on it
         rdeps = {i: [] for i in by_id}
         for i, ds in deps.items():
@@ -57,23 +61,43 @@ def critical_path(resources, cost, reverse=False):
 def critical_path_up(resources, d):
     """`up`'s longest path. A resource's create answers once it is created (CREATED delays);
     it is ready (usable) after its READY delays. What depends on it (`depends_on`) starts once
-    it is ready; what only uses it (`uses`) once it is created. `up` ends when every create
-    has answered."""
+    it is ready; what only uses it (`uses`) once it is created. A compute environment is not
+    VALID before the roles it names are `iam_propagation` seconds old (the local AWS, like IAM,
+    makes it INVALID until then: compute_environments.py), however early it is created. `up`
+    ends when every resource is ready, except those only created (FSx)."""
     by_id = {r["id"]: r for r in resources}
     created_cost = lambda r: sum(d[k] for k in CREATED.get(r["kind"], UP.get(r["kind"], [])))
     ready_cost = lambda r: sum(d[k] for k in UP.get(r["kind"], []))
-    memo = {}
+    starts, readies = {}, {}
+
+    def roles(i):
+        """The IAM roles resource i names, directly or through an instance profile."""
+        out = set()
+        for x in by_id[i]["depends_on"]:
+            kind = by_id.get(x, {}).get("kind")
+            if kind == "iam-role":
+                out.add(x)
+            elif kind == "instance-profile":
+                out |= roles(x)
+        return out
 
     def start(i):
-        if i not in memo:
+        if i not in starts:
             r = by_id[i]
-            memo[i] = max([start(x) + ready_cost(by_id[x]) for x in r["depends_on"] if x in by_id]
-                          + [start(x) + created_cost(by_id[x]) for x in r.get("uses", []) if x in by_id], default=0.0)
-        return memo[i]
+            starts[i] = max([ready(x) for x in r["depends_on"] if x in by_id]
+                            + [start(x) + created_cost(by_id[x]) for x in r.get("uses", []) if x in by_id], default=0.0)
+        return starts[i]
 
-    return max(start(i) + created_cost(by_id[i]) for i in by_id)
+    def ready(i):
+        if i not in readies:
+            r = by_id[i]
+            at = start(i) + ready_cost(r)
+            if r["kind"] == "compute-environment":
+                at = max([at] + [start(x) + d["iam_propagation"] for x in roles(i)])
+            readies[i] = at
+        return readies[i]
 
-
+    return max(start(i) + created_cost(by_id[i]) if by_id[i]["kind"] in CREATED else ready(i) for i in by_id)
 def run(args, cwd):
     t = time.monotonic()
     out = subprocess.run([PIPECTL, *args], cwd=cwd, capture_output=True, text=True)
@@ -108,7 +132,7 @@ def main():
     base = {line.split()[0]: (float(line.split()[1]), int(line.split()[2])) for line in cli.stdout.splitlines() if line.split()[:1] in (["up"], ["down"])}
 
     med = lambda xs: statistics.median(x[0] for x in xs)
-    print(f"seed spec, {len(res)} resources; local AWS delays: CE {d['ce_create']}s, queue {d['queue_create']}s, FSx {d['fsx_create']}s; {rounds} round(s), median")
+    print(f"seed spec, {len(res)} resources; local AWS delays: CE {d['ce_create']}s, queue {d['queue_create']}s, FSx {d['fsx_create']}s, IAM propagation {d['iam_propagation']}s, interface release {d['eni_release']}s; {rounds} round(s), median")
     print(f"{'':18}{'wall s':>8}{'critical path s':>17}{'wall/path':>11}{'AWS calls':>11}{'vs AWS CLI':>12}")
     for name, xs, cp, key in (("pipectl up", ups, cp_up, "up"), ("pipectl down", downs, cp_down, "down")):
         w = med(xs)

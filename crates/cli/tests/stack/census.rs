@@ -1,210 +1,224 @@
-//! The census: everything carrying a stack's tag, found with the SDK in every service pipectl uses.
+//! The census, found with the SDK in every service pipectl uses, never through pipectl's own
+//! code: every resource of every kind pipectl can create in the account, tagged or not
+//! (`census`), and those of one stack (`tagged`).
 
-use aws_sdk_ec2::types::Filter;
+use std::collections::{BTreeSet, HashMap};
+
 use pipectl_aws::Aws;
 
-fn has(tags: &[(String, String)], stack: &str) -> bool {
-    tags.iter().any(|(k, v)| k == "pipectl:stack" && v == stack)
+/// One resource found: `kind:id`, its name (where the kind has one) and its `pipectl:stack` tag.
+pub struct Found {
+    pub id: String,
+    pub name: String,
+    pub stack: Option<String>,
 }
 
-/// `kind:id` of every resource carrying `pipectl:stack=<stack>`, in every service pipectl uses.
-pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let f = Filter::builder()
-        .name("tag:pipectl:stack")
-        .values(stack)
-        .build();
+fn found<'a>(
+    kind: &str,
+    id: &str,
+    name: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Found {
+    Found {
+        id: format!("{kind}:{id}"),
+        name: name.to_string(),
+        stack: tags
+            .into_iter()
+            .find(|(k, _)| *k == "pipectl:stack")
+            .map(|(_, v)| v.to_string()),
+    }
+}
+
+fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter()
+        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+}
+
+fn fsx_tags(tags: &[aws_sdk_fsx::types::Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter()
+        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+}
+
+fn map_tags(tags: Option<&HashMap<String, String>>) -> impl Iterator<Item = (&str, &str)> {
+    tags.into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Whether an EC2 or Batch state names something gone (listed for a while after deletion).
+fn gone(state: Option<&str>) -> bool {
+    state.is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "deleted" | "failed"))
+}
+
+async fn network(aws: &Aws, out: &mut Vec<Found>) {
     let ec2 = &aws.ec2;
-    let t = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    for v in ec2
-        .describe_vpcs()
-        .filters(f.clone())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-    {
-        if has(&t(v.tags()), stack) {
-            found.push(format!("vpc:{}", v.vpc_id().unwrap()));
+    for v in ec2.describe_vpcs().send().await.unwrap().vpcs() {
+        if !v.is_default().unwrap_or(false) {
+            out.push(found("vpc", v.vpc_id().unwrap(), "", ec2_tags(v.tags())));
         }
     }
-    for s in ec2
-        .describe_subnets()
-        .filters(f.clone())
-        .send()
-        .await
-        .unwrap()
-        .subnets()
-    {
-        if has(&t(s.tags()), stack) {
-            found.push(format!("subnet:{}", s.subnet_id().unwrap()));
+    for s in ec2.describe_subnets().send().await.unwrap().subnets() {
+        if !s.default_for_az().unwrap_or(false) {
+            out.push(found(
+                "subnet",
+                s.subnet_id().unwrap(),
+                "",
+                ec2_tags(s.tags()),
+            ));
         }
     }
     for g in ec2
         .describe_internet_gateways()
-        .filters(f.clone())
         .send()
         .await
         .unwrap()
         .internet_gateways()
     {
-        if has(&t(g.tags()), stack) {
-            found.push(format!("igw:{}", g.internet_gateway_id().unwrap()));
-        }
+        out.push(found(
+            "igw",
+            g.internet_gateway_id().unwrap(),
+            "",
+            ec2_tags(g.tags()),
+        ));
     }
-    for a in ec2
-        .describe_addresses()
-        .filters(f.clone())
-        .send()
-        .await
-        .unwrap()
-        .addresses()
-    {
-        if has(&t(a.tags()), stack) {
-            found.push(format!("eip:{}", a.allocation_id().unwrap()));
-        }
+    for a in ec2.describe_addresses().send().await.unwrap().addresses() {
+        out.push(found(
+            "eip",
+            a.allocation_id().unwrap(),
+            "",
+            ec2_tags(a.tags()),
+        ));
     }
     for n in ec2
         .describe_nat_gateways()
-        .filter(f.clone())
         .send()
         .await
         .unwrap()
         .nat_gateways()
     {
-        if has(&t(n.tags()), stack)
-            && n.state().map(aws_sdk_ec2::types::NatGatewayState::as_str) != Some("deleted")
-        {
-            found.push(format!("nat:{}", n.nat_gateway_id().unwrap()));
+        if !gone(n.state().map(|s| s.as_str())) {
+            out.push(found(
+                "nat",
+                n.nat_gateway_id().unwrap(),
+                "",
+                ec2_tags(n.tags()),
+            ));
         }
     }
     for r in ec2
         .describe_route_tables()
-        .filters(f.clone())
         .send()
         .await
         .unwrap()
         .route_tables()
     {
-        if has(&t(r.tags()), stack) {
-            found.push(format!("rtb:{}", r.route_table_id().unwrap()));
+        let main = r.associations().iter().any(|a| a.main().unwrap_or(false));
+        if !main {
+            out.push(found(
+                "rtb",
+                r.route_table_id().unwrap(),
+                "",
+                ec2_tags(r.tags()),
+            ));
         }
     }
     for e in ec2
         .describe_vpc_endpoints()
-        .filters(f.clone())
         .send()
         .await
         .unwrap()
         .vpc_endpoints()
     {
-        if has(&t(e.tags()), stack)
-            && e.state()
-                .map(|s| s.as_str().to_ascii_lowercase())
-                .as_deref()
-                != Some("deleted")
-        {
-            found.push(format!("vpce:{}", e.vpc_endpoint_id().unwrap()));
+        if !gone(e.state().map(|s| s.as_str())) {
+            out.push(found(
+                "vpce",
+                e.vpc_endpoint_id().unwrap(),
+                "",
+                ec2_tags(e.tags()),
+            ));
         }
     }
     for g in ec2
         .describe_security_groups()
-        .filters(f.clone())
         .send()
         .await
         .unwrap()
         .security_groups()
     {
-        if has(&t(g.tags()), stack) {
-            found.push(format!("sg:{}", g.group_id().unwrap()));
+        if g.group_name() != Some("default") {
+            out.push(found("sg", g.group_id().unwrap(), "", ec2_tags(g.tags())));
         }
     }
     for g in ec2
         .describe_placement_groups()
-        .filters(f.clone())
         .send()
         .await
         .unwrap()
         .placement_groups()
     {
-        if has(&t(g.tags()), stack) {
-            found.push(format!("pg:{}", g.group_name().unwrap()));
+        if !gone(g.state().map(|s| s.as_str())) {
+            out.push(found("pg", g.group_name().unwrap(), "", ec2_tags(g.tags())));
         }
     }
     for l in ec2
         .describe_launch_templates()
-        .filters(f.clone())
         .send()
         .await
         .unwrap()
         .launch_templates()
     {
-        if has(&t(l.tags()), stack) {
-            found.push(format!("lt:{}", l.launch_template_id().unwrap()));
-        }
+        let name = l.launch_template_name().unwrap_or_default();
+        out.push(found(
+            "lt",
+            l.launch_template_id().unwrap(),
+            name,
+            ec2_tags(l.tags()),
+        ));
     }
+}
+
+async fn iam(aws: &Aws, out: &mut Vec<Found>) {
     let iam = &aws.iam;
-    for r in iam.list_roles().send().await.unwrap().roles() {
+    let roles: Vec<_> = iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .collect()
+        .await;
+    for r in roles.into_iter().map(Result::unwrap) {
         let tags = iam
             .list_role_tags()
             .role_name(r.role_name())
             .send()
             .await
             .unwrap();
-        if has(
-            &tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect::<Vec<_>>(),
-            stack,
-        ) {
-            found.push(format!("role:{}", r.role_name()));
-        }
+        let tags = tags.tags().iter().map(|t| (t.key(), t.value()));
+        out.push(found("role", r.role_name(), r.role_name(), tags));
     }
-    for p in iam
+    let profiles: Vec<_> = iam
         .list_instance_profiles()
+        .into_paginator()
+        .items()
         .send()
-        .await
-        .unwrap()
-        .instance_profiles()
-    {
+        .collect()
+        .await;
+    for p in profiles.into_iter().map(Result::unwrap) {
+        let name = p.instance_profile_name();
         let tags = iam
             .list_instance_profile_tags()
-            .instance_profile_name(p.instance_profile_name())
+            .instance_profile_name(name)
             .send()
             .await
             .unwrap();
-        if has(
-            &tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect::<Vec<_>>(),
-            stack,
-        ) {
-            found.push(format!("instance-profile:{}", p.instance_profile_name()));
-        }
+        let tags = tags.tags().iter().map(|t| (t.key(), t.value()));
+        out.push(found("instance-profile", name, name, tags));
     }
-    let bt = |m: Option<&std::collections::HashMap<String, String>>| {
-        m.map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-    };
-    for c in aws
-        .batch
+}
+
+async fn batch(aws: &Aws, out: &mut Vec<Found>) {
+    let b = &aws.batch;
+    for c in b
         .describe_compute_environments()
         .send()
         .await
@@ -212,37 +226,35 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .compute_environments()
     {
         // Batch lists deleted ones with the status DELETED for a while: gone.
-        let deleted = c.status().map(aws_sdk_batch::types::CeStatus::as_str) == Some("DELETED");
-        if has(&bt(c.tags()), stack) && !deleted {
-            found.push(format!("ce:{}", c.compute_environment_name().unwrap()));
+        if !gone(c.status().map(|s| s.as_str())) {
+            let name = c.compute_environment_name().unwrap();
+            out.push(found("ce", name, name, map_tags(c.tags())));
         }
     }
-    for q in aws
-        .batch
-        .describe_job_queues()
-        .send()
-        .await
-        .unwrap()
-        .job_queues()
-    {
-        let deleted = q.status().map(aws_sdk_batch::types::JqStatus::as_str) == Some("DELETED");
-        if has(&bt(q.tags()), stack) && !deleted {
-            found.push(format!("jq:{}", q.job_queue_name().unwrap()));
+    for q in b.describe_job_queues().send().await.unwrap().job_queues() {
+        if !gone(q.status().map(|s| s.as_str())) {
+            let name = q.job_queue_name().unwrap();
+            out.push(found("jq", name, name, map_tags(q.tags())));
         }
     }
-    for d in aws
-        .batch
+    let defs = b
         .describe_job_definitions()
         .status("ACTIVE")
         .send()
         .await
-        .unwrap()
-        .job_definitions()
-    {
-        if has(&bt(d.tags()), stack) {
-            found.push(format!("jd:{}", d.job_definition_arn().unwrap()));
-        }
+        .unwrap();
+    for d in defs.job_definitions() {
+        let name = d.job_definition_name().unwrap_or_default();
+        out.push(found(
+            "jd",
+            d.job_definition_arn().unwrap(),
+            name,
+            map_tags(d.tags()),
+        ));
     }
+}
+
+async fn storage(aws: &Aws, out: &mut Vec<Found>) {
     for fs in aws
         .fsx
         .describe_file_systems()
@@ -251,79 +263,103 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
         .unwrap()
         .file_systems()
     {
-        let tags: Vec<_> = fs
-            .tags()
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-        if has(&tags, stack) {
-            found.push(format!("fsx:{}", fs.file_system_id().unwrap()));
-        }
+        out.push(found(
+            "fsx",
+            fs.file_system_id().unwrap(),
+            "",
+            fsx_tags(fs.tags()),
+        ));
     }
-    for a in aws
+    let dras = aws
         .fsx
         .describe_data_repository_associations()
         .send()
         .await
-        .unwrap()
-        .associations()
-    {
-        let tags: Vec<_> = a
-            .tags()
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-        if has(&tags, stack) {
-            found.push(format!("dra:{}", a.association_id().unwrap()));
-        }
+        .unwrap();
+    for a in dras.associations() {
+        out.push(found(
+            "dra",
+            a.association_id().unwrap(),
+            "",
+            fsx_tags(a.tags()),
+        ));
     }
     for b in aws.s3.list_buckets().send().await.unwrap().buckets() {
         let name = b.name().unwrap();
-        // Untagged buckets named after the stack count too: they would be left behind.
-        if name.starts_with(&format!("pipectl-{stack}-")) {
-            found.push(format!("bucket:{name}"));
-            continue;
-        }
-        if let Ok(t) = aws.s3.get_bucket_tagging().bucket(name).send().await
-            && t.tag_set()
-                .iter()
-                .any(|t| t.key() == "pipectl:stack" && t.value() == stack)
-        {
-            found.push(format!("bucket:{name}"));
-        }
+        let tagging = aws.s3.get_bucket_tagging().bucket(name).send().await;
+        let tags = tagging.as_ref().map(|t| t.tag_set()).unwrap_or_default();
+        out.push(found(
+            "bucket",
+            name,
+            name,
+            tags.iter().map(|t| (t.key(), t.value())),
+        ));
     }
+}
+
+async fn observability(aws: &Aws, out: &mut Vec<Found>) {
     for d in aws
         .cloudwatch
         .list_dashboards()
-        .dashboard_name_prefix(format!("pipectl-{stack}"))
         .send()
         .await
         .unwrap()
         .dashboard_entries()
     {
-        found.push(format!("dashboard:{}", d.dashboard_name().unwrap()));
+        let name = d.dashboard_name().unwrap();
+        out.push(found("dashboard", name, name, []));
     }
-    for g in aws
+    let groups: Vec<_> = aws
         .logs
         .describe_log_groups()
-        .log_group_name_prefix(format!("/pipectl/{stack}/"))
+        .into_paginator()
+        .items()
         .send()
-        .await
-        .unwrap()
-        .log_groups()
-    {
-        found.push(format!("log-group:{}", g.log_group_name().unwrap()));
+        .collect()
+        .await;
+    for g in groups.into_iter().map(Result::unwrap) {
+        let name = g.log_group_name().unwrap();
+        out.push(found("log-group", name, name, []));
     }
-    found.sort();
-    found
+}
+
+/// Every resource of every kind pipectl can create, in the whole account, tagged or not (the
+/// defaults every account has left out: default VPC, its subnets, main route tables, `default`
+/// security groups).
+pub async fn inventory(aws: &Aws) -> Vec<Found> {
+    let mut out = Vec::new();
+    network(aws, &mut out).await;
+    iam(aws, &mut out).await;
+    batch(aws, &mut out).await;
+    storage(aws, &mut out).await;
+    observability(aws, &mut out).await;
+    out
+}
+
+/// `kind:id` of everything in the account that pipectl could have made: equal before and after
+/// a campaign means nothing was left behind, tagged or not.
+pub async fn census(aws: &Aws) -> BTreeSet<String> {
+    inventory(aws).await.into_iter().map(|f| f.id).collect()
+}
+
+/// `kind:id` of every resource of `stack`: carrying `pipectl:stack=<stack>`, or named for it
+/// where the name is the identity (buckets, even untagged: they would be left behind; the
+/// dashboard and the log group, which carry no tags).
+pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
+    let bucket = format!("pipectl-{stack}-");
+    let dashboard = format!("pipectl-{stack}");
+    let logs = format!("/pipectl/{stack}/");
+    let mut out: Vec<String> = inventory(aws)
+        .await
+        .into_iter()
+        .filter(|f| {
+            f.stack.as_deref() == Some(stack)
+                || (f.id.starts_with("bucket:") && f.name.starts_with(&bucket))
+                || (f.id.starts_with("dashboard:") && f.name == dashboard)
+                || (f.id.starts_with("log-group:") && f.name.starts_with(&logs))
+        })
+        .map(|f| f.id)
+        .collect();
+    out.sort();
+    out
 }

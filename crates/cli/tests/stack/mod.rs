@@ -252,6 +252,6 @@ mod census;
 mod control;
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
-pub use census::tagged;
+pub use census::{census, tagged};
 #[allow(unused_imports)]
 pub use control::*;

@@ -1,0 +1,171 @@
+//! Kill and fault campaigns, seeded: `up` and `down` SIGKILLed at chosen points, each followed by
+//! `up` or `down` to completion; throttling, server errors and Spot interruptions across
+//! `up → run → down`. Each campaign ends with a census of the whole account (every resource of
+//! every kind pipectl can create, tagged or not) equal to the one taken before it.
+//!
+//! A test binary of its own: the census is account-wide and fault injection is global to the
+//! local AWS, and cargo runs test binaries one after another. The short form runs in the test
+//! command; the long form is `tests/campaign --kills 50 --cycles 50` (sizes and seed from
+//! `PIPECTL_CAMPAIGN_KILLS`, `PIPECTL_CAMPAIGN_CYCLES`, `PIPECTL_CAMPAIGN_SEED`). Each campaign
+//! prints one `campaign:` line of figures.
+
+mod stack;
+
+use std::time::Instant;
+
+use serde_json::Value;
+use stack::{FaultsOff, Stack, aws, census, control, ok, stack, tagged};
+
+/// The campaigns take turns: each census must see only its own campaign's resources.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn seed() -> u64 {
+    setting("PIPECTL_CAMPAIGN_SEED", 7)
+}
+
+/// The `✓` lines (one per resource done) `args` prints before it is killed after `after`.
+fn killed_after(s: &Stack, args: &[&str], after: usize) {
+    let mut done = 0;
+    s.killed_when(args, |line| {
+        done += usize::from(line.trim_start().starts_with('✓'));
+        done == after
+    });
+}
+
+/// Every resource of the spec exists and matches it.
+fn converged(s: &Stack) -> bool {
+    let status: Value = serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
+    status["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["exists"] == true && r["drift"].as_array().is_some_and(Vec::is_empty))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Seeded kill points: `up` killed after 1–30 of its 36 resources, then `up` or `down` to
+/// completion; from a complete stack, `down` killed after 1–28 of its 33 deletions, then `down`,
+/// or `up` (which must put everything back) and `down`.
+#[tokio::test(flavor = "multi_thread")]
+async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
+    let _alone = alone();
+    let aws = aws().await;
+    let before = census(&aws).await;
+    let kills = setting("PIPECTL_CAMPAIGN_KILLS", 2);
+    let mut rng = fastrand::Rng::with_seed(seed());
+    let s = stack("two-hour-pipeline.toml", "campaign");
+    let (mut done, mut recoveries) = (0, Vec::new());
+    while done < kills {
+        let at = rng.usize(1..=30);
+        killed_after(&s, &["up"], at);
+        done += 1;
+        let started = Instant::now();
+        if rng.bool() {
+            ok(&s.run(&["up", "--yes"]));
+            recoveries.push(started.elapsed().as_secs_f64());
+            assert!(converged(&s), "up after up killed at {at}");
+            if done < kills {
+                let at = rng.usize(1..=28);
+                killed_after(&s, &["down"], at);
+                done += 1;
+                let started = Instant::now();
+                if rng.bool() {
+                    ok(&s.run(&["up", "--yes"]));
+                    assert!(converged(&s), "up after down killed at {at}");
+                }
+                ok(&s.run(&["down", "--yes"]));
+                recoveries.push(started.elapsed().as_secs_f64());
+            } else {
+                ok(&s.run(&["down", "--yes"]));
+            }
+        } else {
+            ok(&s.run(&["down", "--yes"]));
+            recoveries.push(started.elapsed().as_secs_f64());
+        }
+        assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+    }
+    let after = census(&aws).await;
+    let left: Vec<_> = after.difference(&before).collect();
+    let taken: Vec<_> = before.difference(&after).collect();
+    println!(
+        "campaign: kills={done} seed={} recovered={} recovery_median_s={:.1} recovery_max_s={:.1} census_before={} census_after={} left={} removed={}",
+        seed(),
+        recoveries.len(),
+        median(recoveries.clone()),
+        recoveries.iter().copied().fold(0.0, f64::max),
+        before.len(),
+        after.len(),
+        left.len(),
+        taken.len()
+    );
+    assert!(
+        left.is_empty() && taken.is_empty(),
+        "left behind: {left:?}; removed: {taken:?}"
+    );
+}
+
+/// Seeded throttling and server errors on every service for the whole of `up → run → down`,
+/// and a Spot interruption of the training job: each cycle completes and leaves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_across_up_run_and_down_leave_the_account_as_it_was() {
+    let _alone = alone();
+    let aws = aws().await;
+    let before = census(&aws).await;
+    let cycles = setting("PIPECTL_CAMPAIGN_CYCLES", 1);
+    let mut injected = 0;
+    for cycle in 0..cycles {
+        let s = stack("two-hour-pipeline.toml", "faults-campaign");
+        s.local_commands("sleep 2", "sleep 1", "sleep 1");
+        let faults_off = FaultsOff;
+        control(
+            "POST",
+            &format!(
+                r#"{{"seed": {}, "throttle_rate": 0.1, "error_rate": 0.05, "spot": {{"queues": "{}-training", "count": 1, "after_seconds": 1.0}}}}"#,
+                seed() + cycle,
+                s.name
+            ),
+        );
+        let up = s.run(&["up", "--yes"]);
+        let run = s.run(&["run", "--poll", "0.2..1", "--output", "json"]);
+        let down = s.run(&["down", "--yes"]);
+        let counts: Value = serde_json::from_str(&control("GET", "")).unwrap();
+        drop(faults_off);
+        ok(&up);
+        let rec: Value = serde_json::from_str(ok(&run).lines().last().unwrap()).unwrap();
+        assert_eq!(rec["status"], "SUCCEEDED", "cycle {cycle}: {rec:#}");
+        assert_eq!(
+            rec["phases"][0]["spot_interruptions"], 1,
+            "cycle {cycle}: {rec:#}"
+        );
+        ok(&down);
+        assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+        injected += counts["counts"]["throttled"].as_u64().unwrap_or(0)
+            + counts["counts"]["errors"].as_u64().unwrap_or(0);
+    }
+    let after = census(&aws).await;
+    println!(
+        "campaign: fault_cycles={cycles} seed={} faults_injected={injected} census_before={} census_after={}",
+        seed(),
+        before.len(),
+        after.len()
+    );
+    assert!(injected >= 10 * cycles, "faults were injected: {injected}");
+    assert_eq!(after, before, "the account after the fault campaign");
+}

@@ -96,7 +96,7 @@ async fn network(aws: &Aws, out: &mut Vec<Found>) {
         .unwrap()
         .nat_gateways()
     {
-        if !gone(n.state().map(|s| s.as_str())) {
+        if !gone(n.state().map(aws_sdk_ec2::types::NatGatewayState::as_str)) {
             out.push(found(
                 "nat",
                 n.nat_gateway_id().unwrap(),
@@ -129,7 +129,7 @@ async fn network(aws: &Aws, out: &mut Vec<Found>) {
         .unwrap()
         .vpc_endpoints()
     {
-        if !gone(e.state().map(|s| s.as_str())) {
+        if !gone(e.state().map(aws_sdk_ec2::types::State::as_str)) {
             out.push(found(
                 "vpce",
                 e.vpc_endpoint_id().unwrap(),
@@ -156,7 +156,10 @@ async fn network(aws: &Aws, out: &mut Vec<Found>) {
         .unwrap()
         .placement_groups()
     {
-        if !gone(g.state().map(|s| s.as_str())) {
+        if !gone(
+            g.state()
+                .map(aws_sdk_ec2::types::PlacementGroupState::as_str),
+        ) {
             out.push(found("pg", g.group_name().unwrap(), "", ec2_tags(g.tags())));
         }
     }
@@ -226,13 +229,13 @@ async fn batch(aws: &Aws, out: &mut Vec<Found>) {
         .compute_environments()
     {
         // Batch lists deleted ones with the status DELETED for a while: gone.
-        if !gone(c.status().map(|s| s.as_str())) {
+        if !gone(c.status().map(aws_sdk_batch::types::CeStatus::as_str)) {
             let name = c.compute_environment_name().unwrap();
             out.push(found("ce", name, name, map_tags(c.tags())));
         }
     }
     for q in b.describe_job_queues().send().await.unwrap().job_queues() {
-        if !gone(q.status().map(|s| s.as_str())) {
+        if !gone(q.status().map(aws_sdk_batch::types::JqStatus::as_str)) {
             let name = q.job_queue_name().unwrap();
             out.push(found("jq", name, name, map_tags(q.tags())));
         }
@@ -287,7 +290,10 @@ async fn storage(aws: &Aws, out: &mut Vec<Found>) {
     for b in aws.s3.list_buckets().send().await.unwrap().buckets() {
         let name = b.name().unwrap();
         let tagging = aws.s3.get_bucket_tagging().bucket(name).send().await;
-        let tags = tagging.as_ref().map(|t| t.tag_set()).unwrap_or_default();
+        let tags = tagging
+            .as_ref()
+            .map(aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingOutput::tag_set)
+            .unwrap_or_default();
         out.push(found(
             "bucket",
             name,

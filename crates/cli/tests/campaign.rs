@@ -17,13 +17,7 @@ use serde_json::Value;
 use stack::{FaultsOff, Stack, aws, census, control, ok, stack, tagged};
 
 /// The campaigns take turns: each census must see only its own campaign's resources.
-static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn alone() -> std::sync::MutexGuard<'static, ()> {
-    ALONE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -65,7 +59,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 /// or `up` (which must put everything back) and `down`.
 #[tokio::test(flavor = "multi_thread")]
 async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
-    let _alone = alone();
+    let _alone = ALONE.lock().await;
     let aws = aws().await;
     let before = census(&aws).await;
     let kills = setting("PIPECTL_CAMPAIGN_KILLS", 2);
@@ -125,7 +119,7 @@ async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
 /// and a Spot interruption of the training job: each cycle completes and leaves nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_across_up_run_and_down_leave_the_account_as_it_was() {
-    let _alone = alone();
+    let _alone = ALONE.lock().await;
     let aws = aws().await;
     let before = census(&aws).await;
     let cycles = setting("PIPECTL_CAMPAIGN_CYCLES", 1);

@@ -273,3 +273,29 @@ def test_a_nat_gateways_interface_goes_some_time_after_the_gateway(aws):
     aws.ec2.release_address(AllocationId=eip)
     aws.ec2.delete_subnet(SubnetId=subnet)
     aws.ec2.delete_vpc(VpcId=vpc)
+
+
+def test_a_deleted_nat_gateways_address_is_refused_until_it_is_let_go_and_a_refusal_leaves_nothing(aws):
+    control("config", "POST", {"eni_release": 1.0})
+    vpc = aws.ec2.create_vpc(CidrBlock="10.88.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.0.0/24")["Subnet"]["SubnetId"]
+    eip = aws.ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = aws.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    aws.ec2.delete_nat_gateway(NatGatewayId=nat)
+    interfaces = lambda: aws.ec2.describe_network_interfaces(  # noqa: E731
+        Filters=[{"Name": "subnet-id", "Values": [subnet]}]
+    )["NetworkInterfaces"]
+    held = len(interfaces())
+    with pytest.raises(ClientError) as e:
+        aws.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)
+    assert code_of(e) == "Resource.AlreadyAssociated"
+    assert len(interfaces()) == held, "a refused CreateNatGateway leaves no interface"
+    time.sleep(1.2)
+    address = aws.ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0]
+    assert "AssociationId" not in address, address
+    again = aws.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    aws.ec2.delete_nat_gateway(NatGatewayId=again)
+    time.sleep(1.2)
+    aws.ec2.release_address(AllocationId=eip)
+    aws.ec2.delete_subnet(SubnetId=subnet)
+    aws.ec2.delete_vpc(VpcId=vpc)

@@ -71,7 +71,12 @@ async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
         killed_after(&s, &["up"], at);
         done += 1;
         let started = Instant::now();
-        if rng.bool() {
+        let again = rng.bool();
+        println!(
+            "kill {done}: up after {at}, then {}",
+            if again { "up" } else { "down" }
+        );
+        if again {
             ok(&s.run(&["up", "--yes"]));
             recoveries.push(started.elapsed().as_secs_f64());
             assert!(converged(&s), "up after up killed at {at}");
@@ -80,7 +85,12 @@ async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
                 killed_after(&s, &["down"], at);
                 done += 1;
                 let started = Instant::now();
-                if rng.bool() {
+                let again = rng.bool();
+                println!(
+                    "kill {done}: down after {at}, then {}down",
+                    if again { "up and " } else { "" }
+                );
+                if again {
                     ok(&s.run(&["up", "--yes"]));
                     assert!(converged(&s), "up after down killed at {at}");
                 }

@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use crate::ctx::{Ctx, Drift, Event, Live};
 use crate::error::ProvisionError;
 use crate::kinds::{self, Observed};
+use crate::recheck::{Carried, recheck, replacement_refused, to_recheck};
 use crate::state::{Entry, State, StateStore, now_rfc3339};
 
 /// What `up` does with one resource of the graph.
@@ -173,8 +174,9 @@ pub async fn apply(
     let graph_ids: HashSet<&ResourceId> = ctx.graph.resources.iter().map(|r| &r.id).collect();
     let mut done: HashSet<ResourceId> = HashSet::new();
     let mut pending: Vec<&Change> = Vec::new();
+    let again = to_recheck(plan, &ctx.graph);
     for c in &plan.changes {
-        if c.action == Action::Unchanged {
+        if c.action == Action::Unchanged && !again.contains(&c.id) {
             let live = c.live.clone().expect("unchanged resources are live");
             record(state, &c.id, c.kind, &live);
             done.insert(c.id.clone());
@@ -191,7 +193,7 @@ pub async fn apply(
     }
 
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks: JoinSet<(ResourceId, Result<Live, ProvisionError>, f64)> = JoinSet::new();
+    let mut tasks: JoinSet<(ResourceId, Result<Carried, ProvisionError>, f64)> = JoinSet::new();
     let mut started: HashSet<ResourceId> = HashSet::new();
     let mut failures: Vec<ProvisionError> = Vec::new();
     loop {
@@ -226,8 +228,8 @@ pub async fn apply(
         })?;
         let change = plan.changes.iter().find(|c| c.id == id).expect("planned");
         match result {
-            Ok(live) => {
-                completed(&ctx, store, state, &mut summary, change, &live, secs)?;
+            Ok(carried) => {
+                completed(&ctx, store, state, &mut summary, change, &carried, secs)?;
                 done.insert(id);
             }
             Err(e) => {
@@ -272,13 +274,18 @@ fn completed(
     state: &mut State,
     summary: &mut Summary,
     change: &Change,
-    live: &Live,
+    carried: &Carried,
     secs: f64,
 ) -> Result<(), ProvisionError> {
-    let id = &change.id;
+    let (id, live) = (&change.id, &carried.live);
     ctx.set_output(id, live.clone());
     record(state, id, change.kind, live);
     store.save(state)?;
+    if !carried.acted {
+        // Compared again once its dependencies were done, and still as the spec says.
+        summary.unchanged.push(id.to_string());
+        return Ok(());
+    }
     let word = match change.action {
         Action::Create => "created",
         Action::Wait => "ready",
@@ -307,22 +314,16 @@ fn refuse_replacements(plan: &Plan) -> Result<(), ProvisionError> {
             .iter()
             .find(|d| !d.in_place)
             .expect("a replacement has a drift that cannot be fixed in place");
-        return Err(ProvisionError::refused(
-            format!("{} ({})", c.id, c.name),
-            format!(
-                "{} is {} in AWS but {} in the spec, and AWS cannot change it in place",
-                d.what, d.have, d.want
-            ),
-            Some(
-                "pipectl does not replace resources behind your back: run `pipectl down` then `pipectl up`, or set the spec back",
-            ),
-        ));
+        return Err(replacement_refused(&c.id, &c.name, d));
     }
     Ok(())
 }
 
 /// Creates, waits for or updates one resource as its change says, reporting the start.
-async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Live, ProvisionError> {
+async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Carried, ProvisionError> {
+    if change.action == Action::Unchanged {
+        return recheck(ctx, r, change).await;
+    }
     let action = match change.action {
         Action::Create => "create",
         Action::Wait => "wait",
@@ -332,7 +333,7 @@ async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Live, Pro
         id: change.id.to_string(),
         action: action.into(),
     });
-    match (&change.live, &change.action) {
+    let live = match (&change.live, &change.action) {
         (None, _) => kinds::create(ctx, r).await,
         (Some(leaving), Action::Create) => match kinds::gone(ctx, r, leaving).await {
             Ok(()) => kinds::create(ctx, r).await,
@@ -340,7 +341,8 @@ async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Live, Pro
         },
         (Some(live), Action::Wait) => kinds::settle(ctx, r, live).await,
         (Some(live), _) => kinds::update(ctx, r, live, &change.drift).await,
-    }
+    };
+    live.map(|live| Carried { live, acted: true })
 }
 
 fn record(state: &mut State, id: &ResourceId, kind: Kind, live: &Live) {

@@ -11,6 +11,7 @@ mod destroy;
 mod digest;
 mod error;
 mod kinds;
+mod recheck;
 mod session;
 mod state;
 mod token;

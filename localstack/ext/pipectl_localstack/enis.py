@@ -10,7 +10,8 @@
   endpoint's are released `eni_release` seconds after DeleteNatGateway / DeleteVpcEndpoints
   (requester-managed interfaces are detached and deleted by the service that made them,
   https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/requester-managed-eni.html; how long it
-  takes is not documented). moto never deletes a NAT gateway's interface at all.
+  takes is not documented). moto never deletes a NAT gateway's interface at all, nor lets its
+  Elastic IP go; here the address is disassociated as the interface goes.
 - FSx for Lustre puts an interface in its subnet with its security groups; it goes when the
   file system is gone (fsx.py calls `add_fsx` and `release_owner`).
 """
@@ -53,7 +54,16 @@ def purge() -> None:
         for eni, _, _ in due:
             _releasing.pop(eni)
     for eni, acct, region in due:
-        _backend(acct, region).enis.pop(eni, None)
+        b = _backend(acct, region)
+        # The Elastic IP of a deleted NAT gateway leaves it: "Deleting a public NAT gateway
+        # disassociates its Elastic IP address, but does not release the address"
+        # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteNatGateway.html).
+        # Until then CreateNatGateway refuses the address (moto: Resource.AlreadyAssociated);
+        # moto itself never lets it go.
+        for address in list(b.addresses):
+            if getattr(address.eni, "id", None) == eni:
+                b.disassociate_address(address=address.public_ip)
+        b.enis.pop(eni, None)
 
 
 def _release_later(account: str, region: str, eni_ids: list[str]) -> None:
@@ -153,6 +163,27 @@ def describe_network_interfaces(context, request):
     return call_moto(context)
 
 
+def _after_purge(context, request):
+    """An operation that sees what released interfaces let go (an Elastic IP's association)."""
+    purge()
+    return call_moto(context)
+
+
+def create_nat_gateway(context, request):
+    """CreateNatGateway after a purge; a refused one leaves no interface behind (moto makes the
+    gateway's interface before it checks the Elastic IP, and keeps it when the check fails,
+    which would then hold the subnet forever; AWS makes nothing for a refused request)."""
+    purge()
+    b = _backend(context.account_id, context.region)
+    before = set(b.enis)
+    try:
+        return call_moto(context)
+    except Exception:
+        for eni in set(b.enis) - before:
+            b.enis.pop(eni, None)
+        raise
+
+
 OPERATIONS = {
     "DeleteSubnet": delete_subnet,
     "DeleteSecurityGroup": delete_security_group,
@@ -160,4 +191,6 @@ OPERATIONS = {
     "DeleteNatGateway": delete_nat_gateway,
     "DeleteVpcEndpoints": delete_vpc_endpoints,
     "DescribeNetworkInterfaces": describe_network_interfaces,
+    "CreateNatGateway": create_nat_gateway,
+    "DescribeAddresses": _after_purge,
 }

@@ -9,9 +9,18 @@ use super::ec2::{EC2, deleted_or_gone, obs, stack_filter, tag_spec};
 use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Live};
 use crate::error::ProvisionError;
-use crate::wait::{found, wait_for};
+use crate::wait::{found, retry_while, wait_for};
 
 pub(crate) struct NatGateway;
+
+/// How long `up` waits for the stack's Elastic IP to leave a deleted NAT gateway.
+const EIP_RELEASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// CreateNatGateway's refusal while the address is still associated (EC2's
+/// `Resource.AlreadyAssociated`): it passes once the old gateway lets it go.
+fn still_associated(e: &pipectl_aws::AwsError) -> bool {
+    e.code.as_deref() == Some("Resource.AlreadyAssociated")
+}
 
 impl Handler for NatGateway {
     async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> {
@@ -56,11 +65,16 @@ impl Handler for NatGateway {
             .allocation_id(eip)
             .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, id, &r.name));
         let token = ctx.client_token(id, req.as_input());
-        let out = req
-            .client_token(token)
-            .send()
-            .await
-            .ctx(EC2, "CreateNatGateway", id)?;
+        let req = req.client_token(token);
+        // "Deleting a public NAT gateway disassociates its Elastic IP address, but does not
+        // release the address" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteNatGateway.html):
+        // after a `down` stopped between the two, the stack's address may still be associated
+        // with the old gateway for a while; CreateNatGateway refuses it meanwhile.
+        let out = retry_while(ctx, id, EIP_RELEASE_PATIENCE, still_associated, || {
+            let req = req.clone();
+            async move { req.send().await.ctx(EC2, "CreateNatGateway", id) }
+        })
+        .await?;
         let nat = out
             .nat_gateway()
             .and_then(|n| n.nat_gateway_id())

@@ -39,14 +39,16 @@ fn killed_after(s: &Stack, args: &[&str], after: usize) {
     });
 }
 
-/// Every resource of the spec exists and matches it.
-fn converged(s: &Stack) -> bool {
+/// What `status` finds missing or different from the spec (nothing once converged).
+fn unconverged(s: &Stack) -> Vec<Value> {
     let status: Value = serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
     status["resources"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|r| r["exists"] == true && r["drift"].as_array().is_some_and(Vec::is_empty))
+        .filter(|r| r["exists"] != true || r["drift"].as_array().is_none_or(|d| !d.is_empty()))
+        .cloned()
+        .collect()
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -79,7 +81,8 @@ async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
         if again {
             ok(&s.run(&["up", "--yes"]));
             recoveries.push(started.elapsed().as_secs_f64());
-            assert!(converged(&s), "up after up killed at {at}");
+            let off = unconverged(&s);
+            assert!(off.is_empty(), "up after up killed at {at}: {off:#?}");
             if done < kills {
                 let at = rng.usize(1..=28);
                 killed_after(&s, &["down"], at);
@@ -92,7 +95,8 @@ async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
                 );
                 if again {
                     ok(&s.run(&["up", "--yes"]));
-                    assert!(converged(&s), "up after down killed at {at}");
+                    let off = unconverged(&s);
+                    assert!(off.is_empty(), "up after down killed at {at}: {off:#?}");
                 }
                 ok(&s.run(&["down", "--yes"]));
                 recoveries.push(started.elapsed().as_secs_f64());

@@ -306,28 +306,34 @@ async fn up_killed_while_a_role_propagates_validates_the_environment_again() {
 
 /// A `down` stopped right after the NAT gateway went, its Elastic IP still associated with it
 /// (EC2 disassociates it as the gateway is deleted, and refuses a new gateway on it meanwhile
-/// with `Resource.AlreadyAssociated`): the next `up` waits for the address and converges.
+/// with `Resource.AlreadyAssociated`): the next `up` waits for the address and converges, the
+/// route tables pointing at the new gateway.
 #[tokio::test(flavor = "multi_thread")]
 async fn up_after_a_down_stopped_as_the_nat_gateway_went_waits_for_its_address() {
     let _delays = Delays::set(r#"{"eni_release": 8}"#);
     let s = stack("two-hour-pipeline.toml", "eip-held");
     let aws = aws().await;
     ok(&s.run(&["up", "--yes"]));
-    s.killed_when(&["down"], |line| {
-        line.trim_start().starts_with('✓') && line.contains(" nat: ")
-    });
-    let up = ok(&s.run(&["up", "--yes"]));
-    assert!(up.contains("is up"), "{up}");
-    let status: serde_json::Value =
-        serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
-    assert!(
-        status["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
-        "{status:#}"
-    );
+    // Stopped right after the NAT gateway (the private route table then points at a new one
+    // it is compared with again), then right after the public route table (the private one is
+    // to update, and compared again with the new gateway when its turn comes).
+    for at in [" nat: ", " rtb-public: "] {
+        s.killed_when(&["down"], |line| {
+            line.trim_start().starts_with('✓') && line.contains(at)
+        });
+        let up = ok(&s.run(&["up", "--yes"]));
+        assert!(up.contains("is up"), "{up}");
+        let status: serde_json::Value =
+            serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
+        assert!(
+            status["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
+            "after a down stopped at{at}: {status:#}"
+        );
+    }
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }

@@ -321,13 +321,15 @@ fn refuse_replacements(plan: &Plan) -> Result<(), ProvisionError> {
 
 /// Creates, waits for or updates one resource as its change says, reporting the start.
 async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Carried, ProvisionError> {
-    if change.action == Action::Unchanged {
+    if matches!(change.action, Action::Unchanged | Action::Update) {
+        // Compared now, with what its dependencies became in this run.
         return recheck(ctx, r, change).await;
     }
-    let action = match change.action {
-        Action::Create => "create",
-        Action::Wait => "wait",
-        _ => "update",
+    // What is left: creations and waits (replacements were refused before anything started).
+    let action = if change.action == Action::Create {
+        "create"
+    } else {
+        "wait"
     };
     ctx.emit(Event::Started {
         id: change.id.to_string(),
@@ -339,8 +341,7 @@ async fn carry_out(ctx: &Ctx, r: &Resource, change: &Change) -> Result<Carried, 
             Ok(()) => kinds::create(ctx, r).await,
             Err(e) => Err(e),
         },
-        (Some(live), Action::Wait) => kinds::settle(ctx, r, live).await,
-        (Some(live), _) => kinds::update(ctx, r, live, &change.drift).await,
+        (Some(live), _) => kinds::settle(ctx, r, live).await,
     };
     live.map(|live| Carried { live, acted: true })
 }

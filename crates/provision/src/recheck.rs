@@ -1,6 +1,7 @@
-//! Resources the plan found unchanged whose dependencies `up` creates or changes: what they
-//! must match (a route's NAT gateway id, a compute environment's launch template version) is
-//! known only once those are done, so they are compared again then and put right in place.
+//! Resources the plan found unchanged or to update, whose dependencies `up` creates or changes:
+//! what they must match (a route's NAT gateway id, a compute environment's launch template
+//! version) is known only once those are done, so they are compared again then and put right
+//! in place.
 
 use std::collections::HashSet;
 
@@ -63,14 +64,17 @@ pub(crate) struct Carried {
     pub(crate) acted: bool,
 }
 
-/// Compares an unchanged resource again now that its dependencies are done; updates it in
-/// place when it differs.
+/// Compares a resource found unchanged or to update again, now that its dependencies are done;
+/// updates it in place when it differs (with every difference seen now, not only the plan's).
 pub(crate) async fn recheck(
     ctx: &Ctx,
     r: &Resource,
     change: &Change,
 ) -> Result<Carried, ProvisionError> {
-    let live = change.live.clone().expect("unchanged resources are live");
+    let live = change
+        .live
+        .clone()
+        .expect("resources to compare again exist");
     let drift = kinds::drift(ctx, r, &live);
     if drift.is_empty() {
         return Ok(Carried { live, acted: false });

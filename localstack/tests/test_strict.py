@@ -259,13 +259,19 @@ def test_interfaces_block_deleting_their_subnet_group_and_vpc_until_released(aws
     aws.ec2.delete_vpc(VpcId=vpc)
 
 
-def test_a_nat_gateways_interface_goes_some_time_after_the_gateway(aws):
-    control("config", "POST", {"eni_release": 1.5})
-    vpc = aws.ec2.create_vpc(CidrBlock="10.89.0.0/16")["Vpc"]["VpcId"]
-    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.89.0.0/24")["Subnet"]["SubnetId"]
+def _deleted_nat_gateway(aws, cidr):
+    """A VPC, a subnet and an Elastic IP whose NAT gateway was just deleted: (vpc, subnet, eip)."""
+    vpc = aws.ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr}.0.0/24")["Subnet"]["SubnetId"]
     eip = aws.ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = aws.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
     aws.ec2.delete_nat_gateway(NatGatewayId=nat)
+    return vpc, subnet, eip
+
+
+def test_a_nat_gateways_interface_goes_some_time_after_the_gateway(aws):
+    control("config", "POST", {"eni_release": 1.5})
+    vpc, subnet, eip = _deleted_nat_gateway(aws, "10.89")
     with pytest.raises(ClientError) as e:
         aws.ec2.delete_subnet(SubnetId=subnet)
     assert code_of(e) == "DependencyViolation"
@@ -277,11 +283,7 @@ def test_a_nat_gateways_interface_goes_some_time_after_the_gateway(aws):
 
 def test_a_deleted_nat_gateways_address_is_refused_until_it_is_let_go_and_a_refusal_leaves_nothing(aws):
     control("config", "POST", {"eni_release": 1.0})
-    vpc = aws.ec2.create_vpc(CidrBlock="10.88.0.0/16")["Vpc"]["VpcId"]
-    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.0.0/24")["Subnet"]["SubnetId"]
-    eip = aws.ec2.allocate_address(Domain="vpc")["AllocationId"]
-    nat = aws.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
-    aws.ec2.delete_nat_gateway(NatGatewayId=nat)
+    vpc, subnet, eip = _deleted_nat_gateway(aws, "10.88")
     interfaces = lambda: aws.ec2.describe_network_interfaces(  # noqa: E731
         Filters=[{"Name": "subnet-id", "Values": [subnet]}]
     )["NetworkInterfaces"]

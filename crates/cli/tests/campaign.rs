@@ -39,16 +39,34 @@ fn killed_after(s: &Stack, args: &[&str], after: usize) {
     });
 }
 
-/// What `status` finds missing or different from the spec (nothing once converged).
-fn unconverged(s: &Stack) -> Vec<Value> {
-    let status: Value = serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
-    status["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["exists"] != true || r["drift"].as_array().is_none_or(|d| !d.is_empty()))
-        .cloned()
-        .collect()
+/// Kills `command` (`up` or `down`) after `at` resources, then completes the work: with
+/// `again`, `up` (which must converge; after a killed `down`, a `down` follows), else `down`.
+/// Returns how long the completing commands took.
+fn kill_and_complete(s: &Stack, command: &str, at: usize, again: bool, kill: u64) -> f64 {
+    killed_after(s, &[command], at);
+    let started = Instant::now();
+    let then = match (command, again) {
+        ("up", true) => "up",
+        ("down", true) => "up and down",
+        _ => "down",
+    };
+    println!("kill {kill}: {command} after {at}, then {then}");
+    let mut took = 0.0;
+    if again {
+        ok(&s.run(&["up", "--yes"]));
+        took = started.elapsed().as_secs_f64();
+        let status = s.status();
+        let off = stack::unconverged(&status);
+        assert!(
+            off.is_empty(),
+            "up after {command} killed at {at}: {off:#?}"
+        );
+    }
+    if command == "down" || !again {
+        ok(&s.run(&["down", "--yes"]));
+        took = started.elapsed().as_secs_f64();
+    }
+    took
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -69,43 +87,18 @@ async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {
     let s = stack("two-hour-pipeline.toml", "campaign");
     let (mut done, mut recoveries) = (0, Vec::new());
     while done < kills {
-        let at = rng.usize(1..=30);
-        killed_after(&s, &["up"], at);
+        let (at, again) = (rng.usize(1..=30), rng.bool());
         done += 1;
-        let started = Instant::now();
-        let again = rng.bool();
-        println!(
-            "kill {done}: up after {at}, then {}",
-            if again { "up" } else { "down" }
-        );
+        recoveries.push(kill_and_complete(&s, "up", at, again, done));
         if again {
-            ok(&s.run(&["up", "--yes"]));
-            recoveries.push(started.elapsed().as_secs_f64());
-            let off = unconverged(&s);
-            assert!(off.is_empty(), "up after up killed at {at}: {off:#?}");
+            // The stack is up: stop its `down` too, or take it down.
             if done < kills {
-                let at = rng.usize(1..=28);
-                killed_after(&s, &["down"], at);
+                let (at, again) = (rng.usize(1..=28), rng.bool());
                 done += 1;
-                let started = Instant::now();
-                let again = rng.bool();
-                println!(
-                    "kill {done}: down after {at}, then {}down",
-                    if again { "up and " } else { "" }
-                );
-                if again {
-                    ok(&s.run(&["up", "--yes"]));
-                    let off = unconverged(&s);
-                    assert!(off.is_empty(), "up after down killed at {at}: {off:#?}");
-                }
-                ok(&s.run(&["down", "--yes"]));
-                recoveries.push(started.elapsed().as_secs_f64());
+                recoveries.push(kill_and_complete(&s, "down", at, again, done));
             } else {
                 ok(&s.run(&["down", "--yes"]));
             }
-        } else {
-            ok(&s.run(&["down", "--yes"]));
-            recoveries.push(started.elapsed().as_secs_f64());
         }
         assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
     }

@@ -108,22 +108,7 @@ async fn up_down_up_down_sends_each_token_once_and_recovers_from_iam_propagation
             "round {round}: no compute environment was validated again"
         );
         updates_before = updates;
-        let ces = aws
-            .batch
-            .describe_compute_environments()
-            .send()
-            .await
-            .unwrap();
-        let live: Vec<_> = ces
-            .compute_environments()
-            .iter()
-            .filter(|c| {
-                c.compute_environment_name()
-                    .unwrap_or("")
-                    .starts_with(&s.name)
-            })
-            .filter(|c| c.status().map(aws_sdk_batch::types::CeStatus::as_str) != Some("DELETED"))
-            .collect();
+        let live = stack::compute_environments(&aws, &s.name).await;
         assert_eq!(live.len(), 3);
         assert!(
             live.iter()
@@ -247,14 +232,8 @@ async fn up_after_a_down_stopped_while_queues_were_deleting_creates_them_again()
         "up took {:?}",
         started.elapsed()
     );
-    let status: serde_json::Value =
-        serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
-    let rows = status["resources"].as_array().unwrap();
-    assert!(
-        rows.iter()
-            .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
-        "{status:#}"
-    );
+    let status = s.status();
+    assert!(stack::unconverged(&status).is_empty(), "{status:#}");
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }
@@ -283,20 +262,9 @@ async fn up_killed_while_a_role_propagates_validates_the_environment_again() {
         "{ce} is waited for:\n{plan}"
     );
     assert!(plan.contains(" 0 to replace"), "{plan}");
-    let ces = aws
-        .batch
-        .describe_compute_environments()
-        .send()
+    let ours: Vec<_> = stack::compute_environments(&aws, &s.name)
         .await
-        .unwrap();
-    let ours: Vec<_> = ces
-        .compute_environments()
         .iter()
-        .filter(|c| {
-            c.compute_environment_name()
-                .unwrap_or("")
-                .starts_with(&s.name)
-        })
         .map(|c| c.status().map(|s| s.as_str().to_string()))
         .collect();
     assert_eq!(ours, vec![Some("VALID".to_string()); 3]);
@@ -323,14 +291,9 @@ async fn up_after_a_down_stopped_as_the_nat_gateway_went_waits_for_its_address()
         });
         let up = ok(&s.run(&["up", "--yes"]));
         assert!(up.contains("is up"), "{up}");
-        let status: serde_json::Value =
-            serde_json::from_str(&ok(&s.run(&["status", "--output", "json"]))).unwrap();
+        let status = s.status();
         assert!(
-            status["resources"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|r| r["exists"] == true && r["drift"].as_array().unwrap().is_empty()),
+            stack::unconverged(&status).is_empty(),
             "after a down stopped at{at}: {status:#}"
         );
     }

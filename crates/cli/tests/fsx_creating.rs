@@ -66,21 +66,7 @@ async fn compute_is_valid_before_a_slow_file_system_is_available_and_run_waits_f
     }
     assert_eq!(queues_done, 3, "up ended before its queues were done");
     assert_eq!(fsx_lifecycle(&aws, &s.name).await, "CREATING");
-    let ces = aws
-        .batch
-        .describe_compute_environments()
-        .send()
-        .await
-        .unwrap();
-    let ours: Vec<_> = ces
-        .compute_environments()
-        .iter()
-        .filter(|c| {
-            c.compute_environment_name()
-                .unwrap_or("")
-                .starts_with(&s.name)
-        })
-        .collect();
+    let ours = stack::compute_environments(&aws, &s.name).await;
     assert_eq!(ours.len(), 3);
     for c in &ours {
         assert_eq!(

@@ -369,3 +369,27 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The stack's compute environments Batch lists, those it lists as `DELETED` (gone) left out.
+pub async fn compute_environments(
+    aws: &Aws,
+    stack: &str,
+) -> Vec<aws_sdk_batch::types::ComputeEnvironmentDetail> {
+    let prefix = format!("{stack}-");
+    let out = aws
+        .batch
+        .describe_compute_environments()
+        .send()
+        .await
+        .unwrap();
+    out.compute_environments()
+        .iter()
+        .filter(|c| {
+            c.compute_environment_name()
+                .unwrap_or("")
+                .starts_with(&prefix)
+        })
+        .filter(|c| !gone(c.status().map(aws_sdk_batch::types::CeStatus::as_str)))
+        .cloned()
+        .collect()
+}

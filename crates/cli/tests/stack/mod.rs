@@ -156,6 +156,10 @@ impl Stack {
         );
         seen
     }
+    /// `pipectl status --output json` of the stack.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&ok(&self.run(&["status", "--output", "json"]))).unwrap()
+    }
     pub fn state_file(&self) -> PathBuf {
         self.dir
             .path()
@@ -252,6 +256,17 @@ mod census;
 mod control;
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
-pub use census::{census, tagged};
+pub use census::{census, compute_environments, tagged};
 #[allow(unused_imports)]
 pub use control::*;
+
+/// The rows of a `status` answer that are missing or differ from the spec (none once the stack
+/// converged).
+pub fn unconverged(status: &serde_json::Value) -> Vec<&serde_json::Value> {
+    status["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["exists"] != true || r["drift"].as_array().is_none_or(|d| !d.is_empty()))
+        .collect()
+}

@@ -1,7 +1,11 @@
-//! Plain aligned text tables for terminal output. Widths are display columns (the
-//! `unicode-width` crate): a wide character (CJK, most emoji) takes two, a combining mark none.
+//! Plain aligned text tables for terminal output, laid out by the `tabled` crate: widths are
+//! display columns, so a wide character (CJK, most emoji) takes two and a combining mark none.
 
-use unicode_width::UnicodeWidthStr;
+use tabled::builder::Builder;
+use tabled::grid::config::HorizontalLine;
+use tabled::settings::object::Columns;
+use tabled::settings::themes::Theme;
+use tabled::settings::{Alignment, Padding, Style};
 
 /// Columns are left-aligned unless listed in `right`; a row of `None` draws a rule.
 pub struct Table {
@@ -31,46 +35,35 @@ impl Table {
     pub fn rule(&mut self) {
         self.rows.push(None);
     }
+    /// The table as lines: the header, a rule under it, the rows (and their rules); columns
+    /// two spaces apart, no trailing spaces.
     pub fn render(&self) -> String {
         let n = self.header.len();
-        let mut width = vec![0usize; n];
-        for cells in std::iter::once(&self.header).chain(self.rows.iter().flatten()) {
-            for (i, c) in cells.iter().enumerate().take(n) {
-                width[i] = width[i].max(c.width());
-            }
-        }
-        let line = |cells: &[String]| {
-            let mut s = String::new();
-            for (i, w) in width.iter().enumerate() {
-                let c = cells.get(i).map_or("", String::as_str);
-                let pad = w - c.width();
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                if self.right.contains(&i) {
-                    s.push_str(&" ".repeat(pad));
-                    s.push_str(c);
-                } else {
-                    s.push_str(c);
-                    if i + 1 < n {
-                        s.push_str(&" ".repeat(pad));
-                    }
-                }
-            }
-            s.trim_end().to_string() + "\n"
-        };
-        let total: usize = width.iter().sum::<usize>() + 2 * n.saturating_sub(1);
-        let mut out = line(&self.header);
-        out.push_str(&"─".repeat(total));
-        out.push('\n');
+        let mut builder = Builder::default();
+        builder.push_record(self.header.iter().map(String::as_str));
+        // a rule goes above the row that follows it: its index among the records
+        let mut rules = vec![1];
         for row in &self.rows {
             match row {
-                Some(cells) => out.push_str(&line(cells)),
-                None => {
-                    out.push_str(&"─".repeat(total));
-                    out.push('\n');
-                }
+                Some(cells) => builder.push_record(cells.iter().take(n).map(String::as_str)),
+                None => rules.push(builder.count_records()),
             }
+        }
+        let mut table = builder.build();
+        let mut theme = Theme::from_style(Style::empty());
+        for at in rules {
+            theme.insert_horizontal_line(at, HorizontalLine::new(Some('─'), Some('─'), None, None));
+        }
+        table.with(theme);
+        table.with(Padding::new(0, 2, 0, 0));
+        table.modify(Columns::last(), Padding::zero());
+        for &c in &self.right {
+            table.modify(Columns::one(c), Alignment::right());
+        }
+        let mut out = String::new();
+        for line in table.to_string().lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
         out
     }
@@ -79,6 +72,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_width::UnicodeWidthStr;
 
     #[test]
     fn columns_line_up_in_display_columns_with_wide_characters() {
@@ -92,5 +86,26 @@ mod tests {
         assert_eq!(lines[3], "infer  10.25");
         assert_eq!(lines[0].width(), lines[3].width());
         assert_eq!(lines[1], "─".repeat(12));
+    }
+
+    #[test]
+    fn a_rule_row_spans_every_column_where_it_was_added_and_short_rows_are_filled() {
+        let mut t = Table::new(&["item", "qty", "usd"]).right_align(&[2]);
+        t.row(vec!["storage".into(), "1.2".into(), "0.48".into()]);
+        t.rule();
+        t.row(vec!["total".into()]);
+        let text = t.render();
+        let lines: Vec<&str> = text.lines().collect();
+        let rule = "─".repeat(18);
+        assert_eq!(
+            lines,
+            [
+                "item     qty   usd",
+                &rule,
+                "storage  1.2  0.48",
+                &rule,
+                "total"
+            ]
+        );
     }
 }

@@ -28,14 +28,15 @@ fn every_file_is_written_and_the_page_stands_alone() {
     // marks (in a row of their own: no legend box drawn over the bars)
     let timeline =
         &html[html.find("id=\"timeline\"").unwrap()..html.find("id=\"scaling\"").unwrap()];
+    let (drawn, _tips) = timeline.split_once(TIPS).unwrap();
     assert_eq!(
-        timeline.matches("<rect").count(),
+        drawn.matches("<rect").count(),
         2 + 60 + 2,
         "{}",
-        timeline.matches("<rect").count()
+        drawn.matches("<rect").count()
     );
     // no legend covers data: every chart's legend marks lie apart from its bars
-    let timeline_svg = timeline.split("<svg").nth(1).unwrap();
+    let timeline_svg = drawn.split("<svg").nth(1).unwrap();
     let marks = rects(timeline_svg)
         .iter()
         .filter(|r| r.2 == 12.0 && r.3 == 12.0)
@@ -96,6 +97,49 @@ fn a_chart_without_data_says_why_instead_of_drawing_nothing() {
     assert!(html.contains("Needs runs of the same phase with different node counts"));
     assert!(html.contains("CloudWatch returned no values"));
     assert_eq!(html.matches("<svg").count(), 5);
+}
+
+/// Where a chart's hover titles start: every `<rect>` after it is a tip, not a drawn mark.
+const TIPS: &str = "<g class=\"tips\"";
+
+#[test]
+fn every_bar_names_its_value_on_hover_and_its_tip_lies_over_it() {
+    let report = fixture::sample(6);
+    let html = &render(&report).unwrap()[0].1;
+    let timeline =
+        &html[html.find("id=\"timeline\"").unwrap()..html.find("id=\"scaling\"").unwrap()];
+    let (drawn, tips) = timeline.split_once(TIPS).unwrap();
+    let titles: Vec<&str> = tips
+        .split("<title>")
+        .skip(1)
+        .map(|t| &t[..t.find("</title>").unwrap()])
+        .collect();
+    // each attempt's run bar names its phase, attempt and minutes, as the record says
+    for j in &report.jobs {
+        let minutes = (j.stopped_ms - j.started_ms) as f64 / 60_000.0;
+        let want = format!("{} #{}: ran {minutes:.4} min", j.phase, j.attempt);
+        assert!(
+            titles.iter().any(|t| t.starts_with(&want)),
+            "{want} not among {titles:?}"
+        );
+    }
+    // every tip covers a bar drawn there (plotters may round a pixel either way)
+    let bars = rects(drawn);
+    for tip in rects(tips) {
+        let near = |a: f64, b: f64| (a - b).abs() <= 1.0;
+        assert!(
+            bars.iter().any(|b| near(b.0, tip.0)
+                && near(b.1, tip.1)
+                && near(b.0 + b.2, tip.0 + tip.2)
+                && near(b.1 + b.3, tip.1 + tip.3)),
+            "tip {tip:?} covers no bar"
+        );
+    }
+    // the cost charts' bars too: each names its value in its chart's unit, never `-0.0000`
+    let per_job = &html[html.find("id=\"per-job\"").unwrap()..];
+    let per_job = &per_job[..per_job.find("</figure>").unwrap()];
+    assert!(per_job.contains(TIPS) && per_job.contains(" USD per attempt</title>"));
+    assert!(!html.contains("-0.0000"));
 }
 
 /// The (x, y, width, height) of every `<rect>` of an SVG.

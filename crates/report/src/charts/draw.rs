@@ -1,6 +1,8 @@
 //! What every chart shares: the chart as the report keeps it, the colours, and bars over
 //! named categories (plain, grouped, stacked or as waterfall steps).
 
+use std::fmt::Write;
+
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -123,6 +125,46 @@ pub(super) fn frame<DB: DrawingBackend>(
     Ok(plot)
 }
 
+/// A region of a drawn chart, in pixels, that names what it shows when the pointer rests on
+/// it (a bar's category, series and value), so a reader can check a bar.
+pub(super) struct Tip {
+    pub from: (i32, i32),
+    pub to: (i32, i32),
+    pub text: String,
+}
+
+/// The SVG with a transparent rectangle over each tip's region carrying the tip as its SVG
+/// `<title>` (browsers show it on hover; screen readers read it). Added after everything
+/// plotters drew, so the tips lie above the data and do not change how it looks.
+pub(super) fn with_tips(svg: &str, tips: &[Tip]) -> String {
+    let Some(end) = svg.rfind("</svg>") else {
+        return svg.to_string();
+    };
+    let mut out = String::with_capacity(svg.len() + tips.len() * 120);
+    out.push_str(&svg[..end]);
+    out.push_str("<g class=\"tips\" fill=\"#000\" fill-opacity=\"0\" pointer-events=\"all\">\n");
+    for t in tips {
+        let (x, y) = (t.from.0.min(t.to.0), t.from.1.min(t.to.1));
+        let (w, h) = (
+            (t.from.0 - t.to.0).abs().max(2),
+            (t.from.1 - t.to.1).abs().max(2),
+        );
+        let _ = writeln!(
+            out,
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"><title>{}</title></rect>",
+            crate::html::esc(&t.text)
+        );
+    }
+    out.push_str("</g>\n");
+    out.push_str(&svg[end..]);
+    out
+}
+
+/// A value as a tip shows it: four decimals, never a negative zero.
+pub(super) fn tip_value(v: f64) -> String {
+    format!("{:.4}", pipectl_metering::money::tidy(v, 4))
+}
+
 pub(super) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
@@ -153,6 +195,7 @@ pub(super) fn bars(
         hi + (hi - lo) * 0.08
     };
     let mut svg = String::new();
+    let mut tips = Vec::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 340)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
@@ -195,6 +238,20 @@ pub(super) fn bars(
                     Rectangle::new([(x, a), (x + w, b)], color.filled())
                 }))
                 .map_err(err)?;
+            for &(i, a, b) in &s.spans {
+                let x = i as f64 + off;
+                let cat = cats.get(i).map_or("", String::as_str);
+                let name = if s.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", s.name)
+                };
+                tips.push(Tip {
+                    from: chart.backend_coord(&(x, a)),
+                    to: chart.backend_coord(&(x + w, b)),
+                    text: format!("{cat}{name}: {} {y_desc}", tip_value(b - a)),
+                });
+            }
         }
         let style =
             TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
@@ -205,7 +262,7 @@ pub(super) fn bars(
         }
         root.present().map_err(err)?;
     }
-    Ok(svg)
+    Ok(with_tips(&svg, &tips))
 }
 
 pub(super) fn chart(id: &'static str, title: &str, svg: Res<String>, caption: String) -> Chart {

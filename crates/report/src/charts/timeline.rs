@@ -5,7 +5,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Chart;
-use super::draw::{FAILED, INTERRUPTED, Key, Mark, QUEUE, RUN, Res, chart, empty, err, frame};
+use super::draw::{
+    FAILED, INTERRUPTED, Key, Mark, QUEUE, RUN, Res, Tip, chart, empty, err, frame, tip_value,
+    with_tips,
+};
 use crate::{Outcome, Report};
 
 /// Beyond this many attempts the timeline shows one row per phase.
@@ -89,6 +92,7 @@ fn draw(title: &str, rows: &[Row]) -> Res<String> {
     let end = rows.iter().map(|r| r.3).fold(0.0, f64::max).max(0.1);
     let n = rows.len();
     let mut svg = String::new();
+    let mut tips = Vec::new();
     {
         let h = (110 + 22 * n).clamp(230, 2430) as u32;
         let root = SVGBackend::with_string(&mut svg, (760, h)).into_drawing_area();
@@ -133,6 +137,27 @@ fn draw(title: &str, rows: &[Row]) -> Res<String> {
                 )
             }))
             .map_err(err)?;
+        for (i, r) in rows.iter().enumerate() {
+            let ended = if r.4 == FAILED {
+                " (failed)"
+            } else if r.4 == INTERRUPTED {
+                " (interrupted)"
+            } else {
+                ""
+            };
+            if r.2 > r.1 {
+                tips.push(Tip {
+                    from: chart.backend_coord(&(r.1, y(i) + 0.2)),
+                    to: chart.backend_coord(&(r.2, y(i) + 0.8)),
+                    text: format!("{}: {} min in the queue", r.0, tip_value(r.2 - r.1)),
+                });
+            }
+            tips.push(Tip {
+                from: chart.backend_coord(&(r.2, y(i) + 0.15)),
+                to: chart.backend_coord(&(r.3.max(r.2 + end * 0.002), y(i) + 0.85)),
+                text: format!("{}: ran {} min{ended}", r.0, tip_value(r.3 - r.2)),
+            });
+        }
         let style = TextStyle::from(("sans-serif", 12).into_font())
             .pos(Pos::new(HPos::Right, VPos::Center));
         for (i, r) in rows.iter().enumerate() {
@@ -142,5 +167,5 @@ fn draw(title: &str, rows: &[Row]) -> Res<String> {
         }
         root.present().map_err(err)?;
     }
-    Ok(svg)
+    Ok(with_tips(&svg, &tips))
 }

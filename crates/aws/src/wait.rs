@@ -16,6 +16,10 @@ pub enum Probe<T> {
     Done(T),
     /// Still in a transitional state (named, for progress).
     Pending(String),
+    /// Still in a transitional state that the probe has just started again (an update that
+    /// makes AWS validate anew): probed again at the first pause, not at the grown one, so the
+    /// new transition's end is seen as soon as a fresh wait's would be.
+    Restarted(String),
     /// A terminal failure state, with AWS's reason (`statusReason`).
     Failed(String),
 }
@@ -94,6 +98,8 @@ where
     let mut seed =
         0x9E37_79B9_7F4A_7C15u64 ^ (start.elapsed().as_nanos() as u64 | 1) ^ (what.len() as u64);
     let mut last = String::from("unknown");
+    // the wait's pace counts from the last restart
+    let mut restarted: Option<Instant> = None;
     loop {
         match probe().await {
             Ok(Probe::Done(v)) => return Ok(v),
@@ -108,6 +114,14 @@ where
                     progress(&state);
                 }
                 last = state;
+            }
+            Ok(Probe::Restarted(state)) => {
+                if state != last {
+                    progress(&state);
+                }
+                last = state;
+                restarted = Some(Instant::now());
+                interval = backoff.initial;
             }
             Err(e) if e.is_transient() => {
                 tracing::debug!(%e, "transient error while waiting for {what}");
@@ -125,7 +139,8 @@ where
         }
         let sleep = jitter(interval, &mut seed).min(backoff.deadline.saturating_sub(waited));
         tokio::time::sleep(sleep).await;
-        interval = next_interval(interval, start.elapsed(), &backoff);
+        let since = restarted.map_or(start, |r| r).elapsed();
+        interval = next_interval(interval, since, &backoff);
     }
 }
 

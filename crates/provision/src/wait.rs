@@ -51,7 +51,14 @@ where
     Fut: Future<Output = Result<T, AwsError>>,
 {
     let start = Instant::now();
-    let mut pause = Duration::from_millis(200);
+    // pauses as a wait's: doubling, but never more than an eighth of the time waited so far
+    // (a refusal that passes after 3 s is retried by 3.4 s, not at 6.2 s)
+    let backoff = Backoff {
+        initial: Duration::from_millis(200),
+        max: Duration::from_secs(10),
+        deadline,
+    };
+    let mut pause = backoff.initial;
     loop {
         match call().await {
             Ok(v) => return Ok(v),
@@ -65,7 +72,7 @@ where
                     ),
                 });
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(10));
+                pause = wait::next_interval(pause, start.elapsed(), &backoff);
             }
             Err(e) => return Err(e.into()),
         }

@@ -391,7 +391,8 @@ async fn wait_ce_inner(
             req.send()
                 .await
                 .ctx(BATCH, "UpdateComputeEnvironment", id)?;
-            return Ok(Probe::Pending(
+            // probed at a fresh wait's pace: the validation ends a CE update later
+            return Ok(Probe::Restarted(
                 "INVALID (IAM role propagating), validating again".into(),
             ));
         }

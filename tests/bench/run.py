@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,34 @@ def naive(runs_dir: str, stop: threading.Event, seen: dict, calls: list):
         stop.wait(NAIVE_INTERVAL)
 
 
+def wait_for_jobs(runs_dir: str, n: int, timeout: float = 60.0) -> str:
+    """The run id, once its record names a job for each of the n phases."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for path in glob.glob(os.path.join(runs_dir, "*.json")):
+            try:
+                rec = json.load(open(path))
+            except ValueError:
+                continue
+            if sum(1 for p in rec["phases"] if p.get("job_id")) == n:
+                return rec["run_id"]
+        time.sleep(0.05)
+    raise SystemExit("the run submitted no jobs within a minute")
+
+
+def result(proc: subprocess.Popen) -> tuple[dict, dict]:
+    """A finished `run --output json`: its record and its `finished` event."""
+    out, err = proc.communicate(timeout=600)
+    if proc.returncode != 0:
+        raise SystemExit(f"pipectl run failed ({proc.returncode}):\n{err}")
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    return lines[-1], next(e for e in lines if e.get("event") == "finished")
+
+
+def delays(rec: dict) -> list:
+    return [(p["noticed_at_ms"] - p["stopped_at_ms"]) / 1000 for p in rec["phases"]]
+
+
 def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         stack = f"benchrun{os.getpid() % 100000}"
@@ -81,27 +110,36 @@ def main(n: int) -> None:
         subprocess.run([PIPECTL, "-q", "up", "--yes", spec], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL)
         try:
             stop, seen, calls = threading.Event(), {}, [0]
-            t = threading.Thread(target=naive, args=(os.path.join(d, ".pipectl", "runs"), stop, seen, calls))
+            runs = os.path.join(d, ".pipectl", "runs")
+            t = threading.Thread(target=naive, args=(runs, stop, seen, calls))
             t.start()
             start = time.time()
-            r = subprocess.run([PIPECTL, "-q", "run", "--no-metrics", "--output", "json", spec], cwd=d, env=env,
-                               check=True, capture_output=True, text=True)
+            run = [PIPECTL, "-q", "run", "--no-metrics", "--output", "json"]
+            events = subprocess.Popen(run + [spec], cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # the same jobs, watched by polling: a second watcher attached to a copy of the record
+            run_id = wait_for_jobs(runs, n)
+            copy = os.path.join(d, "polling-runs")
+            shutil.copytree(runs, copy)
+            polling = subprocess.Popen(run + ["--attach", run_id, "--no-events", "--runs-dir", copy, spec], cwd=d, env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            rec, finished = result(events)
             wall = time.time() - start
+            prec, pfinished = result(polling)
             t.join(timeout=60)
             stop.set()
-            lines = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
-            rec = lines[-1]
-            finished = next(e for e in lines if e.get("event") == "finished")
-            ours = [(p["noticed_at_ms"] - p["stopped_at_ms"]) for p in rec["phases"]]
             theirs = list(seen.values())
         finally:
             subprocess.run([PIPECTL, "-q", "down", "--yes", spec], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL)
     run_s = sum(p["run_seconds"] for p in rec["phases"])
-    print(f"{n} chained phases, {run_s:.0f} s of commands, run wall {wall:.1f} s; pipectl poll 2..30 s (default), naive: every job every {NAIVE_INTERVAL:.0f} s")
-    print(f"{'watcher':<28}{'DescribeJobs':>13}{'notice delay median s':>23}{'max s':>8}")
-    print(f"{'pipectl run (batched)':<28}{finished['describe_jobs_calls']:>13}{statistics.median(ours) / 1000:>23.2f}{max(ours) / 1000:>8.2f}")
-    print(f"{'naive, one call per job':<28}{calls[0]:>13}{statistics.median(theirs) / 1000:>23.2f}{max(theirs) / 1000:>8.2f}")
-    print(f"calls: pipectl makes {calls[0] / max(finished['describe_jobs_calls'], 1):.1f}x fewer; median delay ratio pipectl/naive {statistics.median(ours) / max(statistics.median(theirs), 1):.2f}")
+    ours, polled = delays(rec), delays(prec)
+    print(f"{n} chained phases, {run_s:.0f} s of commands, run wall {wall:.1f} s; the same jobs watched three ways at once")
+    print(f"{'watcher':<36}{'DescribeJobs':>13}{'job events':>11}{'notice delay median s':>23}{'max s':>8}")
+    print(f"{'pipectl run, job events':<36}{finished['describe_jobs_calls']:>13}{finished['job_events']:>11}{statistics.median(ours):>23.2f}{max(ours):>8.2f}")
+    print(f"{'pipectl run --no-events (poll 2..30)':<36}{pfinished['describe_jobs_calls']:>13}{pfinished['job_events']:>11}{statistics.median(polled):>23.2f}{max(polled):>8.2f}")
+    print(f"{'naive, one call per job every 10 s':<36}{calls[0]:>13}{0:>11}{statistics.median(theirs) / 1000:>23.2f}{max(theirs) / 1000:>8.2f}")
+    minutes = wall / 60
+    print(f"events: {finished['describe_jobs_calls'] / max(minutes, 1e-9):.1f} DescribeJobs per minute of run; "
+          f"median notice delay {statistics.median(ours) / max(statistics.median(polled), 1e-9):.2f}x polling's")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,10 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// STS: the account id (`GetCallerIdentity`).
     pub sts: aws_sdk_sts::Client,
+    /// EventBridge: the stack's rule for Batch's job state-change events.
+    pub events: aws_sdk_eventbridge::Client,
+    /// SQS: the stack's queue those events are delivered to, read by `run`.
+    pub sqs: aws_sdk_sqs::Client,
     /// Every operation made through these clients, counted.
     pub calls: CallLog,
     /// Region every client calls: [`AwsOptions::region`], else the spec's `[stack] region`.
@@ -160,6 +164,8 @@ pub async fn connect(opts: &AwsOptions, spec_region: &str) -> Aws {
         cloudwatch: client!(aws_sdk_cloudwatch),
         logs: client!(aws_sdk_cloudwatchlogs),
         sts: client!(aws_sdk_sts),
+        events: client!(aws_sdk_eventbridge),
+        sqs: client!(aws_sdk_sqs),
         calls,
         region,
         endpoint,

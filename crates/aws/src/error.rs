@@ -178,7 +178,10 @@ fn classify_code(code: Option<&str>, message: &str) -> ErrorKind {
                 || c.ends_with(".Unknown")
                 || c == "NoSuchEntity"
                 || c == "NoSuchBucket"
-                || c == "FileSystemNotFound" =>
+                || c == "FileSystemNotFound"
+                // SQS: the JSON protocol's code, and the query protocol's it also sends
+                || c == "QueueDoesNotExist"
+                || c == "AWS.SimpleQueueService.NonExistentQueue" =>
         {
             ErrorKind::NotFound
         }
@@ -267,6 +270,16 @@ mod tests {
             ErrorKind::NotFound
         );
         assert_eq!(classify_code(Some("NoSuchEntity"), ""), ErrorKind::NotFound);
+        for sqs in [
+            "QueueDoesNotExist",
+            "AWS.SimpleQueueService.NonExistentQueue",
+        ] {
+            assert_eq!(classify_code(Some(sqs), ""), ErrorKind::NotFound, "{sqs}");
+        }
+        assert_eq!(
+            classify_code(Some("ResourceNotFoundException"), ""),
+            ErrorKind::NotFound
+        );
         assert_eq!(
             classify_code(Some("ExpiredToken"), ""),
             ErrorKind::Credentials

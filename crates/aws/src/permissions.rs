@@ -33,6 +33,8 @@ pub enum Scope {
     LogGroup,
     /// Metrics under the `Pipectl` namespaces only.
     Metrics,
+    /// The stack's job-event queue (SQS) and the EventBridge rule feeding it.
+    JobEvents,
 }
 
 /// The commands that make AWS calls, as bits of [`Operation::commands`]: `pipectl up`.
@@ -206,6 +208,22 @@ pub static OPERATIONS: &[Operation] = &[
     op("logs", "PutRetentionPolicy", &["logs:PutRetentionPolicy"], LogGroup, UP),
     op("logs", "DeleteLogGroup", &["logs:DeleteLogGroup"], LogGroup, DOWN),
     op("logs", "GetLogEvents", &["logs:GetLogEvents"], LogGroup, RUN),
+    // Batch's job events: the stack's EventBridge rule and the SQS queue it delivers to
+    op("sqs", "GetQueueUrl", &["sqs:GetQueueUrl"], JobEvents, UP | DOWN | STATUS | RUN),
+    op("sqs", "ListQueueTags", &["sqs:ListQueueTags"], JobEvents, UP | DOWN | STATUS),
+    op("sqs", "GetQueueAttributes", &["sqs:GetQueueAttributes"], JobEvents, UP | DOWN | STATUS),
+    op("sqs", "CreateQueue", &["sqs:CreateQueue", "sqs:TagQueue"], JobEvents, UP),
+    op("sqs", "SetQueueAttributes", &["sqs:SetQueueAttributes"], JobEvents, UP),
+    op("sqs", "DeleteQueue", &["sqs:DeleteQueue"], JobEvents, DOWN),
+    op("sqs", "ReceiveMessage", &["sqs:ReceiveMessage"], JobEvents, RUN),
+    op("sqs", "DeleteMessageBatch", &["sqs:DeleteMessage"], JobEvents, RUN),
+    op("events", "DescribeRule", &["events:DescribeRule"], JobEvents, UP | DOWN | STATUS),
+    op("events", "ListTagsForResource", &["events:ListTagsForResource"], JobEvents, UP | DOWN | STATUS),
+    op("events", "ListTargetsByRule", &["events:ListTargetsByRule"], JobEvents, UP | DOWN | STATUS),
+    op("events", "PutRule", &["events:PutRule", "events:TagResource"], JobEvents, UP),
+    op("events", "PutTargets", &["events:PutTargets"], JobEvents, UP),
+    op("events", "RemoveTargets", &["events:RemoveTargets"], JobEvents, DOWN),
+    op("events", "DeleteRule", &["events:DeleteRule"], JobEvents, DOWN),
 ];
 
 /// Whether the table has a row for `service:operation`.
@@ -284,6 +302,13 @@ fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
             json!([
                 format!("arn:aws:logs:{r}:{a}:log-group:/pipectl/{s}/*"),
                 format!("arn:aws:logs:{r}:{a}:log-group:/pipectl/{s}/*:log-stream:*"),
+            ]),
+            None,
+        ),
+        JobEvents => (
+            json!([
+                format!("arn:aws:sqs:{r}:{a}:pipectl-{s}-job-events"),
+                format!("arn:aws:events:{r}:{a}:rule/pipectl-{s}-job-events"),
             ]),
             None,
         ),

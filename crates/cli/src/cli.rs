@@ -223,9 +223,16 @@ pub struct RunArgs {
     /// Remove the stack as soon as the last phase ends (the S3 buckets and their data stay).
     #[arg(long)]
     pub down_after: bool,
-    /// Bounds of the adaptive poll interval, in seconds.
+    /// Bounds of the adaptive poll interval, in seconds (used while no job events arrive).
     #[arg(long, default_value = "2..30", value_name = "MIN..MAX", value_parser = pipectl_runner::PollSettings::parse)]
     pub poll: pipectl_runner::PollSettings,
+    /// Watch by polling DescribeJobs only, without the stack's job events (EventBridge → SQS).
+    #[arg(long)]
+    pub no_events: bool,
+    /// While job events arrive, reconcile with one DescribeJobs this often (seconds): a lost
+    /// event delays what the run notices by at most this long.
+    #[arg(long, default_value = "60", value_name = "SECONDS", value_parser = positive_seconds)]
+    pub reconcile_every: std::time::Duration,
     /// Submit even when the estimate exceeds the spec's budget.
     #[arg(long)]
     pub ignore_budget: bool,
@@ -404,6 +411,15 @@ fn parse_region(s: &str) -> Result<String, String> {
 }
 
 /// A whole number of at least 1.
+/// A positive number of seconds (`60`, `0.5`).
+fn positive_seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim_end_matches('s').parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(std::time::Duration::from_secs_f64(v)),
+        Ok(v) => Err(format!("{v} is not a positive number of seconds")),
+        Err(_) => Err(format!("{s:?} is not a number of seconds")),
+    }
+}
+
 fn parse_positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
@@ -415,6 +431,21 @@ fn parse_positive(s: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_must_be_a_positive_number() {
+        assert_eq!(
+            positive_seconds("60"),
+            Ok(std::time::Duration::from_secs(60))
+        );
+        assert_eq!(
+            positive_seconds("0.5s"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        for bad in ["0", "-1", "x", "inf"] {
+            assert!(positive_seconds(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn endpoints_regions_and_counts() {

@@ -74,8 +74,8 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Seeded kill points: `up` killed after 1–30 of its 36 resources, then `up` or `down` to
-/// completion; from a complete stack, `down` killed after 1–28 of its 33 deletions, then `down`,
+/// Seeded kill points: `up` killed after 1–30 of its 38 resources, then `up` or `down` to
+/// completion; from a complete stack, `down` killed after 1–28 of its 35 deletions, then `down`,
 /// or `up` (which must put everything back) and `down`.
 #[tokio::test(flavor = "multi_thread")]
 async fn kills_at_any_point_of_up_and_down_leave_the_account_as_it_was() {

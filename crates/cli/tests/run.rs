@@ -318,8 +318,16 @@ async fn a_killed_cli_is_replaced_by_attach_and_the_record_completes() {
     assert_eq!(rec["status"], "RUNNING", "the killed CLI left the run open");
     let id = rec["run_id"].as_str().unwrap().to_string();
     let o = s.run(&["run", "--poll", POLL, "--attach", &id, "--output", "json"]);
-    let done = last_json(&ok(&o));
+    let stdout = ok(&o);
+    let done = last_json(&stdout);
     assert_eq!(done["status"], "SUCCEEDED", "{done:#}");
+    // it followed the jobs from the events the queue kept for it, and their later ones
+    let finished: Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "finished")
+        .unwrap();
+    assert!(finished["job_events"].as_u64().unwrap() > 0, "{finished}");
     assert!(
         done["phases"]
             .as_array()

@@ -64,6 +64,8 @@ const EARLY: &[Kind] = &[
     Kind::JobDefinition,
     Kind::Bucket,
     Kind::Dashboard,
+    Kind::EventRule,
+    Kind::EventQueue,
 ];
 
 /// A resource `down` is done with: deleted, or kept (`--keep-data`).

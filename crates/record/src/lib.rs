@@ -10,7 +10,7 @@ pub mod time;
 
 pub use record::{
     Attempt, Failure, PhaseRecord, PriceRef, RECORD_SCHEMA, RECORD_VERSION, RecordedPrices,
-    RunRecord,
+    RunRecord, Stuck,
 };
 pub use status::{JobStatus, Purchase, RunStatus};
 pub use store::{RecordError, RunStore};

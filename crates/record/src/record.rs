@@ -143,6 +143,23 @@ pub struct PhaseRecord {
     /// Compute cost of its attempts in USD (60 s minimum each); `None` before it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_usd: Option<f64>,
+    /// Why its job waited RUNNABLE past the phase's expected start, as `run` last explained it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuck: Option<Stuck>,
+}
+
+/// A job held RUNNABLE, explained from what AWS said of it and of its compute environments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stuck {
+    /// Batch's blocked-queue reason (`CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY`, ...), or
+    /// pipectl's word for what it found (`SCALING`, `AT_MAX_VCPUS`, `COMPUTE_ENVIRONMENT_INVALID`).
+    pub code: String,
+    /// One sentence: what holds it.
+    pub explanation: String,
+    /// What to do about it.
+    pub fix: String,
+    /// How long it had waited RUNNABLE when explained, in seconds.
+    pub waited_seconds: f64,
 }
 
 /// One try of a phase's job, as Batch reports it in `attempts`.
@@ -224,6 +241,7 @@ impl PhaseRecord {
             attempts: vec![],
             spot_interruptions: 0,
             log_streams: vec![],
+            stuck: None,
             compute_usd: None,
         }
     }

@@ -38,6 +38,10 @@ pub struct RunOptions {
     /// How long to wait for the stack's file system to become AVAILABLE before submitting a
     /// phase that mounts it.
     pub file_system_timeout: Duration,
+    /// Watch from the stack's job events when its queue can be read (else only by polling).
+    pub events: bool,
+    /// While job events flow, a reconciling `DescribeJobs` this often.
+    pub reconcile_every: Duration,
 }
 
 impl Default for RunOptions {
@@ -50,6 +54,8 @@ impl Default for RunOptions {
             lost_contact_after: Duration::from_secs(900),
             log_tail: 20,
             file_system_timeout: Duration::from_secs(30 * 60),
+            events: true,
+            reconcile_every: crate::watch::RECONCILE_EVERY,
         }
     }
 }
@@ -85,6 +91,7 @@ pub struct Runner {
     pub opts: RunOptions,
     graph: Graph,
     pub(crate) describe_calls: AtomicU64,
+    pub(crate) job_events_received: AtomicU64,
 }
 
 impl Runner {
@@ -114,6 +121,7 @@ impl Runner {
             opts,
             graph,
             describe_calls: Default::default(),
+            job_events_received: Default::default(),
         }
     }
 

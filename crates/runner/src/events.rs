@@ -90,6 +90,17 @@ pub enum RunEvent {
         /// The sentence for people.
         message: String,
     },
+    /// A phase waits RUNNABLE past its expected start: why, and what to do.
+    Stuck {
+        /// The phase.
+        phase: String,
+        /// Batch's blocked-queue reason, or what pipectl found (`SCALING`, `AT_MAX_VCPUS`, ...).
+        code: String,
+        /// One sentence: what holds it.
+        explanation: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// The run ended.
     Finished {
         /// The run's id.
@@ -103,5 +114,7 @@ pub enum RunEvent {
         compute_usd: Option<f64>,
         /// How many `DescribeJobs` calls the watch made.
         describe_jobs_calls: u64,
+        /// How many messages the watch read from the stack's job-event queue.
+        job_events: u64,
     },
 }

@@ -1,6 +1,7 @@
 //! pipectl's job runner: submits a spec's phases to AWS Batch as one dependency graph
-//! (`dependsOn`, so AWS sequences them), watches them with batched `DescribeJobs` on an
-//! adaptive interval, times every phase and attempt from AWS's timestamps, keeps a run record
+//! (`dependsOn`, so AWS sequences them), watches them from Batch's job state-change events
+//! (the stack's SQS queue) with a slow reconciling `DescribeJobs`, or with batched
+//! `DescribeJobs` on an adaptive interval when there are no events, times every phase and attempt from AWS's timestamps, keeps a run record
 //! written atomically after every change, publishes CloudWatch metrics, and resumes a run
 //! whose CLI went away (`--attach`).
 //!
@@ -10,18 +11,21 @@
 // Errors carry the operation, code and message by value; they are rare and not hot.
 #![allow(clippy::result_large_err)]
 
+mod blocked;
 mod context;
 mod cost;
 mod error;
 mod events;
 mod failure;
 mod file_system;
+pub mod job_events;
 mod logs;
 pub mod metrics;
 pub mod poll;
 mod prepare;
 pub mod pricing;
 mod publish;
+pub mod stuck;
 mod submit;
 pub mod timing;
 mod watch;

@@ -33,23 +33,62 @@ pub fn is_spot_interruption(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| r.starts_with("Host EC2"))
 }
 
+/// An ended attempt as the record keeps it, from what Batch says of it (DescribeJobs or a job
+/// event): it has ended once it has both a start and a stop.
+pub(crate) fn attempt(
+    started_at: Option<i64>,
+    stopped_at: Option<i64>,
+    exit_code: Option<i32>,
+    status_reason: Option<&str>,
+    log_stream: Option<&str>,
+) -> Option<Attempt> {
+    let (start, stop) = (started_at?, stopped_at?);
+    Some(Attempt {
+        started_at_ms: start,
+        stopped_at_ms: stop,
+        run_seconds: (stop - start).max(0) as f64 / 1000.0,
+        exit_code,
+        status_reason: status_reason.map(str::to_string),
+        log_stream: log_stream.map(str::to_string),
+        spot_interruption: is_spot_interruption(status_reason),
+    })
+}
+
+/// How far a job has come: its ended attempts, then its status in Batch's order (a retry goes
+/// back to RUNNABLE with one more ended attempt, so it still moves forward).
+fn progress(attempts: usize, status: &JobStatus) -> (usize, u8) {
+    let rank = match status {
+        JobStatus::NotSubmitted => 0,
+        JobStatus::Submitted => 1,
+        JobStatus::Pending => 2,
+        JobStatus::Runnable => 3,
+        JobStatus::Starting => 4,
+        JobStatus::Running | JobStatus::Other(_) => 5,
+        JobStatus::Succeeded | JobStatus::Failed => 6,
+    };
+    (attempts, rank)
+}
+
+/// Whether a view of a job is behind what the record already has: job events arrive out of
+/// order and more than once, and the record only moves forward.
+pub fn is_stale(p: &PhaseRecord, v: &JobView) -> bool {
+    progress(v.attempts.len(), &v.status) < progress(p.attempts.len(), &p.status)
+}
+
 impl From<&JobDetail> for JobView {
     fn from(j: &JobDetail) -> Self {
         let attempts = j
             .attempts()
             .iter()
             .filter_map(|a| {
-                let (start, stop) = (a.started_at()?, a.stopped_at()?);
                 let c = a.container();
-                Some(Attempt {
-                    started_at_ms: start,
-                    stopped_at_ms: stop,
-                    run_seconds: (stop - start).max(0) as f64 / 1000.0,
-                    exit_code: c.and_then(aws_sdk_batch::types::AttemptContainerDetail::exit_code),
-                    status_reason: a.status_reason().map(str::to_string),
-                    log_stream: c.and_then(|c| c.log_stream_name()).map(str::to_string),
-                    spot_interruption: is_spot_interruption(a.status_reason()),
-                })
+                attempt(
+                    a.started_at(),
+                    a.stopped_at(),
+                    c.and_then(aws_sdk_batch::types::AttemptContainerDetail::exit_code),
+                    a.status_reason(),
+                    c.and_then(|c| c.log_stream_name()),
+                )
             })
             .collect();
         JobView {
@@ -75,8 +114,12 @@ fn secs(from: i64, to: i64) -> f64 {
 
 /// Brings a phase's record up to date with what AWS says of its job. `deps_stopped`: when the
 /// last of its dependencies ended (`None` while one has not, or when it has none).
-/// Returns whether anything the record shows changed.
+/// Returns whether anything the record shows changed; a view behind the record changes
+/// nothing ([`is_stale`]).
 pub fn update(p: &mut PhaseRecord, v: &JobView, deps_stopped: Option<i64>, has_deps: bool) -> bool {
+    if is_stale(p, v) {
+        return false;
+    }
     let before = (
         p.status.clone(),
         p.attempts.len(),
@@ -207,5 +250,54 @@ mod tests {
         update(&mut p, &v, Some(20_000), true);
         assert_eq!(p.queue_wait_seconds, Some(1.0));
         assert_eq!(p.run_seconds, None, "no attempt has ended");
+    }
+
+    #[test]
+    fn views_out_of_order_and_repeated_give_the_record_of_the_views_in_order() {
+        let view = |status: JobStatus, attempts: Vec<Attempt>, stopped: Option<i64>| JobView {
+            job_id: "j".into(),
+            status,
+            status_reason: None,
+            created_at: Some(1_000),
+            started_at: Some(3_000),
+            stopped_at: stopped,
+            attempts,
+            log_stream: Some("s/3000".into()),
+        };
+        let spot = attempt(3_000, 5_000, "Host EC2 (instance i-1) terminated.", None);
+        let done = attempt(6_000, 9_000, "Essential container in task exited", Some(0));
+        let in_order = [
+            view(JobStatus::Runnable, vec![], None),
+            view(JobStatus::Running, vec![], None),
+            // the retry: back to RUNNABLE with one more ended attempt
+            view(JobStatus::Runnable, vec![spot.clone()], None),
+            view(JobStatus::Running, vec![spot.clone()], None),
+            view(
+                JobStatus::Succeeded,
+                vec![spot.clone(), done.clone()],
+                Some(9_000),
+            ),
+        ];
+        let mut want = phase();
+        for v in &in_order {
+            update(&mut want, v, None, false);
+        }
+        // reordered, with duplicates
+        let mut got = phase();
+        for i in [1, 0, 4, 3, 2, 4, 1, 0, 3] {
+            update(&mut got, &in_order[i], None, false);
+        }
+        assert_eq!(got.status, JobStatus::Succeeded);
+        assert_eq!(got.attempts, want.attempts);
+        assert_eq!(got.spot_interruptions, 1);
+        assert_eq!(
+            (got.run_seconds, got.stopped_at_ms),
+            (want.run_seconds, want.stopped_at_ms)
+        );
+        assert!(is_stale(&got, &in_order[3]));
+        assert!(
+            !is_stale(&got, &in_order[4]),
+            "the same view again is not behind"
+        );
     }
 }

@@ -67,10 +67,15 @@ pub enum Kind {
     Dashboard,
     /// A CloudWatch Logs log group.
     LogGroup,
+    /// An SQS queue (Batch's job events for `run`).
+    EventQueue,
+    /// An EventBridge rule (sends the stack's job events to the queue).
+    EventRule,
 }
 
 impl Kind {
-    /// The AWS service's short name (`ec2`, `iam`, `batch`, `logs`, `fsx`, `s3`, `cloudwatch`).
+    /// The AWS service's short name (`ec2`, `iam`, `batch`, `logs`, `fsx`, `s3`, `cloudwatch`,
+    /// `sqs`, `events`).
     pub fn service(self) -> &'static str {
         match self {
             Kind::Vpc
@@ -89,6 +94,8 @@ impl Kind {
             Kind::FileSystem | Kind::DataRepositoryAssociation => "fsx",
             Kind::Bucket => "s3",
             Kind::Dashboard => "cloudwatch",
+            Kind::EventQueue => "sqs",
+            Kind::EventRule => "events",
         }
     }
     /// The name people read in `plan` and `status` (`compute environment`).
@@ -114,6 +121,8 @@ impl Kind {
             Kind::Bucket => "S3 bucket",
             Kind::Dashboard => "CloudWatch dashboard",
             Kind::LogGroup => "log group",
+            Kind::EventQueue => "SQS queue",
+            Kind::EventRule => "EventBridge rule",
         }
     }
 }
@@ -167,6 +176,7 @@ impl Graph {
         compute::compute_environments(&mut b, &iam, &subnets);
         batch::job_queues(&mut b);
         batch::job_definitions(&mut b);
+        observability::job_events(&mut b);
         observability::dashboard(&mut b);
         debug_assert!(b.has(&ResourceId::SecurityGroup));
         Graph {

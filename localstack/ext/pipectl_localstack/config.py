@@ -33,6 +33,11 @@ DELAYS = {
     "eni_release": ("PIPECTL_LS_ENI_RELEASE_SECONDS", 3.0),
     # How long a deleted compute environment or queue is still listed with status DELETED.
     "deleted_linger": ("PIPECTL_LS_DELETED_LINGER_SECONDS", 60.0),
+    # A queue's jobStateTimeLimitActions maxTimeSeconds (600 at least on AWS) counts this many
+    # seconds per second here: 600 s pass in 6 s.
+    "time_limit_scale": ("PIPECTL_LS_TIME_LIMIT_SCALE", 0.01),
+    # How long SQS refuses a deleted queue's name (QueueDeletedRecently; 60 s on AWS).
+    "sqs_name_reuse": ("PIPECTL_LS_SQS_NAME_REUSE_SECONDS", 3.0),
 }
 
 _lock = threading.Lock()

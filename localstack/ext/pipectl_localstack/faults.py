@@ -12,7 +12,14 @@ GET/POST/DELETE /_pipectl/faults:
      "operations": ["DescribeJobs"],   # only these operations (default: all)
      "spot": {"queues": "*training*",  # job queue name glob
               "count": 1,              # interrupt this many attempts (or "rate": 0.5)
-              "after_seconds": 0.5}}   # into the attempt
+              "after_seconds": 0.5},   # into the attempt
+     "runnable": {"queues": "*training*", # hold jobs of these queues RUNNABLE, blocked
+                  "reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", # for this reason
+                  "seconds": 30},       # this long (null: until cancelled)
+     "events": {"duplicate_rate": 0.3, # Batch's job events (job_events): sent twice,
+                "delay_rate": 0.3,     # held back this long so later ones overtake them,
+                "delay_seconds": 1.0,
+                "drop_rate": 0.1}}     # or never sent
 """
 
 import fnmatch
@@ -29,7 +36,15 @@ LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cfg: dict = {}
 _rng = random.Random(0)
-_counts = {"requests": 0, "throttled": 0, "errors": 0, "spot_interruptions": 0}
+_counts = {
+    "requests": 0,
+    "throttled": 0,
+    "errors": 0,
+    "spot_interruptions": 0,
+    "events_duplicated": 0,
+    "events_delayed": 0,
+    "events_dropped": 0,
+}
 
 THROTTLE = {
     "ec2": ("RequestLimitExceeded", "Request limit exceeded.", 503),
@@ -41,17 +56,30 @@ UNAVAILABLE = {
     "s3": ("ServiceUnavailable", "Service is unable to handle request.", 503),
 }
 DEFAULT_THROTTLE = ("ThrottlingException", "Rate exceeded", 400)
+BLOCKED_REASONS = {
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+}
 DEFAULT_UNAVAILABLE = ("ServiceUnavailable", "Service unavailable (injected)", 503)
 
 
 def configure(cfg: dict) -> dict:
-    known = {"seed", "throttle_rate", "error_rate", "services", "operations", "spot"}
+    known = {"seed", "throttle_rate", "error_rate", "services", "operations", "spot", "events", "runnable"}
     unknown = set(cfg) - known
     if unknown:
         raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(known)}")
-    for key in ("throttle_rate", "error_rate"):
-        rate = float(cfg.get(key, 0))
-        if not 0 <= rate <= 1:
+    runnable = cfg.get("runnable") or {}
+    if runnable and runnable.get("reason") not in BLOCKED_REASONS:
+        raise ValueError(f"runnable.reason must be one of {sorted(BLOCKED_REASONS)}")
+    events = cfg.get("events") or {}
+    known_events = {"duplicate_rate", "delay_rate", "delay_seconds", "drop_rate"}
+    if set(events) - known_events:
+        raise ValueError(f"unknown event fault settings {sorted(set(events) - known_events)}; known: {sorted(known_events)}")
+    for key, rate in [(k, cfg.get(k, 0)) for k in ("throttle_rate", "error_rate")] + [
+        (f"events.{k}", v) for k, v in events.items() if k.endswith("_rate")
+    ]:
+        if not 0 <= float(rate) <= 1:
             raise ValueError(f"{key} must be between 0 and 1")
     global _cfg, _rng
     with _lock:
@@ -128,3 +156,36 @@ def spot_interruption(queue_arn: str, job_name: str, ce_type: str):
             return None
         _counts["spot_interruptions"] += 1
         return float(spot.get("after_seconds", 0.5))
+
+
+def event_delays() -> list:
+    """When to send one Batch job event, in seconds from now: once at once, or as the event
+    faults draw it (twice, held back, or not at all)."""
+    with _lock:
+        ev = _cfg.get("events")
+        if not ev:
+            return [0.0]
+        if _rng.random() < float(ev.get("drop_rate", 0)):
+            _counts["events_dropped"] += 1
+            return []
+        first = 0.0
+        if _rng.random() < float(ev.get("delay_rate", 0)):
+            _counts["events_delayed"] += 1
+            first = float(ev.get("delay_seconds", 1.0))
+        if _rng.random() < float(ev.get("duplicate_rate", 0)):
+            _counts["events_duplicated"] += 1
+            return [first, first + 0.05]
+        return [first]
+
+
+def runnable_hold(queue_name: str, runnable_for: float):
+    """The blocked-queue reason a job of this queue is held RUNNABLE for, `runnable_for`
+    seconds after it became RUNNABLE; None when no fault holds it."""
+    with _lock:
+        hold = _cfg.get("runnable")
+        if not hold or not fnmatch.fnmatchcase(queue_name, hold.get("queues", "*")):
+            return None
+        seconds = hold.get("seconds")
+        if seconds is not None and runnable_for >= float(seconds):
+            return None
+        return hold["reason"]

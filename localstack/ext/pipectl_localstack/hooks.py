@@ -87,9 +87,12 @@ def pipectl_patches():
     from localstack.aws.handlers import run_custom_response_handlers, serve_custom_service_request_handlers
     from localstack.services.edge import ROUTER
 
-    from . import ec2, faults, iam_bridge, tokens, validation
+    from . import ec2, faults, iam_bridge, job_events, job_model, sqs_rules, tokens, validation
 
     iam_bridge.install()
+    sqs_rules.install()
+    # Batch's job state-change events go to EventBridge as jobs move
+    job_model.STATUS_OBSERVERS.append(job_events.on_status)
     ec2.add_instance_types()
     faults.load_from_env()
     # faults first, so that overridden operations can be throttled too

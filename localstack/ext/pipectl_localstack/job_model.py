@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 LOG = logging.getLogger(__name__)
 
+# Called with the job after each change of its status (job_events sends Batch's events).
+STATUS_OBSERVERS: list = []
+
 TERMINAL = ("SUCCEEDED", "FAILED")
 BEFORE_START = ("SUBMITTED", "PENDING", "RUNNABLE")
 LOG_GROUP = "/aws/batch/job"
@@ -64,6 +67,9 @@ class Job:
     attempt_started_ms: int | None = None
     attempt_started: float | None = None
     spot_kill_at: float | None = None
+    # why it cannot be placed (job_blocking's code) and since when (monotonic)
+    blocked_code: str | None = None
+    blocked_since: float | None = None
     terminate_reason: str | None = None
     instance_id: str = ""
     task_id: str = ""
@@ -77,10 +83,14 @@ class Job:
 
     def set_status(self, status: str, reason: str | None = None) -> None:
         LOG.debug("job %s (%s): %s -> %s %s", self.job_id, self.name, self.status, status, reason or "")
+        changed = status != self.status
         self.status = status
         if reason is not None:
             self.status_reason = reason
         self.since = time.monotonic()
         if status in TERMINAL and self.stopped_at is None:
             self.stopped_at = now_ms()
+        if changed:
+            for observe in STATUS_OBSERVERS:
+                observe(self)
 

@@ -22,6 +22,20 @@ def _check_queue_environments(b, order: list) -> None:
             raise client_error(f"computeEnvironment {ce.name} is not VALID (it is {status})")
 
 
+def _check_time_limits(actions: list | None) -> None:
+    """`jobStateTimeLimitActions` as CreateJobQueue/UpdateJobQueue take them
+    (https://docs.aws.amazon.com/batch/latest/APIReference/API_JobStateTimeLimitAction.html):
+    state RUNNABLE, maxTimeSeconds 600 to 86,400, and for queues of EC2/ECS compute
+    environments the action CANCEL only."""
+    for a in actions or []:
+        if a.get("state") != "RUNNABLE":
+            raise client_error("jobStateTimeLimitActions.state must be RUNNABLE")
+        if not 600 <= int(a.get("maxTimeSeconds") or 0) <= 86400:
+            raise client_error("jobStateTimeLimitActions.maxTimeSeconds must be between 600 and 86400")
+        if a.get("action") != "CANCEL":
+            raise client_error("jobStateTimeLimitActions.action must be CANCEL for a job queue of ECS compute environments")
+
+
 def create_job_queue(context, request):
     b = life.backend(context)
     _check_queue_environments(b, request.get("computeEnvironmentOrder"))
@@ -33,9 +47,11 @@ def create_job_queue(context, request):
     err = rules.resource_name("jobQueueName", request.get("jobQueueName") or "")
     if err:
         raise err
+    _check_time_limits(request.get("jobStateTimeLimitActions"))
     result = call_moto_with_request(context, request)
     life.record(result["jobQueueArn"], "queue", context.account_id, context.region, result["jobQueueName"], request.get("tags"))
     life.set_field(result["jobQueueArn"], "priority", request.get("priority"))
+    life.set_field(result["jobQueueArn"], "time_limits", list(request.get("jobStateTimeLimitActions") or []))
     return result
 
 
@@ -49,6 +65,9 @@ def describe_job_queues(context, request):
             continue
         q["status"] = status
         q["statusReason"] = life.REASONS.get(status) or "JobQueue Healthy"
+        limits = life.field_of(q["jobQueueArn"], "time_limits")
+        if limits:
+            q["jobStateTimeLimitActions"] = limits
         queues.append(q)
     queues.extend(life.tombstones_matching("queue", request.get("jobQueues") or []))
     result["jobQueues"] = queues
@@ -64,7 +83,11 @@ def update_job_queue(context, request):
         raise client_error(f"Job queue {q.name} cannot be updated while DELETING")
     if request.get("computeEnvironmentOrder"):
         _check_queue_environments(b, request["computeEnvironmentOrder"])
+    if "jobStateTimeLimitActions" in request:
+        _check_time_limits(request["jobStateTimeLimitActions"])
     result = call_moto(context)
+    if "jobStateTimeLimitActions" in request:
+        life.set_field(q.arn, "time_limits", list(request["jobStateTimeLimitActions"] or []))
     life.mark_updated(q.arn)
     return result
 

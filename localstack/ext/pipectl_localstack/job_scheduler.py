@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 
-from . import batch_lifecycle, config, faults, job_processes
+from . import batch_lifecycle, config, faults, job_blocking, job_processes
 from .job_logs import LogSink
 from .job_model import TERMINAL, Job, now_ms
 
@@ -112,6 +112,8 @@ class Scheduler:
             queue = batch_lifecycle.queue_by_arn(job.account, job.region, job.queue_arn)
             if queue is None or queue.state != "ENABLED" or batch_lifecycle.status_of(queue.arn) != "VALID":
                 continue
+            if self._blocked(job, queue):
+                continue
             need = job.vcpus * job.num_nodes
             for ce in queue.environments:
                 if ce.state != "ENABLED" or batch_lifecycle.status_of(ce.arn) not in ("VALID", "UPDATING"):
@@ -123,6 +125,32 @@ class Scheduler:
                     job.spot_kill_at = None
                     job.set_status("STARTING")
                     break
+
+    def _blocked(self, job: Job, queue) -> bool:
+        """Whether the job cannot be placed (Batch's blocked-queue reasons, or an injected
+        one): its statusReason says why, and the queue's time-limit action cancels it."""
+        envs = [
+            {
+                "status": batch_lifecycle.status_of(ce.arn),
+                "state": ce.state,
+                "max_vcpus": float((ce.compute_resources or {}).get("maxvCpus") or 0),
+                "types": list((ce.compute_resources or {}).get("instanceTypes") or []),
+            }
+            for ce in queue.environments
+        ]
+        code = faults.runnable_hold(queue.name, time.monotonic() - job.since) or job_blocking.blocked(job, envs)
+        if code is None:
+            job.blocked_code = job.blocked_since = None
+            return False
+        if code != job.blocked_code:
+            job.blocked_code, job.blocked_since = code, time.monotonic()
+            types = [t for e in envs for t in e["types"]]
+            job.status_reason = job_blocking.status_reason(code, types)
+        limit = job_blocking.time_limit(batch_lifecycle.field_of(queue.arn, "time_limits"), code)
+        if limit is not None and time.monotonic() - job.blocked_since >= limit * config.delay("time_limit_scale"):
+            job.is_cancelled = True
+            job.set_status("FAILED", job_blocking.cancelled_reason(code))
+        return True
 
     def _release(self, job: Job) -> None:
         if job.ce_arn:

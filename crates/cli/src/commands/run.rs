@@ -51,6 +51,8 @@ pub fn run(
             detach: args.detach,
             follow: args.follow,
             metrics: !args.no_metrics,
+            events: !args.no_events,
+            reconcile_every: args.reconcile_every,
             ..RunOptions::default()
         };
         let runner = Runner::new(
@@ -295,14 +297,18 @@ fn line(e: &RunEvent) -> String {
             "  warning: projected cost ${projected_usd:.4} exceeds the budget ${budget_usd:.4}"
         ),
         RunEvent::Note { message } => format!("  note: {message}"),
+        RunEvent::Stuck {
+            explanation, fix, ..
+        } => format!("  {explanation}; fix: {fix}"),
         RunEvent::Finished {
             status,
             seconds,
             describe_jobs_calls,
+            job_events,
             ..
         } => {
             format!(
-                "  run {status:?} after {} ({describe_jobs_calls} DescribeJobs calls)",
+                "  run {status:?} after {} ({job_events} job events, {describe_jobs_calls} DescribeJobs calls)",
                 mmss(*seconds)
             )
         }
@@ -350,6 +356,7 @@ fn sink(quiet: bool, json: bool, spec: &pipectl_spec::Spec) -> Progress {
         let phase = match e {
             RunEvent::Submitted { phase, .. }
             | RunEvent::Phase { phase, .. }
+            | RunEvent::Stuck { phase, .. }
             | RunEvent::Cancelled { phase, .. } => Some(phase),
             _ => None,
         };

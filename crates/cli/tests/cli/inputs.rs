@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn plan_lists_both_specs_resources() {
-    for (spec, resources) in [(SEED, 36), ("infra-specs/two-hour-pipeline-efa.toml", 36)] {
+    for (spec, resources) in [(SEED, 38), ("infra-specs/two-hour-pipeline-efa.toml", 38)] {
         let o = pipectl(&["-q", "plan", spec, "--output", "json"]);
         assert!(o.status.success(), "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

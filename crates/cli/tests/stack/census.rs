@@ -329,6 +329,38 @@ async fn observability(aws: &Aws, out: &mut Vec<Found>) {
     }
 }
 
+async fn job_events(aws: &Aws, out: &mut Vec<Found>) {
+    let queues = aws.sqs.list_queues().send().await.unwrap();
+    for url in queues.queue_urls() {
+        let tags = aws
+            .sqs
+            .list_queue_tags()
+            .queue_url(url)
+            .send()
+            .await
+            .unwrap();
+        let name = url.rsplit('/').next().unwrap_or_default();
+        out.push(found("sqs-queue", name, name, map_tags(tags.tags())));
+    }
+    let rules = aws.events.list_rules().send().await.unwrap();
+    for r in rules.rules() {
+        let name = r.name().unwrap_or_default();
+        let tags = aws
+            .events
+            .list_tags_for_resource()
+            .resource_arn(r.arn().unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        out.push(found(
+            "events-rule",
+            name,
+            name,
+            tags.tags().iter().map(|t| (t.key(), t.value())),
+        ));
+    }
+}
+
 /// Every resource of every kind pipectl can create, in the whole account, tagged or not (the
 /// defaults every account has left out: default VPC, its subnets, main route tables, `default`
 /// security groups).
@@ -339,6 +371,7 @@ pub async fn inventory(aws: &Aws) -> Vec<Found> {
     batch(aws, &mut out).await;
     storage(aws, &mut out).await;
     observability(aws, &mut out).await;
+    job_events(aws, &mut out).await;
     out
 }
 
@@ -350,11 +383,12 @@ pub async fn census(aws: &Aws) -> BTreeSet<String> {
 
 /// `kind:id` of every resource of `stack`: carrying `pipectl:stack=<stack>`, or named for it
 /// where the name is the identity (buckets, even untagged: they would be left behind; the
-/// dashboard and the log group, which carry no tags).
+/// dashboard and the log group, which carry no tags; the job-event queue and rule).
 pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
     let bucket = format!("pipectl-{stack}-");
     let dashboard = format!("pipectl-{stack}");
     let logs = format!("/pipectl/{stack}/");
+    let events = format!("pipectl-{stack}-job-events");
     let mut out: Vec<String> = inventory(aws)
         .await
         .into_iter()
@@ -363,6 +397,7 @@ pub async fn tagged(aws: &Aws, stack: &str) -> Vec<String> {
                 || (f.id.starts_with("bucket:") && f.name.starts_with(&bucket))
                 || (f.id.starts_with("dashboard:") && f.name == dashboard)
                 || (f.id.starts_with("log-group:") && f.name.starts_with(&logs))
+                || f.name == events
         })
         .map(|f| f.id)
         .collect();

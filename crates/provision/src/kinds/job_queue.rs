@@ -1,7 +1,10 @@
 //! Batch job queues with the spec's priorities and compute environments in order; disabled,
 //! emptied of the stack's jobs and deleted by `down`.
 
-use aws_sdk_batch::types::{ComputeEnvironmentOrder, JobStatus, JqState, JqStatus};
+use aws_sdk_batch::types::{
+    ComputeEnvironmentOrder, JobStateTimeLimitAction, JobStateTimeLimitActionsAction,
+    JobStateTimeLimitActionsState, JobStatus, JqState, JqStatus,
+};
 use pipectl_aws::wait::Probe;
 use pipectl_aws::{AwsError, ResultExt};
 use pipectl_spec::graph::{Kind, Payload, Resource};
@@ -51,7 +54,16 @@ impl Handler for JobQueue {
                 .attr("status", q.status().map_or("", |s| s.as_str()))
                 .attr("state", q.state().map_or("", |s| s.as_str()))
                 .attr("priority", q.priority().unwrap_or(0).to_string())
-                .attr("order", ces.join(","));
+                .attr("order", ces.join(","))
+                .attr(
+                    "time limits",
+                    limits_text(q.job_state_time_limit_actions().iter().map(|a| {
+                        (
+                            a.reason().unwrap_or_default().to_string(),
+                            a.max_time_seconds().unwrap_or(0),
+                        )
+                    })),
+                );
                 out.push(Observed {
                     kind: Kind::JobQueue,
                     logical,
@@ -90,6 +102,15 @@ impl Handler for JobQueue {
         if live.get("state") == "DISABLED" {
             d.push(Drift::new("state", "ENABLED", "DISABLED", true));
         }
+        let want = wanted_limits_text(q.runnable_timeout);
+        if live.get("time limits") != want {
+            d.push(Drift::new(
+                "runnable timeout",
+                if want.is_empty() { "none" } else { &want },
+                live.get("time limits"),
+                true,
+            ));
+        }
         d
     }
 
@@ -103,6 +124,10 @@ impl Handler for JobQueue {
             .state(JqState::Enabled)
             .priority(ctx.spec.job_queues[key].priority as i32)
             .set_compute_environment_order(Some(queue_order(ctx, r)?));
+        let limits = time_limits(ctx.spec.job_queues[key].runnable_timeout);
+        if !limits.is_empty() {
+            req = req.set_job_state_time_limit_actions(Some(limits));
+        }
         for (k, v) in ctx.tags(id, &r.name) {
             req = req.tags(k, v);
         }
@@ -112,7 +137,11 @@ impl Handler for JobQueue {
             .arn(out.job_queue_arn())
             .attr("status", "VALID")
             .attr("state", "ENABLED")
-            .attr("priority", ctx.spec.job_queues[key].priority.to_string()))
+            .attr("priority", ctx.spec.job_queues[key].priority.to_string())
+            .attr(
+                "time limits",
+                wanted_limits_text(ctx.spec.job_queues[key].runnable_timeout),
+            ))
     }
 
     async fn update(
@@ -132,6 +161,9 @@ impl Handler for JobQueue {
             .state(JqState::Enabled)
             .priority(ctx.spec.job_queues[key].priority as i32)
             .set_compute_environment_order(Some(queue_order(ctx, r)?))
+            .set_job_state_time_limit_actions(Some(time_limits(
+                ctx.spec.job_queues[key].runnable_timeout,
+            )))
             .send()
             .await
             .ctx(BATCH, "UpdateJobQueue", id)?;
@@ -139,7 +171,11 @@ impl Handler for JobQueue {
         Ok(live
             .clone()
             .attr("priority", ctx.spec.job_queues[key].priority.to_string())
-            .attr("state", "ENABLED"))
+            .attr("state", "ENABLED")
+            .attr(
+                "time limits",
+                wanted_limits_text(ctx.spec.job_queues[key].runnable_timeout),
+            ))
     }
 
     /// One that AWS no longer knows at any step (deleted meanwhile, by another `down` or by
@@ -211,6 +247,50 @@ async fn delete_steps(ctx: &Ctx, o: &Observed) -> Result<(), ProvisionError> {
         busy,
     )
     .await
+}
+
+/// The blocked-queue reasons a queue's `runnable_timeout` cancels jobs for: the three Batch
+/// allows time-limit actions on for EC2 and ECS queues ("Jobs stuck in a RUNNABLE status").
+/// `ACTION_REQUIRED` (every compute environment INVALID) takes none.
+pub(crate) const TIME_LIMITED_REASONS: [&str; 3] = [
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+];
+
+/// The queue's `jobStateTimeLimitActions` for a runnable timeout: CANCEL (the one action of
+/// ECS queues) after it, in RUNNABLE, for each reason; none without one.
+fn time_limits(timeout: Option<pipectl_spec::units::Duration>) -> Vec<JobStateTimeLimitAction> {
+    let Some(t) = timeout else {
+        return Vec::new();
+    };
+    TIME_LIMITED_REASONS
+        .iter()
+        .map(|reason| {
+            JobStateTimeLimitAction::builder()
+                .reason(*reason)
+                .state(JobStateTimeLimitActionsState::Runnable)
+                .max_time_seconds(t.secs() as i32)
+                .action(JobStateTimeLimitActionsAction::Cancel)
+                .build()
+        })
+        .collect()
+}
+
+/// Time-limit actions as `status` compares them: `reason=seconds`, sorted, comma-separated.
+fn limits_text(limits: impl Iterator<Item = (String, i32)>) -> String {
+    let mut v: Vec<String> = limits.map(|(r, s)| format!("{r}={s}")).collect();
+    v.sort();
+    v.join(",")
+}
+
+fn wanted_limits_text(timeout: Option<pipectl_spec::units::Duration>) -> String {
+    limits_text(time_limits(timeout).iter().map(|a| {
+        (
+            a.reason().unwrap_or_default().to_string(),
+            a.max_time_seconds().unwrap_or(0),
+        )
+    }))
 }
 
 /// The spec's key of a job queue.
@@ -309,4 +389,32 @@ pub(crate) async fn stop_jobs(ctx: &Ctx, queue: &str) -> Result<usize, Provision
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipectl_spec::units::Duration;
+
+    #[test]
+    fn a_runnable_timeout_cancels_for_each_time_limited_reason_and_none_sets_none() {
+        let limits = time_limits(Some(Duration::from_secs(7_200)));
+        assert_eq!(limits.len(), 3);
+        for (a, reason) in limits.iter().zip(TIME_LIMITED_REASONS) {
+            assert_eq!(a.reason(), Some(reason));
+            assert_eq!(a.state(), Some(&JobStateTimeLimitActionsState::Runnable));
+            assert_eq!(a.action(), Some(&JobStateTimeLimitActionsAction::Cancel));
+            assert_eq!(a.max_time_seconds(), Some(7_200));
+        }
+        assert!(time_limits(None).is_empty());
+        assert_eq!(wanted_limits_text(None), "");
+        // what `observe` reads back compares equal, whatever AWS's order
+        let back = limits_text(
+            limits
+                .iter()
+                .rev()
+                .map(|a| (a.reason().unwrap().to_string(), 7_200)),
+        );
+        assert_eq!(back, wanted_limits_text(Some(Duration::from_secs(7_200))));
+    }
 }

@@ -10,6 +10,8 @@ mod dashboard;
 mod data_repository_association;
 mod ec2;
 mod elastic_ip;
+mod event_queue;
+mod event_rule;
 mod file_system;
 mod fsx_tags;
 pub(crate) mod iam;
@@ -156,6 +158,14 @@ macro_rules! by_kind {
                 type $h = log_group::LogGroup;
                 $body
             }
+            Kind::EventQueue => {
+                type $h = event_queue::EventQueue;
+                $body
+            }
+            Kind::EventRule => {
+                type $h = event_rule::EventRule;
+                $body
+            }
         }
     };
 }
@@ -209,6 +219,8 @@ pub(crate) async fn observe(ctx: &Ctx) -> Result<Vec<Observed>, ProvisionError> 
         buckets: bucket::Bucket,
         dashboards: dashboard::Dashboard,
         log_groups: log_group::LogGroup,
+        event_queues: event_queue::EventQueue,
+        event_rules: event_rule::EventRule,
     );
     let mut all = Vec::new();
     for part in parts {

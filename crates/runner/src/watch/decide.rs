@@ -66,18 +66,28 @@ pub enum Action {
     Publish {
         phase: usize,
     },
+    /// Explain why the phase at this index waits RUNNABLE (it has for `waited_seconds`).
+    ExplainStuck {
+        phase: usize,
+        waited_seconds: f64,
+    },
 }
+
+/// While job events flow, a reconciling `DescribeJobs` this often (unless the run's options say
+/// otherwise) catches an event lost on the way: at most one call a minute.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(60);
 
 /// What happens after the actions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Next {
+    /// The next `DescribeJobs` in this long.
     Poll(Duration),
+    /// Keep the next `DescribeJobs` when it was due.
+    Keep,
     /// Stop watching, leaving the jobs running (`--attach` resumes).
     Detach,
     /// AWS has been out of reach too long: stop watching, jobs untouched.
-    LostContact {
-        seconds: u64,
-    },
+    LostContact { seconds: u64 },
 }
 
 /// One decision.
@@ -99,6 +109,13 @@ pub struct WatchState {
     published: BTreeSet<String>,
     followed: BTreeSet<String>,
     stopped: BTreeSet<String>,
+    /// Job events arrive (a job of the run changed and its event came): `DescribeJobs` only
+    /// reconciles. Off at first, when the queue cannot be read, and when a reconciling
+    /// `DescribeJobs` finds a change no event brought.
+    events_flowing: bool,
+    reconcile_every: Duration,
+    /// The `statusReason` each stuck phase was last explained with.
+    explained: std::collections::BTreeMap<String, Option<String>>,
 }
 
 impl WatchState {
@@ -119,7 +136,16 @@ impl WatchState {
             published,
             followed: BTreeSet::new(),
             stopped: BTreeSet::new(),
+            events_flowing: false,
+            reconcile_every: RECONCILE_EVERY,
+            explained: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// With reconciling `DescribeJobs` this far apart while job events flow.
+    pub fn reconcile_every(mut self, every: Duration) -> WatchState {
+        self.reconcile_every = every;
+        self
     }
 
     /// The jobs not ended yet: watching is over when there is none.
@@ -183,16 +209,99 @@ impl WatchState {
         Step { actions, next }
     }
 
-    /// The jobs as AWS described them.
+    /// The jobs as `DescribeJobs` described them.
     pub fn observe(&mut self, env: &WatchEnv, views: &[JobView], now: Now) -> Step {
         let mut actions = Vec::new();
         if self.unreachable_since.take().is_some() {
             actions.push(Action::Emit(RunEvent::Reachable));
         }
+        let changed = self.apply(env, views, now, &mut actions);
+        if changed && self.events_flowing {
+            // a change no event brought: events may be lost; poll until they come again
+            self.events_flowing = false;
+            actions.push(Action::Emit(RunEvent::Note {
+                message: "a job changed without its event: watching with DescribeJobs until events come again".into(),
+            }));
+        }
+        let due = self
+            .rec
+            .phases
+            .iter()
+            .any(|p| change_due(&self.rec, p, now.ms));
+        let polled = self.poller.next(Seen {
+            changed,
+            change_due: due,
+            pushed_back: false,
+        });
+        let wait = if self.events_flowing {
+            self.reconcile_every
+        } else {
+            polled
+        };
+        Step {
+            actions,
+            next: Next::Poll(wait),
+        }
+    }
+
+    /// The jobs as their state-change events described them (any order, maybe twice: the
+    /// record only moves forward). The first event of the run's jobs turns `DescribeJobs`
+    /// into a reconciliation a minute.
+    pub fn observe_events(&mut self, env: &WatchEnv, views: &[JobView], now: Now) -> Step {
+        let mut actions = Vec::new();
+        let ours = views.iter().any(|v| self.phase_of(&v.job_id).is_some());
+        self.apply(env, views, now, &mut actions);
+        let next = if ours && !self.events_flowing {
+            self.events_flowing = true;
+            actions.push(Action::Emit(RunEvent::Note {
+                message: format!(
+                    "job events arrive: DescribeJobs only reconciles, every {} s",
+                    self.reconcile_every.as_secs_f64()
+                ),
+            }));
+            Next::Poll(self.reconcile_every)
+        } else {
+            Next::Keep
+        };
+        Step { actions, next }
+    }
+
+    /// The job-event queue cannot be read: back to polling, at once.
+    pub fn events_unreadable(&mut self, error: String) -> Step {
+        let was = std::mem::replace(&mut self.events_flowing, false);
+        Step {
+            actions: vec![Action::Emit(RunEvent::Note {
+                message: format!("job events cannot be read ({error}): watching with DescribeJobs"),
+            })],
+            next: if was {
+                Next::Poll(self.min_wait)
+            } else {
+                Next::Keep
+            },
+        }
+    }
+
+    /// Which phase runs job `job_id`.
+    fn phase_of(&self, job_id: &str) -> Option<usize> {
+        self.rec
+            .phases
+            .iter()
+            .position(|p| p.job_id.as_deref() == Some(job_id))
+    }
+
+    /// Brings the record up to date with views of its jobs and adds what follows from it;
+    /// says whether anything changed.
+    fn apply(
+        &mut self,
+        env: &WatchEnv,
+        views: &[JobView],
+        now: Now,
+        actions: &mut Vec<Action>,
+    ) -> bool {
         let mut changed = false;
         let mut newly_failed = Vec::new();
         for v in views {
-            let Some((i, failed)) = self.update_phase(env, v, now, &mut actions) else {
+            let Some((i, failed)) = self.update_phase(env, v, now, actions) else {
                 continue;
             };
             changed = true;
@@ -200,29 +309,27 @@ impl WatchState {
                 newly_failed.push(i);
             }
         }
-        self.stop_ended_streams(&mut actions);
+        self.stop_ended_streams(actions);
         for i in newly_failed {
             actions.extend(on_failure(&mut self.rec, i, self.terminated));
         }
-        self.price_ended(env, &mut actions);
+        self.price_ended(env, actions);
         if changed {
             actions.push(Action::Save);
         }
-        self.warn_over_budget(env, &mut actions);
-        let due = self
-            .rec
-            .phases
-            .iter()
-            .any(|p| change_due(&self.rec, p, now.ms));
-        let wait = self.poller.next(Seen {
-            changed,
-            change_due: due,
-            pushed_back: false,
-        });
-        Step {
-            actions,
-            next: Next::Poll(wait),
+        self.warn_over_budget(env, actions);
+        for (phase, waited_seconds) in
+            crate::stuck::due(&self.rec, env.spec, &self.explained, now.ms)
+        {
+            let p = &self.rec.phases[phase];
+            self.explained
+                .insert(p.name.clone(), p.status_reason.clone());
+            actions.push(Action::ExplainStuck {
+                phase,
+                waited_seconds,
+            });
         }
+        changed
     }
 
     /// Brings one phase up to date; when the job changed, says so (ended attempts, the
@@ -234,11 +341,8 @@ impl WatchState {
         now: Now,
         actions: &mut Vec<Action>,
     ) -> Option<(usize, bool)> {
+        let i = self.phase_of(&v.job_id)?;
         let rec = &self.rec;
-        let i = rec
-            .phases
-            .iter()
-            .position(|p| p.job_id.as_deref() == Some(v.job_id.as_str()))?;
         let deps = &rec.phases[i].depends_on;
         let stopped: Vec<Option<i64>> = deps
             .iter()

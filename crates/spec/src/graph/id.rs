@@ -61,6 +61,10 @@ pub enum ResourceId {
     JobDefinition(String),
     /// The CloudWatch dashboard (`dashboard`).
     Dashboard,
+    /// The SQS queue Batch's job state-change events are delivered to (`events-queue`).
+    EventQueue,
+    /// The EventBridge rule that sends the stack's job events to it (`events-rule`).
+    EventRule,
 }
 
 /// An id no resource of a stack can have.
@@ -86,6 +90,8 @@ const FIXED: &[(&str, ResourceId)] = &[
     ("log-group", ResourceId::LogGroup),
     ("fsx", ResourceId::FileSystem),
     ("dashboard", ResourceId::Dashboard),
+    ("events-queue", ResourceId::EventQueue),
+    ("events-rule", ResourceId::EventRule),
 ];
 
 const PRIVATE_SUBNET: &str = "subnet-private-";
@@ -226,6 +232,8 @@ mod tests {
             (JobQueue("main".into()), "jq-main"),
             (JobDefinition("train".into()), "jd-train"),
             (Dashboard, "dashboard"),
+            (EventQueue, "events-queue"),
+            (EventRule, "events-rule"),
         ]
     }
 
@@ -266,14 +274,16 @@ mod tests {
                 | ResourceId::ComputeEnvironment(_)
                 | ResourceId::JobQueue(_)
                 | ResourceId::JobDefinition(_)
-                | ResourceId::Dashboard => {}
+                | ResourceId::Dashboard
+                | ResourceId::EventQueue
+                | ResourceId::EventRule => {}
             }
         }
         let kinds: std::collections::HashSet<_> = every_variant()
             .iter()
             .map(|(id, _)| std::mem::discriminant(id))
             .collect();
-        assert_eq!(kinds.len(), 25, "one example per variant at least");
+        assert_eq!(kinds.len(), 27, "one example per variant at least");
     }
 
     #[test]

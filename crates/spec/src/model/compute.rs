@@ -1,6 +1,6 @@
 //! `[placement_groups]`, `[compute_environments]` and `[job_queues]`.
 
-use crate::units::Size;
+use crate::units::{Duration, Size};
 use serde::{Deserialize, Serialize};
 
 /// `[placement_groups.NAME]`: an EC2 placement group for the compute environments naming it.
@@ -174,4 +174,10 @@ pub struct JobQueue {
     pub priority: u32,
     /// Keys of `[compute_environments]`, in the order Batch should try them.
     pub compute_environments: Vec<String>,
+    /// Batch cancels a job blocked RUNNABLE this long for a reason that waiting will not cure
+    /// soon (no capacity for its types, or a compute environment too small for it), so a
+    /// forgotten run stops holding the stack; 10 minutes to 24 hours (the queue's
+    /// `jobStateTimeLimitActions`). Unset: Batch waits forever.
+    #[serde(default)]
+    pub runnable_timeout: Option<Duration>,
 }

@@ -86,6 +86,12 @@ impl Spec {
     pub fn log_group_name(&self) -> String {
         format!("/pipectl/{}/jobs", self.stack.name)
     }
+
+    /// The name of the stack's job-event queue (SQS) and of the EventBridge rule feeding it:
+    /// within both services' rules for names (letters, digits, `-`; 80 and 64 characters).
+    pub fn job_events_name(&self) -> String {
+        format!("pipectl-{}-job-events", self.stack.name)
+    }
 }
 
 /// `[stated]`: cost figures (USD) the spec's source document claims, each optional.

@@ -57,6 +57,21 @@ pub struct Phase {
     /// Items the phase processes (samples, requests, pages), for cost per item.
     #[serde(default)]
     pub items: Option<u64>,
+    /// How long its job may wait RUNNABLE (for capacity) before `run` explains why it is
+    /// stuck; default [`DEFAULT_EXPECTED_START`].
+    #[serde(default)]
+    pub expected_start: Option<Duration>,
+}
+
+/// A RUNNABLE job not started after this long is explained: a compute environment scaling
+/// from zero takes a few minutes on AWS (an instance to launch, its ECS agent to register).
+pub const DEFAULT_EXPECTED_START: Duration = Duration::from_secs(10 * 60);
+
+impl Phase {
+    /// How long its job may wait RUNNABLE before `run` explains why.
+    pub fn expected_start(&self) -> Duration {
+        self.expected_start.unwrap_or(DEFAULT_EXPECTED_START)
+    }
 }
 
 fn one() -> u32 {

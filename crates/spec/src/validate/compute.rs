@@ -393,6 +393,18 @@ fn check_queues(spec: &Spec, out: &mut Vec<Finding>) {
                 ));
             }
         }
+        if let Some(t) = q.runnable_timeout
+            && !(600..=86_400).contains(&t.secs())
+        {
+            out.push(
+                Finding::error(
+                    "bad-value",
+                    at.at("runnable_timeout"),
+                    format!("runnable timeout {t}: Batch's time-limit actions take 10 minutes to 24 hours"),
+                )
+                .with_hint("write a duration from \"10m\" to \"24h\", or leave it out to let jobs wait"),
+            );
+        }
         if !spec.phases.iter().any(|p| &p.queue == name) {
             out.push(
                 Finding::warning(

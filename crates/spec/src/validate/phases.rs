@@ -171,6 +171,18 @@ fn check_limits(phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
             ));
         }
     }
+    if phase.expected_start.is_some_and(|t| t.secs() == 0) {
+        out.push(
+            Finding::error(
+                "bad-value",
+                at.at("expected_start"),
+                "expected start is zero",
+            )
+            .with_hint(
+                "how long the job may wait for capacity before `run` explains it, such as \"10m\"",
+            ),
+        );
+    }
     if !(1..=10).contains(&phase.retry.attempts) {
         out.push(Finding::error(
             "bad-value",

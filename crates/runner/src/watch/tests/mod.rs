@@ -1,7 +1,9 @@
 //! The watcher's decisions, without AWS: the seed pipeline (training → inference →
 //! documentation) observed poll by poll. Shared fixtures here; the cases in `progress`
-//! (a run going its way) and `trouble` (failures, outages, budget, Ctrl-C).
+//! (a run going its way), `trouble` (failures, outages, budget, Ctrl-C) and `events`
+//! (watching from job events).
 
+mod events;
 mod progress;
 mod trouble;
 
@@ -30,7 +32,7 @@ pub(super) fn spec() -> Spec {
         .spec
 }
 
-pub(super) fn prices() -> PriceSheet {
+pub(crate) fn prices() -> PriceSheet {
     pipectl_metering::prices::builtin("us-east-1")
         .unwrap()
         .unwrap()
@@ -53,7 +55,7 @@ pub(super) fn poll() -> PollSettings {
 }
 
 /// The seed's three phases, submitted (jobs j-training, j-inference, j-documentation).
-pub(super) fn record(spec: &Spec, prices: &PriceSheet) -> RunRecord {
+pub(crate) fn record(spec: &Spec, prices: &PriceSheet) -> RunRecord {
     let phases = spec
         .phases
         .iter()

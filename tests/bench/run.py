@@ -138,9 +138,8 @@ def main(n: int) -> None:
     print(f"{'pipectl run --no-events (poll 2..30)':<36}{pfinished['describe_jobs_calls']:>13}{pfinished['job_events']:>11}{statistics.median(polled):>23.2f}{max(polled):>8.2f}")
     print(f"{'naive, one call per job every 10 s':<36}{calls[0]:>13}{0:>11}{statistics.median(theirs) / 1000:>23.2f}{max(theirs) / 1000:>8.2f}")
     minutes = wall / 60
-    print(f"events: {finished['describe_jobs_calls'] / max(minutes, 1e-9):.1f} DescribeJobs per minute of run; "
-          f"median notice delay {statistics.median(ours) / max(statistics.median(polled), 1e-9):.2f}x polling's")
-
+    print(f"events: {finished['describe_jobs_calls']} DescribeJobs over {minutes:.1f} min of run (one before the first event, "
+          f"then one a minute); median notice delay {statistics.median(ours):.2f} s against polling's {statistics.median(polled):.2f} s")
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 6)

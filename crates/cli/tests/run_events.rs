@@ -40,14 +40,7 @@ fn job_ids(rec: &Value) -> Vec<String> {
 fn run_json(s: &Stack, extra: &[&str]) -> (Vec<Value>, Value) {
     let mut args = vec!["run", "--no-metrics", "--output", "json"];
     args.extend_from_slice(extra);
-    let stdout = ok(&s.run(&args));
-    let lines: Vec<Value> = stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let rec = lines.last().cloned().unwrap();
-    (lines, rec)
+    stack::run_lines(&ok(&s.run(&args)))
 }
 
 /// What the record says of each phase, and what DescribeJobs says of its job, side by side.

@@ -52,13 +52,7 @@ fn run(s: &Stack) -> (Vec<Value>, Value) {
         "--reconcile-every",
         "1",
     ]);
-    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let rec = lines.last().cloned().unwrap();
-    (lines, rec)
+    stack::run_lines(&stack::out(&o))
 }
 
 fn stuck_events(events: &[Value]) -> Vec<&Value> {

@@ -183,6 +183,17 @@ pub fn pipectl_in(dir: &Path, args: &[&str]) -> Output {
     pipectl_command(dir, args).output().expect("run pipectl")
 }
 
+/// The JSON lines `run --output json` printed: its events, and the record (the last line).
+pub fn run_lines(stdout: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rec = lines.last().cloned().unwrap();
+    (lines, rec)
+}
+
 pub fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

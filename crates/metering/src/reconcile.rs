@@ -14,6 +14,7 @@ use crate::estimate::{
 };
 use crate::money::{round6, ser};
 use crate::prices::PriceSheet;
+use crate::variant;
 
 /// What a run recorded of one phase.
 #[derive(Debug, Clone)]
@@ -26,6 +27,18 @@ pub struct ActualPhase {
     pub wall_secs: Option<f64>,
     /// The Spot price it actually paid (time-weighted over its attempts), when known.
     pub measured_rate: Option<MeasuredRate>,
+    /// What ran on its fallback queue once `run` moved it there; `attempt_secs` are then the
+    /// attempts on its own queue.
+    pub fallback: Option<FallbackRun>,
+}
+
+/// A phase's attempts on its fallback queue.
+#[derive(Debug, Clone)]
+pub struct FallbackRun {
+    /// The spec's key of the queue.
+    pub queue: String,
+    /// Each attempt's run time there (seconds), in order.
+    pub attempt_secs: Vec<f64>,
 }
 
 /// A rate measured for the window a phase ran in, and where it came from.
@@ -118,6 +131,10 @@ pub struct Figure {
     pub variance_usd: f64,
     /// How the figure was reached, for people.
     pub note: String,
+    /// The fallback queue a compute figure is for (`run` moved the phase there); `None` for
+    /// the phase's own queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_queue: Option<String>,
 }
 
 impl Figure {
@@ -147,6 +164,7 @@ impl Figure {
             price_variance_usd: (ar - pr) * aq,
             variance_usd: actual - planned,
             note,
+            fallback_queue: None,
         }
     }
 }
@@ -227,6 +245,7 @@ pub fn reconcile(
         let ran = actual.iter().find(|a| a.name == phase.name);
         let figures: Vec<Figure> = [
             compute_figure(spec, prices, phase, ran),
+            fallback_figure(spec, prices, phase, ran),
             storage_figure(phase, planned, ran),
             network_figure(phase, planned, opts),
         ]
@@ -303,6 +322,51 @@ fn compute_figure(
             },
         ),
     ))
+}
+
+/// Compute on the fallback queue: nothing planned, every attempt there billed at that queue's
+/// rate (a switch the plan did not foresee is all variance).
+fn fallback_figure(
+    spec: &Spec,
+    prices: &PriceSheet,
+    phase: &Phase,
+    ran: Option<&ActualPhase>,
+) -> Option<Figure> {
+    let fb = ran?.fallback.as_ref()?;
+    let moved = variant::on_queue(phase, &fb.queue);
+    let pl = place(spec, &moved, prices)?;
+    let rate = match pl.purchase {
+        Purchase::Spot => prices.spot(&pl.instance_type),
+        Purchase::OnDemand => prices.on_demand(&pl.instance_type),
+    }?;
+    let n = f64::from((pl.instances / pl.waves.max(1)).max(1));
+    let figure = Figure::new(
+        Component::Compute,
+        if rate.assumed {
+            Basis::Estimate
+        } else {
+            Basis::Reconciled
+        },
+        "instance-hours",
+        0.0,
+        n * billed_hours(&fb.attempt_secs),
+        rate.usd,
+        rate.usd,
+        format!(
+            "fallback to queue {:?}: {n} × {} {}, {} attempt(s)",
+            fb.queue,
+            pl.instance_type,
+            match pl.purchase {
+                Purchase::Spot => "Spot",
+                Purchase::OnDemand => "On-Demand",
+            },
+            fb.attempt_secs.len()
+        ),
+    );
+    Some(Figure {
+        fallback_queue: Some(fb.queue.clone()),
+        ..figure
+    })
 }
 
 /// Storage: the phase's share of the shared storage per planned hour, over its wall time.

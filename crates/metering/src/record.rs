@@ -6,7 +6,9 @@ use pipectl_spec::Spec;
 
 use crate::estimate::Options;
 use crate::prices::PriceSheet;
-use crate::reconcile::{ActualPhase, Lifetime, MeasuredRate, Reconciliation, reconcile};
+use crate::reconcile::{
+    ActualPhase, FallbackRun, Lifetime, MeasuredRate, Reconciliation, reconcile,
+};
 
 /// A shared resource's life as recorded where it was created: Unix milliseconds, `until`
 /// absent while it still exists.
@@ -50,7 +52,7 @@ impl Lifetime {
 
 impl ActualPhase {
     /// The phases of a run record that ended, as the reconciliation takes them: every attempt
-    /// billed (`PhaseRecord::attempt_seconds`), with the Spot rate measured for a phase when
+    /// billed, those on the fallback queue apart (`PhaseRecord::own_queue_attempt_seconds`), with the Spot rate measured for a phase when
     /// `measured` names it.
     pub fn from_record(rec: &RunRecord, measured: &[(String, MeasuredRate)]) -> Vec<ActualPhase> {
         rec.phases
@@ -58,7 +60,11 @@ impl ActualPhase {
             .filter(|p| p.stopped_at_ms.is_some())
             .map(|p| ActualPhase {
                 name: p.name.clone(),
-                attempt_secs: p.attempt_seconds(),
+                attempt_secs: p.own_queue_attempt_seconds(),
+                fallback: p.fallback.as_ref().map(|f| FallbackRun {
+                    queue: f.queue.clone(),
+                    attempt_secs: p.attempt_seconds(),
+                }),
                 wall_secs: p.total_seconds,
                 measured_rate: measured
                     .iter()

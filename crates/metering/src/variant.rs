@@ -6,7 +6,7 @@
 //! [`estimate`]: crate::estimate::estimate
 
 use pipectl_spec::Spec;
-use pipectl_spec::model::Purchase;
+use pipectl_spec::model::{Phase, Purchase};
 use pipectl_spec::units::{Duration, Size};
 
 /// The compute environments a phase's queue can place it on.
@@ -27,6 +27,14 @@ pub fn sharing_phases(spec: &Spec, phase: &str) -> Vec<String> {
         .filter(|p| phase_ces(spec, &p.name).iter().any(|c| mine.contains(c)))
         .map(|p| p.name.clone())
         .collect()
+}
+
+/// The phase as it would run on another of the spec's queues (its fallback): priced there.
+pub fn on_queue(phase: &Phase, queue: &str) -> Phase {
+    Phase {
+        queue: queue.to_string(),
+        ..phase.clone()
+    }
 }
 
 /// `spec` with each named phase's planned duration replaced (seconds, rounded).

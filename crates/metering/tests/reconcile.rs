@@ -27,12 +27,14 @@ fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
                 usd: 0.20,
                 note: "price history".into(),
             }),
+            fallback: None,
         },
         ActualPhase {
             name: "inference".into(),
             attempt_secs: vec![720.0],
             wall_secs: Some(730.0),
             measured_rate: None,
+            fallback: None,
         },
     ];
     let fsx = Lifetime {
@@ -81,4 +83,47 @@ fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
     // phase totals add up to the run's
     let sum: f64 = r.phases.iter().map(|p| p.totals.actual_usd).sum();
     assert!((sum - r.totals.actual_usd).abs() < 1e-5);
+}
+
+#[test]
+fn a_phase_that_fell_back_is_billed_on_both_queues() {
+    let spec = load_file(&root().join("infra-specs/two-hour-pipeline.toml"))
+        .unwrap()
+        .spec;
+    let prices = PriceSheet::load(&root().join("infra-specs/prices/seed.toml")).unwrap();
+    let actual = vec![ActualPhase {
+        name: "training".into(),
+        // interrupted twice on Spot after 10 min each, then the whole 35 min On-Demand
+        attempt_secs: vec![600.0, 600.0],
+        wall_secs: Some(3600.0),
+        measured_rate: None,
+        fallback: Some(pipectl_metering::reconcile::FallbackRun {
+            queue: "inference".into(),
+            attempt_secs: vec![2100.0],
+        }),
+    }];
+    let r = reconcile(&spec, &prices, &actual, Options::default(), &[]);
+    let training = &r.phases[0];
+    let compute: Vec<_> = training
+        .components
+        .iter()
+        .filter(|f| f.note.contains("g3s.xlarge") || f.note.contains("g4dn.xlarge"))
+        .collect();
+    assert_eq!(compute.len(), 2, "{:#?}", training.components);
+    let own = compute[0];
+    assert!((own.actual_quantity - 1200.0 / 3600.0).abs() < 1e-12);
+    let moved = compute[1];
+    assert!(
+        moved.note.starts_with("fallback to queue \"inference\""),
+        "{}",
+        moved.note
+    );
+    assert_eq!(moved.planned_usd, 0.0, "the plan did not foresee it");
+    assert_eq!(moved.fallback_queue.as_deref(), Some("inference"));
+    assert_eq!(own.fallback_queue, None);
+    let od = prices.on_demand("g3s.xlarge").unwrap().usd;
+    assert!((moved.actual_usd - od * 2100.0 / 3600.0).abs() < 1e-9);
+    assert_eq!(moved.basis, Basis::Reconciled);
+    let sum: f64 = training.components.iter().map(|f| f.actual_usd).sum();
+    assert!((training.totals.actual_usd - sum).abs() < 1e-6);
 }

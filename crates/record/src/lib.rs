@@ -9,8 +9,8 @@ pub mod store;
 pub mod time;
 
 pub use record::{
-    Attempt, Failure, PhaseRecord, PriceRef, RECORD_SCHEMA, RECORD_VERSION, RecordedPrices,
-    RunRecord, Stuck,
+    Attempt, Failure, FallbackSwitch, PhaseRecord, PriceRef, RECORD_SCHEMA, RECORD_VERSION,
+    RecordedPrices, ReplacedJob, RunRecord, Stuck,
 };
 pub use status::{JobStatus, Purchase, RunStatus};
 pub use store::{RecordError, RunStore};

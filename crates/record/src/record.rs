@@ -146,6 +146,61 @@ pub struct PhaseRecord {
     /// Why its job waited RUNNABLE past the phase's expected start, as `run` last explained it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stuck: Option<Stuck>,
+    /// The switch to the phase's fallback queue, once `run` made it; its job fields above are
+    /// then the fallback job's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<FallbackSwitch>,
+    /// Jobs of this phase `run` cancelled and submitted again (the phase fell back, or a
+    /// phase it depends on did), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<ReplacedJob>,
+}
+
+/// Why and when a phase moved to its fallback queue, and what the switch was priced at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FallbackSwitch {
+    /// The spec's key of the queue it moved to.
+    pub queue: String,
+    /// The trigger that fired: `capacity` or `interruptions:N`.
+    pub trigger: String,
+    /// One sentence: what happened.
+    pub reason: String,
+    /// When `run` decided (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// The phase's remaining planned time priced on its own queue (staying), USD; `None`
+    /// when the sheet has no price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stay_usd: Option<f64>,
+    /// The phase's planned time priced on the fallback queue (a new job starts over), USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch_usd: Option<f64>,
+}
+
+/// A job of a phase that `run` replaced by a new one: what it was and what it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplacedJob {
+    /// Its Batch job id.
+    pub job_id: String,
+    /// Its job name.
+    pub job_name: String,
+    /// The job queue's name it was in.
+    pub job_queue: String,
+    /// Spot or On-Demand, as its compute environments bought.
+    pub purchase: Purchase,
+    /// Its status when it was cancelled.
+    pub status: JobStatus,
+    /// Why it was replaced.
+    pub reason: String,
+    /// Every attempt it made (billed like any other).
+    pub attempts: Vec<Attempt>,
+    /// How many of them Spot reclaimed.
+    pub spot_interruptions: u32,
+    /// Compute cost of its attempts, USD; `None` when unpriced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_usd: Option<f64>,
+    /// `run` ended it (its `TerminateJob` succeeded); until then a resumed run ends it again.
+    #[serde(default)]
+    pub ended: bool,
 }
 
 /// A job held RUNNABLE, explained from what AWS said of it and of its compute environments.
@@ -214,6 +269,26 @@ impl PhaseRecord {
         }
     }
 
+    /// The run seconds of the attempts made on the phase's own queue: every attempt of a
+    /// phase that did not fall back (replaced jobs included), else those of the jobs replaced.
+    pub fn own_queue_attempt_seconds(&self) -> Vec<f64> {
+        let replaced = self
+            .replaced
+            .iter()
+            .flat_map(|r| r.attempts.iter())
+            .map(|a| a.run_seconds);
+        if self.fallback.is_some() {
+            replaced.collect()
+        } else {
+            replaced.chain(self.attempt_seconds()).collect()
+        }
+    }
+
+    /// The run seconds of the attempts made on the fallback queue, when the phase fell back.
+    pub fn fallback_attempt_seconds(&self) -> Option<Vec<f64>> {
+        self.fallback.as_ref().map(|_| self.attempt_seconds())
+    }
+
     /// A phase not submitted yet: nothing known but its name and plan.
     pub fn new(name: impl Into<String>, planned_seconds: f64) -> Self {
         PhaseRecord {
@@ -243,6 +318,8 @@ impl PhaseRecord {
             log_streams: vec![],
             stuck: None,
             compute_usd: None,
+            fallback: None,
+            replaced: vec![],
         }
     }
 }

@@ -6,13 +6,20 @@ use pipectl_record::{JobStatus, RunRecord, utc};
 
 use crate::{JobBar, Outcome, ScalingPoint};
 
-/// Every attempt of every phase, with how it ended: `INTERRUPTED` (Spot reclaimed the
+/// Every attempt of every phase (those of jobs it replaced too), with how it ended: `INTERRUPTED` (Spot reclaimed the
 /// instance), `SUCCEEDED` (exit 0, or the last attempt of a phase that succeeded) or `FAILED`.
 pub fn jobs(rec: &RunRecord) -> Vec<JobBar> {
     let mut out = Vec::new();
     for p in &rec.phases {
-        let n = p.attempts.len();
-        for (i, a) in p.attempts.iter().enumerate() {
+        // the attempts of jobs a fallback replaced first, on the same row
+        let all: Vec<&pipectl_record::Attempt> = p
+            .replaced
+            .iter()
+            .flat_map(|r| &r.attempts)
+            .chain(&p.attempts)
+            .collect();
+        let n = all.len();
+        for (i, a) in all.into_iter().enumerate() {
             let outcome = if a.spot_interruption {
                 Outcome::Interrupted
             } else if a.exit_code == Some(0) || (i + 1 == n && p.status == JobStatus::Succeeded) {
@@ -149,6 +156,36 @@ mod tests {
         );
         assert_eq!(bars[0].ready_ms, Some(500));
         assert_eq!(durations(&rec), vec![("training".to_string(), 13.0)]);
+    }
+
+    #[test]
+    fn the_attempts_of_a_job_a_fallback_replaced_come_first() {
+        let mut moved = training();
+        moved.attempts = vec![attempt(30_000, 40_000, Some(0), false)];
+        moved.replaced = vec![pipectl_record::ReplacedJob {
+            job_id: "old".into(),
+            job_name: "s-training-r".into(),
+            job_queue: "s-training".into(),
+            purchase: pipectl_record::Purchase::Spot,
+            status: JobStatus::Runnable,
+            reason: "fallback".into(),
+            attempts: vec![
+                attempt(1_000, 2_000, None, true),
+                attempt(3_000, 4_000, None, true),
+            ],
+            spot_interruptions: 2,
+            compute_usd: None,
+            ended: true,
+        }];
+        let rec = record("s", "r1", vec![moved]);
+        let outcomes: Vec<(usize, &str)> = jobs(&rec)
+            .iter()
+            .map(|b| (b.attempt, b.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [(1, "INTERRUPTED"), (2, "INTERRUPTED"), (3, "SUCCEEDED")]
+        );
     }
 
     #[test]

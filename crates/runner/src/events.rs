@@ -1,5 +1,6 @@
 //! What a run reports as it goes: one event per submission, status change, ended attempt,
-//! log line, cancellation, loss or return of contact, budget warning and the end.
+//! log line, cancellation, stuck job, fallback, loss or return of contact, budget warning and
+//! the end.
 
 use pipectl_record::{JobStatus, RunStatus};
 use serde::Serialize;
@@ -100,6 +101,30 @@ pub enum RunEvent {
         explanation: String,
         /// What to do about it.
         fix: String,
+    },
+    /// A phase moves to its fallback queue: why, and the switch priced against staying.
+    Fallback {
+        /// The phase.
+        phase: String,
+        /// The spec's key of the queue it leaves.
+        from_queue: String,
+        /// The spec's key of the queue it moves to.
+        to_queue: String,
+        /// `capacity` or `interruptions:N`.
+        trigger: String,
+        /// One sentence: what happened.
+        reason: String,
+        /// Its remaining planned time on its own queue, USD.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stay_usd: Option<f64>,
+        /// Its planned time on the fallback queue, USD.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        switch_usd: Option<f64>,
+        /// What its attempts so far cost (paid either way), USD.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        spent_usd: Option<f64>,
+        /// The phases that depend on it, resubmitted with it.
+        dependents: Vec<String>,
     },
     /// The run ended.
     Finished {

@@ -114,7 +114,7 @@ pub fn parse(body: &str) -> Option<JobView> {
 }
 
 /// The receipts of messages the watcher is done with, once the record is saved: events of the
-/// run's jobs, events of jobs older than the run (an earlier run's, left in the queue), and
+/// run's jobs (those it replaced too), events of jobs older than the run (an earlier run's, left in the queue), and
 /// messages that are no job event. Events of newer jobs not in the run are left for the run
 /// that watches them (they come again after the visibility timeout).
 pub fn handled(rec: &pipectl_record::RunRecord, delivered: &[Delivered]) -> Vec<String> {
@@ -123,10 +123,10 @@ pub fn handled(rec: &pipectl_record::RunRecord, delivered: &[Delivered]) -> Vec<
         .filter(|d| match &d.view {
             None => true,
             Some(v) => {
-                rec.phases
-                    .iter()
-                    .any(|p| p.job_id.as_deref() == Some(v.job_id.as_str()))
-                    || v.created_at.is_some_and(|c| c < rec.submitted_at_ms)
+                rec.phases.iter().any(|p| {
+                    p.job_id.as_deref() == Some(v.job_id.as_str())
+                        || p.replaced.iter().any(|r| r.job_id == v.job_id)
+                }) || v.created_at.is_some_and(|c| c < rec.submitted_at_ms)
             }
         })
         .map(|d| d.receipt.clone())

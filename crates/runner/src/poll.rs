@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use pipectl_record::{JobStatus, PhaseRecord, RunRecord};
+
 /// The bounds of the adaptive `DescribeJobs` interval.
 #[derive(Debug, Clone, Copy)]
 pub struct PollSettings {
@@ -90,6 +92,30 @@ impl Poller {
             self.current = self.current.min(min * 2);
         }
         self.current
+    }
+}
+
+/// A change is due when a job waits only for capacity or a container (not for a
+/// dependency), or runs past 90 % of its planned duration.
+pub(crate) fn change_due(rec: &RunRecord, p: &PhaseRecord, now_ms: i64) -> bool {
+    match p.status {
+        JobStatus::Submitted | JobStatus::Runnable | JobStatus::Starting => true,
+        JobStatus::Pending => p
+            .depends_on
+            .iter()
+            .all(|d| rec.phase(d).is_some_and(|d| d.status.is_terminal())),
+        JobStatus::Running => {
+            // The current attempt began after the last one ended (or at the first start).
+            let started = p
+                .attempts
+                .last()
+                .map(|a| a.stopped_at_ms)
+                .into_iter()
+                .chain(p.started_at_ms)
+                .max();
+            started.is_some_and(|s| (now_ms - s) as f64 / 1000.0 >= 0.9 * p.planned_seconds)
+        }
+        _ => false,
     }
 }
 

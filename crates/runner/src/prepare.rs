@@ -9,7 +9,7 @@ use pipectl_record as record;
 use pipectl_record::{
     PhaseRecord, RECORD_SCHEMA, RECORD_VERSION, RunRecord, RunStatus, new_run_id, now_ms,
 };
-use pipectl_spec::model::{Phase, Purchase};
+use pipectl_spec::model::Purchase;
 
 use crate::context::Runner;
 use crate::cost::check_budget;
@@ -56,18 +56,15 @@ impl Runner {
         Ok(rec)
     }
 
-    /// Each of the spec's queues by key, with its AWS name, once all are ENABLED and VALID.
+    /// Each queue the phases use (their own and their fallbacks) by key, with its AWS name,
+    /// once all are ENABLED and VALID.
     async fn check_queues(&self) -> Result<BTreeMap<String, String>, RunError> {
         let queues: BTreeMap<String, String> = self
             .spec
             .phases
             .iter()
-            .map(|p| {
-                (
-                    p.queue.clone(),
-                    self.name_of(&ResourceId::JobQueue(p.queue.clone())),
-                )
-            })
+            .flat_map(|p| std::iter::once(&p.queue).chain(p.fallback.as_ref().map(|f| &f.queue)))
+            .map(|q| (q.clone(), self.name_of(&ResourceId::JobQueue(q.clone()))))
             .collect();
         let names: Vec<String> = queues.values().cloned().collect();
         let out = self
@@ -129,7 +126,7 @@ impl Runner {
                     what: format!("job definition {jd} has no ACTIVE revision"),
                 });
             };
-            let (types, purchase) = self.instance_types(p);
+            let (types, purchase) = self.instance_types(&p.queue);
             let mut job_name = format!("{}-{}-{run_id}", self.spec.stack.name, p.name);
             job_name.truncate(128);
             phases.push(PhaseRecord {
@@ -147,10 +144,11 @@ impl Runner {
         Ok(phases)
     }
 
-    fn instance_types(&self, p: &Phase) -> (Vec<String>, record::Purchase) {
+    /// The instance types a queue's compute environments offer, and how the first buys them.
+    pub(crate) fn instance_types(&self, queue: &str) -> (Vec<String>, record::Purchase) {
         let mut types = Vec::new();
         let mut purchase = None;
-        if let Some(q) = self.spec.job_queues.get(&p.queue) {
+        if let Some(q) = self.spec.job_queues.get(queue) {
             for ce in q
                 .compute_environments
                 .iter()

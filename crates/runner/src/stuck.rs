@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use pipectl_record::{JobStatus, RunRecord, Stuck};
+use pipectl_record::{JobStatus, PhaseRecord, RunRecord, Stuck};
 use pipectl_spec::Spec;
 
 /// What the job needs of one instance (per node), and how many nodes.
@@ -77,12 +77,7 @@ pub fn due(
         .enumerate()
         .filter(|(_, p)| p.status == JobStatus::Runnable)
         .filter_map(|(i, p)| {
-            let since = p
-                .attempts
-                .last()
-                .map(|a| a.stopped_at_ms)
-                .or(p.ready_at_ms)?;
-            let waited = (now_ms - since).max(0) as f64 / 1000.0;
+            let waited = runnable_seconds(p, now_ms)?;
             let expected = spec
                 .phase(&p.name)
                 .map_or(f64::INFINITY, |s| s.expected_start().secs() as f64);
@@ -92,7 +87,18 @@ pub fn due(
         .collect()
 }
 
-fn minutes(secs: f64) -> String {
+/// How long a RUNNABLE job has waited since it could start (its dependencies ended, or its
+/// last attempt did), in seconds; `None` when that is not known yet.
+pub(crate) fn runnable_seconds(p: &PhaseRecord, now_ms: i64) -> Option<f64> {
+    let since = p
+        .attempts
+        .last()
+        .map(|a| a.stopped_at_ms)
+        .or(p.ready_at_ms)?;
+    Some((now_ms - since).max(0) as f64 / 1000.0)
+}
+
+pub(crate) fn minutes(secs: f64) -> String {
     if secs < 120.0 {
         format!("{secs:.0} s")
     } else {

@@ -22,6 +22,8 @@ impl Runner {
     /// adopted, not submitted twice.
     /// A phase that mounts FSx is submitted only once the file system is AVAILABLE.
     pub async fn submit(&self, rec: &mut RunRecord) -> Result<(), RunError> {
+        // jobs a fallback replaced, if a kill came before they were ended
+        self.end_replaced(rec).await?;
         let mut file_system_checked = false;
         for i in 0..rec.phases.len() {
             if rec.phases[i].job_id.is_some() {

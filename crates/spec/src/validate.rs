@@ -4,6 +4,7 @@
 //! [`Finding`]s against key paths; [`crate::load`] turns paths into file:line:col.
 
 mod compute;
+mod fallback;
 mod network;
 mod phases;
 mod storage;

@@ -1,15 +1,12 @@
 //! `pipectl run SPEC`: submit the pipeline, watch it, report every phase's timing and cost;
 //! `--attach RUN_ID` resumes a run whose CLI went away; `pipectl runs` lists the records.
 
-use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pipectl_provision::{Session, Timeouts};
 use pipectl_record::{JobStatus, PriceRef, RunRecord, RunStatus, RunStore, utc};
-use pipectl_runner::{Interrupt, Outcome, Progress, RunError, RunEvent, RunOptions, Runner};
+use pipectl_runner::{Interrupt, Outcome, RunError, RunOptions, Runner};
 use sha2::{Digest, Sha256};
 
 use super::stack::{connect, runtime};
@@ -17,6 +14,7 @@ use crate::cli::{AwsArgs, RunArgs, RunsArgs, TableOrJson};
 use crate::error::{CliError, exit};
 use crate::options::{load_prices, print_warnings, read_spec};
 use crate::render::progress;
+use crate::render::run_progress::{mmss, sink};
 use crate::render::table::Table;
 
 pub fn run(
@@ -226,164 +224,6 @@ fn interrupt() -> Interrupt {
     })
 }
 
-fn mmss(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-fn line(e: &RunEvent) -> String {
-    match e {
-        RunEvent::Submitted { phase, job_id, .. } => format!("  {phase:<16} submitted ({job_id})"),
-        RunEvent::Phase {
-            phase,
-            status,
-            attempt,
-            max_attempts,
-            reason,
-            running_seconds,
-            planned_seconds,
-        } => {
-            let mut s = format!("  {phase:<16} {status:<10} attempt {attempt}/{max_attempts}");
-            if let Some(r) = running_seconds {
-                s.push_str(&format!(
-                    ", {} of {} planned, ETA {}",
-                    mmss(*r),
-                    mmss(*planned_seconds),
-                    mmss(planned_seconds - r)
-                ));
-            }
-            if let Some(r) = reason {
-                s.push_str(&format!(": {r}"));
-            }
-            s
-        }
-        RunEvent::AttemptEnded {
-            phase,
-            attempt,
-            run_seconds,
-            exit_code,
-            reason,
-            spot_interruption,
-        } => format!(
-            "  {phase:<16} attempt {attempt} ended after {}{}{}{}",
-            mmss(*run_seconds),
-            exit_code.map(|c| format!(", exit {c}")).unwrap_or_default(),
-            reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default(),
-            if *spot_interruption {
-                " (Spot interruption)"
-            } else {
-                ""
-            }
-        ),
-        RunEvent::Log { phase, line } => format!("  [{phase}] {line}"),
-        RunEvent::Cancelled { phase, because } => format!("  {phase:<16} cancelled: {because}"),
-        RunEvent::Unreachable { error, seconds } => {
-            format!("  AWS not reachable for {seconds}s (jobs untouched, still watching): {error}")
-        }
-        RunEvent::Reachable => "  AWS reachable again".into(),
-        RunEvent::BudgetWarning {
-            projected_usd,
-            budget_usd,
-        } => format!(
-            "  warning: projected cost ${projected_usd:.4} exceeds the budget ${budget_usd:.4}"
-        ),
-        RunEvent::Note { message } => format!("  note: {message}"),
-        RunEvent::Stuck {
-            explanation, fix, ..
-        } => format!("  {explanation}; fix: {fix}"),
-        RunEvent::Finished {
-            status,
-            seconds,
-            describe_jobs_calls,
-            job_events,
-            ..
-        } => {
-            format!(
-                "  run {status:?} after {} ({job_events} job events, {describe_jobs_calls} DescribeJobs calls)",
-                mmss(*seconds)
-            )
-        }
-    }
-}
-
-/// Events: JSON lines on stdout with `--output json`; a bar per phase on a terminal; plain
-/// lines on stderr otherwise.
-fn sink(quiet: bool, json: bool, spec: &pipectl_spec::Spec) -> Progress {
-    if json {
-        return Arc::new(|e: &RunEvent| {
-            let mut o = std::io::stdout().lock();
-            let _ = writeln!(o, "{}", serde_json::to_string(e).unwrap_or_default());
-            let _ = o.flush();
-        });
-    }
-    if quiet {
-        return Arc::new(|_| {});
-    }
-    if !std::io::stderr().is_terminal() {
-        return Arc::new(|e: &RunEvent| eprintln!("{}", line(e)));
-    }
-    let multi = MultiProgress::new();
-    let style = ProgressStyle::with_template("{spinner} {prefix:<16} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let bars: HashMap<String, ProgressBar> = spec
-        .phases
-        .iter()
-        .map(|p| {
-            let b = multi.add(
-                ProgressBar::new_spinner()
-                    .with_style(style.clone())
-                    .with_prefix(p.name.clone())
-                    .with_message("not submitted"),
-            );
-            b.enable_steady_tick(Duration::from_millis(150));
-            (p.name.clone(), b)
-        })
-        .collect();
-    let bars = Mutex::new(bars);
-    Arc::new(move |e: &RunEvent| {
-        let bars = bars
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let phase = match e {
-            RunEvent::Submitted { phase, .. }
-            | RunEvent::Phase { phase, .. }
-            | RunEvent::Stuck { phase, .. }
-            | RunEvent::Cancelled { phase, .. } => Some(phase),
-            _ => None,
-        };
-        match (phase.and_then(|p| bars.get(p)), e) {
-            (Some(b), RunEvent::Phase { status, .. }) if status.is_terminal() => {
-                b.finish_with_message(
-                    line(e)
-                        .trim_start()
-                        .trim_start_matches(b.prefix().as_str())
-                        .trim()
-                        .to_string(),
-                );
-            }
-            (Some(b), _) => b.set_message(
-                line(e)
-                    .trim_start()
-                    .trim_start_matches(b.prefix().as_str())
-                    .trim()
-                    .to_string(),
-            ),
-            (None, _) => {
-                let _ = multi.println(line(e));
-            }
-        }
-    })
-}
-
 /// The table of phases, the failure if any, and where the record is.
 fn report(rec: &RunRecord, store: &RunStore) -> String {
     let mut t = Table::new(&[
@@ -421,6 +261,15 @@ fn report(rec: &RunRecord, store: &RunStore) -> String {
             "compute ${c:.6} for what ran (estimate for the whole pipeline: ${:.4})\n",
             rec.estimate_usd
         ));
+    }
+    for p in &rec.phases {
+        if let Some(fb) = &p.fallback {
+            let spent: f64 = p.replaced.iter().filter_map(|r| r.compute_usd).sum();
+            s.push_str(&format!(
+                "{} fell back to queue {:?} ({}): {}; the replaced job cost ${spent:.6}\n",
+                p.name, fb.queue, fb.trigger, fb.reason
+            ));
+        }
     }
     if let Some(f) = &rec.failure {
         s.push_str(&format!(

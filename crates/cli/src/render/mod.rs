@@ -5,4 +5,5 @@ pub mod diagnostics;
 pub mod plan;
 pub mod progress;
 pub mod reconcile;
+pub mod run_progress;
 pub mod table;

@@ -28,7 +28,10 @@ fn rows(r: &Reconciliation) -> Vec<Vec<String>> {
         for f in &p.components {
             rows.push(vec![
                 p.name.clone(),
-                format!("{:?}", f.component).to_lowercase(),
+                match &f.fallback_queue {
+                    Some(q) => format!("compute on fallback {q:?}"),
+                    None => format!("{:?}", f.component).to_lowercase(),
+                },
                 format!("{:?}", f.basis).to_lowercase(),
                 f.unit.to_string(),
                 format!("{:.4}", f.planned_quantity),

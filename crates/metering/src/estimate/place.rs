@@ -19,7 +19,12 @@ pub fn billed_secs(secs: f64) -> f64 {
 
 /// Seconds EC2 bills for attempts that ran `attempt_secs`, each billed separately.
 pub fn billed_attempts_secs(attempt_secs: &[f64]) -> f64 {
-    attempt_secs.iter().copied().map(billed_secs).sum()
+    // a fold from +0.0: `sum` of no f64 is -0.0
+    attempt_secs
+        .iter()
+        .copied()
+        .map(billed_secs)
+        .fold(0.0, |a, b| a + b)
 }
 
 /// Where a phase runs: the first compute environment of its queue that has a type the job

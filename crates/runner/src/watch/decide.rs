@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use pipectl_metering::PriceSheet;
-use pipectl_record::{JobStatus, PhaseRecord, RunRecord, RunStatus};
+use pipectl_record::{FallbackSwitch, JobStatus, PhaseRecord, RunRecord, RunStatus};
 use pipectl_spec::Spec;
 
 use crate::cost::{phase_cost, projected_cost};
 use crate::events::RunEvent;
 use crate::failure::on_failure;
-use crate::poll::{PollSettings, Poller, Seen};
+use crate::poll::{PollSettings, Poller, Seen, change_due};
 use crate::timing::{self, JobView};
 
 /// What the decisions read besides the record: the spec and prices the run was priced with,
@@ -70,6 +70,11 @@ pub enum Action {
     ExplainStuck {
         phase: usize,
         waited_seconds: f64,
+    },
+    /// Move the phase at this index (and its dependents) to its fallback queue.
+    FallBack {
+        phase: usize,
+        switch: FallbackSwitch,
     },
 }
 
@@ -329,7 +334,44 @@ impl WatchState {
                 waited_seconds,
             });
         }
+        self.fall_back(env, now, actions);
         changed
+    }
+
+    /// Each phase whose fallback fires: the switch, priced, then the move.
+    fn fall_back(&mut self, env: &WatchEnv, now: Now, actions: &mut Vec<Action>) {
+        if self.terminated {
+            return;
+        }
+        for due in crate::fallback::due(&self.rec, env.spec, now.ms) {
+            let p = &self.rec.phases[due.phase];
+            let Some(switch) = crate::fallback::switch(env.spec, env.prices, p, &due, now.ms)
+            else {
+                continue;
+            };
+            actions.push(Action::Emit(RunEvent::Fallback {
+                phase: p.name.clone(),
+                from_queue: env
+                    .spec
+                    .phase(&p.name)
+                    .map_or(String::new(), |s| s.queue.clone()),
+                to_queue: switch.queue.clone(),
+                trigger: switch.trigger.clone(),
+                reason: switch.reason.clone(),
+                stay_usd: switch.stay_usd,
+                switch_usd: switch.switch_usd,
+                spent_usd: crate::cost::job_cost(env.spec, env.prices, p),
+                dependents: crate::resubmit::moving(&self.rec, due.phase)
+                    .into_iter()
+                    .skip(1)
+                    .map(|j| self.rec.phases[j].name.clone())
+                    .collect(),
+            }));
+            actions.push(Action::FallBack {
+                phase: due.phase,
+                switch,
+            });
+        }
     }
 
     /// Brings one phase up to date; when the job changed, says so (ended attempts, the
@@ -472,28 +514,4 @@ fn announce(
             .map(|s| (now.ms - s).max(0) as f64 / 1000.0),
         planned_seconds: p.planned_seconds,
     }));
-}
-
-/// A change is due when a job waits only for capacity or a container (not for a
-/// dependency), or runs past 90 % of its planned duration.
-pub(crate) fn change_due(rec: &RunRecord, p: &PhaseRecord, now_ms: i64) -> bool {
-    match p.status {
-        JobStatus::Submitted | JobStatus::Runnable | JobStatus::Starting => true,
-        JobStatus::Pending => p
-            .depends_on
-            .iter()
-            .all(|d| rec.phase(d).is_some_and(|d| d.status.is_terminal())),
-        JobStatus::Running => {
-            // The current attempt began after the last one ended (or at the first start).
-            let started = p
-                .attempts
-                .last()
-                .map(|a| a.stopped_at_ms)
-                .into_iter()
-                .chain(p.started_at_ms)
-                .max();
-            started.is_some_and(|s| (now_ms - s) as f64 / 1000.0 >= 0.9 * p.planned_seconds)
-        }
-        _ => false,
-    }
 }

@@ -230,6 +230,9 @@ impl Runner {
                 state.rec.phases[phase].stuck = Some(stuck);
                 self.store.save(&state.rec)?;
             }
+            Action::FallBack { phase, switch } => {
+                self.fall_back(&mut state.rec, phase, switch).await?;
+            }
         }
         Ok(())
     }

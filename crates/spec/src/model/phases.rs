@@ -61,6 +61,104 @@ pub struct Phase {
     /// stuck; default [`DEFAULT_EXPECTED_START`].
     #[serde(default)]
     pub expected_start: Option<Duration>,
+    /// `fallback = { queue, after, on }`: where `run` resubmits the phase when its job waits
+    /// too long for capacity or is interrupted too often; unset: it stays on its queue.
+    #[serde(default)]
+    pub fallback: Option<Fallback>,
+}
+
+/// `fallback = { queue = "...", after = "15m", on = ["capacity", "interruptions:2"] }`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fallback {
+    /// A key of `[job_queues]`, other than the phase's own (typically On-Demand).
+    pub queue: String,
+    /// How long the job may wait RUNNABLE, once it could start, before `capacity` triggers;
+    /// default [`DEFAULT_FALLBACK_AFTER`].
+    #[serde(default = "default_after")]
+    pub after: Duration,
+    /// What triggers the switch; default `["capacity"]`.
+    #[serde(default = "default_triggers")]
+    pub on: Vec<FallbackTrigger>,
+}
+
+/// A Spot job waiting this long for capacity is unlikely to get it soon.
+pub const DEFAULT_FALLBACK_AFTER: Duration = Duration::from_secs(15 * 60);
+
+fn default_after() -> Duration {
+    DEFAULT_FALLBACK_AFTER
+}
+
+fn default_triggers() -> Vec<FallbackTrigger> {
+    vec![FallbackTrigger::Capacity]
+}
+
+/// One element of `fallback.on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum FallbackTrigger {
+    /// `"capacity"`: the job waited RUNNABLE longer than `after` once it could start.
+    Capacity,
+    /// `"interruptions:N"`: Spot reclaimed N of its attempts.
+    Interruptions(u32),
+}
+
+impl std::str::FromStr for FallbackTrigger {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "{s:?} is not a fallback trigger: write \"capacity\" or \"interruptions:N\" (N ≥ 1)"
+            )
+        };
+        match s.split_once(':') {
+            None if s == "capacity" => Ok(FallbackTrigger::Capacity),
+            Some(("interruptions", n)) => match n.parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(FallbackTrigger::Interruptions(n)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl TryFrom<String> for FallbackTrigger {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<FallbackTrigger> for String {
+    fn from(t: FallbackTrigger) -> String {
+        t.to_string()
+    }
+}
+
+impl std::fmt::Display for FallbackTrigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FallbackTrigger::Capacity => f.write_str("capacity"),
+            FallbackTrigger::Interruptions(n) => write!(f, "interruptions:{n}"),
+        }
+    }
+}
+
+impl Fallback {
+    /// How long a capacity wait may last, when `capacity` is a trigger.
+    pub fn capacity_after(&self) -> Option<Duration> {
+        self.on
+            .contains(&FallbackTrigger::Capacity)
+            .then_some(self.after)
+    }
+
+    /// After how many Spot interruptions it switches, when that is a trigger.
+    pub fn interruptions(&self) -> Option<u32> {
+        self.on.iter().find_map(|t| match t {
+            FallbackTrigger::Interruptions(n) => Some(*n),
+            FallbackTrigger::Capacity => None,
+        })
+    }
 }
 
 /// A RUNNABLE job not started after this long is explained: a compute environment scaling

@@ -1,5 +1,6 @@
 //! Rules for `[[phases]]`: references, resources against the queue's instance types,
-//! multi-node and array constraints, retries, and dependency cycles.
+//! multi-node and array constraints, retries, and dependency cycles (a phase's `fallback` in
+//! [`super::fallback`]).
 
 use std::collections::HashMap;
 
@@ -45,6 +46,7 @@ fn check_phase(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
     check_container(phase, at, out);
     check_limits(phase, at, out);
     check_environment(spec, phase, at, out);
+    super::fallback::check(spec, phase, at, out);
 
     let Some(queue) = spec.job_queues.get(&phase.queue) else {
         out.push(

@@ -137,3 +137,106 @@ fn dependencies_images_and_lustre_versions_aws_refuses() {
         "data_repositories",
     );
 }
+
+/// The seed's training phase with `fallback` set to `value`.
+fn with_fallback(value: &str) -> String {
+    mutate(
+        SEED,
+        "retry = { attempts = 3, on_spot_interruption = true }",
+        &format!("retry = {{ attempts = 3, on_spot_interruption = true }}\nfallback = {value}"),
+    )
+}
+
+#[test]
+fn a_fallback_names_another_queue_that_can_run_the_job() {
+    let ok = diagnostics(with_fallback(
+        r#"{ queue = "inference", after = "15m", on = ["capacity", "interruptions:2"] }"#,
+    ));
+    assert!(
+        ok.findings.iter().all(|f| !f.code.starts_with("fallback")
+            && f.line_col.is_none_or(|lc| !ok
+                .text
+                .lines()
+                .nth(lc.line - 1)
+                .unwrap()
+                .contains("fallback"))),
+        "{ok}"
+    );
+    let f = expect(
+        with_fallback(r#"{ queue = "inferenc" }"#),
+        "unknown-reference",
+        Level::Error,
+        "fallback",
+    );
+    assert_eq!(f.hint.as_deref(), Some("did you mean \"inference\"?"));
+    expect(
+        with_fallback(r#"{ queue = "training" }"#),
+        "fallback-same-queue",
+        Level::Error,
+        "fallback",
+    );
+    // documentation's t3.medium has no GPU
+    let f = expect(
+        with_fallback(r#"{ queue = "documentation" }"#),
+        "job-does-not-fit",
+        Level::Error,
+        "fallback",
+    );
+    assert!(
+        f.hint.unwrap().contains("t3.medium"),
+        "names what it offers"
+    );
+}
+
+#[test]
+fn a_fallback_that_could_never_fire_is_refused() {
+    expect(
+        with_fallback(r#"{ queue = "inference", on = [] }"#),
+        "bad-value",
+        Level::Error,
+        "fallback",
+    );
+    expect(
+        with_fallback(r#"{ queue = "inference", after = "0s" }"#),
+        "bad-value",
+        Level::Error,
+        "fallback",
+    );
+    // three attempts: the third interruption fails the job before `run` could move it
+    let f = expect(
+        with_fallback(r#"{ queue = "inference", on = ["interruptions:3"] }"#),
+        "fallback-never",
+        Level::Error,
+        "fallback",
+    );
+    assert!(f.hint.unwrap().contains("attempts = 4"));
+    // a trigger that is not one: refused when the spec is read, at its place
+    let d = diagnostics(with_fallback(
+        r#"{ queue = "inference", on = ["interruptions:0"] }"#,
+    ));
+    let f = d.findings.iter().find(|f| f.level == Level::Error).unwrap();
+    assert!(f.message.contains("not a fallback trigger"), "{d}");
+    let lc = f.line_col.expect("a place");
+    assert!(
+        d.text
+            .lines()
+            .nth(lc.line - 1)
+            .unwrap()
+            .contains("fallback")
+    );
+}
+
+#[test]
+fn a_fallback_to_spot_or_interruptions_off_spot_is_warned() {
+    let spec = mutate(
+        SEED,
+        "instance_types = [\"g3s.xlarge\"]\npurchase = \"on-demand\"",
+        "instance_types = [\"g3s.xlarge\"]\npurchase = \"spot\"",
+    );
+    let spec = spec.replacen(
+        "retry = { attempts = 3, on_spot_interruption = true }",
+        "retry = { attempts = 3, on_spot_interruption = true }\nfallback = { queue = \"inference\" }",
+        1,
+    );
+    expect(spec, "fallback-spot", Level::Warning, "fallback");
+}

@@ -4,6 +4,7 @@
 //! (watching from job events).
 
 mod events;
+mod fallback;
 mod progress;
 mod trouble;
 
@@ -16,10 +17,11 @@ use pipectl_record::{
 };
 use pipectl_spec::Spec;
 
-use super::decide::{Action, Next, Now, WatchEnv, WatchState, change_due};
+use super::decide::{Action, Next, Now, WatchEnv, WatchState};
 use crate::cost::check_budget;
 use crate::events::RunEvent;
 use crate::poll::PollSettings;
+use crate::poll::change_due;
 use crate::timing::{JobView, is_spot_interruption};
 
 pub(super) const T0: i64 = 1_795_342_500_000;

@@ -1,0 +1,120 @@
+//! Rules for a phase's `fallback`: a queue of the spec other than its own that can run the
+//! job, triggers that can fire, and a wait that is not zero.
+
+use super::{known_types, unknown_name_hint};
+use crate::diag::Finding;
+use crate::instances::InstanceType;
+use crate::model::{Phase, Purchase, Spec};
+use crate::source::Path;
+
+pub(super) fn check(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
+    let Some(fb) = &phase.fallback else {
+        return;
+    };
+    let at = at.at("fallback");
+    if fb.on.is_empty() {
+        out.push(
+            Finding::error(
+                "bad-value",
+                at.at("on"),
+                "fallback.on is empty: nothing would trigger it",
+            )
+            .with_hint("on = [\"capacity\"], [\"interruptions:2\"] or both"),
+        );
+    }
+    if fb.after.secs() == 0 {
+        out.push(
+            Finding::error("bad-value", at.at("after"), "fallback.after is zero").with_hint(
+                "how long the job may wait for capacity before it moves, such as \"15m\"",
+            ),
+        );
+    }
+    if let Some(n) = fb.interruptions() {
+        let retried = phase.retry.on_spot_interruption && phase.retry.attempts > n;
+        if !retried {
+            // Batch fails the job at its last attempt: the Nth interruption must leave it
+            // retrying for `run` to move it.
+            out.push(
+                Finding::error("fallback-never", at.at("on"), format!("interruptions:{n} cannot trigger: with retry.attempts = {} the job has ended by its {n}th interruption", phase.retry.attempts))
+                    .with_hint(format!("set retry = {{ attempts = {}, on_spot_interruption = true }} or lower N", n + 1)),
+            );
+        }
+    }
+    if fb.queue == phase.queue {
+        out.push(
+            Finding::error(
+                "fallback-same-queue",
+                at.at("queue"),
+                format!(
+                    "phase {:?} falls back to its own queue {:?}",
+                    phase.name, phase.queue
+                ),
+            )
+            .with_hint("name another queue, typically an On-Demand one"),
+        );
+        return;
+    }
+    let Some(queue) = spec.job_queues.get(&fb.queue) else {
+        out.push(
+            Finding::error(
+                "unknown-reference",
+                at.at("queue"),
+                format!(
+                    "phase {:?} falls back to unknown job queue {:?}",
+                    phase.name, fb.queue
+                ),
+            )
+            .with_hint(unknown_name_hint(
+                "job queue",
+                &fb.queue,
+                spec.job_queues.keys(),
+            )),
+        );
+        return;
+    };
+    let purchases = |q: &str| -> Vec<Purchase> {
+        spec.job_queues.get(q).map_or(vec![], |q| {
+            q.compute_environments
+                .iter()
+                .filter_map(|n| spec.compute_environments.get(n))
+                .map(|ce| ce.purchase)
+                .collect()
+        })
+    };
+    let own = purchases(&phase.queue);
+    if fb.interruptions().is_some() && !own.contains(&Purchase::Spot) {
+        out.push(
+            Finding::warning(
+                "fallback-never",
+                at.at("on"),
+                format!(
+                    "queue {:?} buys no Spot: its jobs are never interrupted",
+                    phase.queue
+                ),
+            )
+            .with_hint("keep \"capacity\" only"),
+        );
+    }
+    if purchases(&fb.queue).contains(&Purchase::Spot) {
+        out.push(
+            Finding::warning("fallback-spot", at.at("queue"), format!("fallback queue {:?} buys Spot: it may lack capacity as the phase's own queue does", fb.queue))
+                .with_hint("fall back to a queue whose compute environments are On-Demand"),
+        );
+    }
+    let types: Vec<&InstanceType> = queue
+        .compute_environments
+        .iter()
+        .filter_map(|n| spec.compute_environments.get(n))
+        .flat_map(|ce| known_types(&ce.instance_types))
+        .collect();
+    let mem = phase.memory.mib().ceil() as u64;
+    let fits =
+        |t: &&InstanceType| t.vcpus >= phase.vcpus && t.memory_mib >= mem && t.gpus >= phase.gpus;
+    if !types.is_empty() && !types.iter().any(fits) {
+        let offered: Vec<&str> = types.iter().map(|t| t.name).collect();
+        out.push(
+            Finding::error("job-does-not-fit", at.at("queue"), format!("phase {:?} ({} vCPUs, {}, {} GPUs) fits no instance type of fallback queue {:?}", phase.name, phase.vcpus, phase.memory, phase.gpus, fb.queue))
+                .with_hint(format!("queue {:?} can launch: {}", fb.queue, offered.join(", "))),
+        );
+    }
+}

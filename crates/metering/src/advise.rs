@@ -119,6 +119,9 @@ pub struct Advice {
     pub optimized_saving_pct: f64,
     /// Largest saving first.
     pub recommendations: Vec<Recommendation>,
+    /// Each Spot phase's fallback priced under the sheet's interruption assumption (a cost for
+    /// reliability, never in the optimized total); empty without that assumption.
+    pub fallbacks: Vec<crate::fallback::FallbackPrice>,
 }
 
 fn total(spec: &Spec, prices: &PriceSheet, opts: Options, changes: &[&Change]) -> f64 {
@@ -389,5 +392,6 @@ pub fn advise(spec: &Spec, prices: &PriceSheet, opts: Options, basis: &str) -> A
             0.0
         },
         recommendations: recs,
+        fallbacks: crate::fallback::fallbacks(spec, prices),
     }
 }

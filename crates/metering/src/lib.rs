@@ -6,6 +6,7 @@ pub mod advise;
 pub mod allocate;
 pub mod analysis;
 pub mod estimate;
+pub mod fallback;
 pub mod money;
 pub mod prices;
 pub mod reconcile;

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+mod interruption;
+pub use interruption::SpotInterruption;
+
 use pipectl_record::RecordedPrices;
 use pipectl_spec::{Diagnostics, Finding, LoadError, path};
 
@@ -86,6 +89,9 @@ pub struct Ec2Prices {
     /// Used for Spot when a type has no Spot price: a stated assumption, labelled as such.
     #[serde(default)]
     pub spot_estimate: Option<SpotEstimate>,
+    /// How often Spot interrupts: an assumption `advise` prices fallbacks with.
+    #[serde(default)]
+    pub spot_interruption: Option<SpotInterruption>,
     /// Effective hourly rates of commitments (Linux, no upfront), by term and instance type:
     /// billed for every hour of the term whether an instance runs or not.
     #[serde(default)]
@@ -311,6 +317,9 @@ impl PriceSheet {
             if let Some(p) = p {
                 price(at, p);
             }
+        }
+        if let Some(i) = &self.ec2.spot_interruption {
+            i.check(&mut out);
         }
         if let Some(est) = &self.ec2.spot_estimate {
             let f = est.fraction_of_on_demand;

@@ -9,6 +9,7 @@ use pipectl_record::{FallbackSwitch, JobStatus, PhaseRecord, RunRecord};
 use pipectl_spec::Spec;
 use pipectl_spec::model::{Fallback, FallbackTrigger};
 
+use crate::events::RunEvent;
 use crate::stuck::{minutes, runnable_seconds};
 
 /// A phase to move now, and why.
@@ -90,6 +91,51 @@ pub fn switch(
             &[p.planned_seconds],
         ),
     })
+}
+
+/// The moves to make now: each phase's index, the event that tells it, and the switch.
+pub(crate) fn moves(
+    rec: &RunRecord,
+    spec: &Spec,
+    prices: &PriceSheet,
+    now_ms: i64,
+) -> Vec<(usize, RunEvent, FallbackSwitch)> {
+    due(rec, spec, now_ms)
+        .into_iter()
+        .filter_map(|d| {
+            let s = switch(spec, prices, &rec.phases[d.phase], &d, now_ms)?;
+            Some((d.phase, event(rec, spec, prices, &d, &s), s))
+        })
+        .collect()
+}
+
+/// The event that tells the switch before it is made: the queues, why, both prices, what the
+/// job cost so far, and the phases that move with it.
+fn event(
+    rec: &RunRecord,
+    spec: &Spec,
+    prices: &PriceSheet,
+    due: &Due,
+    switch: &FallbackSwitch,
+) -> RunEvent {
+    let p = &rec.phases[due.phase];
+    RunEvent::Fallback {
+        phase: p.name.clone(),
+        from_queue: spec
+            .phase(&p.name)
+            .map_or(String::new(), |s| s.queue.clone()),
+        to_queue: switch.queue.clone(),
+        trigger: switch.trigger.clone(),
+        reason: switch.reason.clone(),
+        stay_usd: switch.stay_usd,
+        switch_usd: switch.switch_usd,
+        spent_usd: crate::cost::job_cost(spec, prices, p),
+        dependents: crate::resubmit::moving(rec, due.phase)
+            .into_iter()
+            .skip(1)
+            .map(|j| rec.phases[j].name.clone())
+            .collect(),
+    }
 }
 
 /// What is left of the planned time when staying: all of it unless an attempt runs now.

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use pipectl_metering::advise::advise;
 use pipectl_metering::analysis::{Volume, break_evens, offers, scenarios, sensitivity};
+use pipectl_metering::fallback::FallbackPrice;
 use pipectl_metering::{PriceSheet, variant};
 use pipectl_report::text::Table as ReportTable;
 use pipectl_spec::Spec;
@@ -87,11 +88,35 @@ pub fn run(args: &AdviseArgs, quiet: bool, out: &mut dyn Write) -> Result<(), Cl
                 "\nNow ${:.4} per run; with every recommendation that computes the same: ${:.4} (saves ${:.4}, {:.1}%).\n",
                 a.current_total_usd, a.optimized_total_usd, a.optimized_saving_usd, a.optimized_saving_pct
             ));
+            s.push_str(&fallbacks(&a.fallbacks));
             s
         }
     };
     out.write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// The Spot phases' fallbacks: what each adds in expectation and at worst.
+fn fallbacks(f: &[FallbackPrice]) -> String {
+    let mut s = String::new();
+    for p in f {
+        s.push_str(&format!(
+            "\n{} {} on Spot: fallback to queue {:?} on {}: ${:.6} per run in expectation (${:.6} without, ${:.6} with), ${:.4} at worst (the whole phase there); interruptions fail the phase with chance {:.2e} without, {:.2e} with\n   {}\n   {}\n",
+            if p.in_spec { "Phase" } else { "Add a fallback to phase" },
+            p.phase,
+            p.queue,
+            p.on.join(" or "),
+            p.expected_extra_usd,
+            p.without_usd,
+            p.with_usd,
+            p.worst_usd,
+            p.failure_without,
+            p.failure_with,
+            if p.in_spec { "in the spec".to_string() } else { format!("do:   {}", p.action) },
+            p.assumption,
+        ));
+    }
+    s
 }
 
 pub fn volumes(a: &AnalysisArgs) -> Vec<Volume> {

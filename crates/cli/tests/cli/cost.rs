@@ -168,6 +168,18 @@ fn advise_savings_are_differences_of_the_cost_model() {
         serde_json::from_str(&stdout(&pipectl(&["-q", "cost", spec, "--output", "json"]))).unwrap();
     let current = a["current_total_usd"].as_f64().unwrap();
     assert!((current - cost["total_usd"].as_f64().unwrap()).abs() < 1e-6);
+    // the Spot training phase's fallback, priced apart from the savings
+    let fb = &a["fallbacks"][0];
+    assert_eq!(
+        (fb["phase"].as_str(), fb["queue"].as_str()),
+        (Some("training"), Some("inference"))
+    );
+    assert!(
+        fb["assumption"]
+            .as_str()
+            .unwrap()
+            .starts_with("assumed, not measured")
+    );
     let recs = a["recommendations"].as_array().unwrap();
     let ids: Vec<&str> = recs.iter().map(|r| r["id"].as_str().unwrap()).collect();
     for want in [

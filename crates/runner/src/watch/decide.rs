@@ -343,34 +343,10 @@ impl WatchState {
         if self.terminated {
             return;
         }
-        for due in crate::fallback::due(&self.rec, env.spec, now.ms) {
-            let p = &self.rec.phases[due.phase];
-            let Some(switch) = crate::fallback::switch(env.spec, env.prices, p, &due, now.ms)
-            else {
-                continue;
-            };
-            actions.push(Action::Emit(RunEvent::Fallback {
-                phase: p.name.clone(),
-                from_queue: env
-                    .spec
-                    .phase(&p.name)
-                    .map_or(String::new(), |s| s.queue.clone()),
-                to_queue: switch.queue.clone(),
-                trigger: switch.trigger.clone(),
-                reason: switch.reason.clone(),
-                stay_usd: switch.stay_usd,
-                switch_usd: switch.switch_usd,
-                spent_usd: crate::cost::job_cost(env.spec, env.prices, p),
-                dependents: crate::resubmit::moving(&self.rec, due.phase)
-                    .into_iter()
-                    .skip(1)
-                    .map(|j| self.rec.phases[j].name.clone())
-                    .collect(),
-            }));
-            actions.push(Action::FallBack {
-                phase: due.phase,
-                switch,
-            });
+        for (phase, told, switch) in crate::fallback::moves(&self.rec, env.spec, env.prices, now.ms)
+        {
+            actions.push(Action::Emit(told));
+            actions.push(Action::FallBack { phase, switch });
         }
     }
 

@@ -4,7 +4,7 @@
 use super::{known_types, unknown_name_hint};
 use crate::diag::Finding;
 use crate::instances::InstanceType;
-use crate::model::{Phase, Purchase, Spec};
+use crate::model::{Fallback, Phase, Purchase, Spec};
 use crate::source::Path;
 
 pub(super) fn check(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
@@ -40,6 +40,11 @@ pub(super) fn check(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding
             );
         }
     }
+    check_queue(spec, phase, fb, &at, out);
+}
+
+/// The fallback queue: another of the spec's, that can run the job, best On-Demand.
+fn check_queue(spec: &Spec, phase: &Phase, fb: &Fallback, at: &Path, out: &mut Vec<Finding>) {
     if fb.queue == phase.queue {
         out.push(
             Finding::error(

@@ -11,9 +11,6 @@ use std::io::{BufRead, BufReader};
 
 use stack::{FaultsOff, Stack, aws, control, ok, stack};
 
-/// Faults are the local AWS's, for every test of this binary: one at a time.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// The seed with commands that run here and a fallback for training: after 5 s of waiting
 /// for capacity, or at the second Spot interruption.
 fn fallback_stack(tag: &str) -> Stack {
@@ -104,7 +101,6 @@ async fn assert_moved(s: &Stack, rec: &Value, trigger: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_capacity_wait_and_two_interruptions_each_move_training_on_demand() {
-    let _one = ONE_AT_A_TIME.lock().await;
     let s = fallback_stack("fallback");
     ok(&s.run(&["up", "--yes"]));
     let off = FaultsOff;
@@ -142,6 +138,17 @@ async fn a_capacity_wait_and_two_interruptions_each_move_training_on_demand() {
     );
     assert_moved(&s, &rec, "capacity").await;
     assert_eq!(rec["phases"][0]["replaced"][0]["status"], "RUNNABLE");
+
+    // killed in the middle of the switch: `run --attach` completes it, once
+    let lines = killed_at_fallback(&s);
+    assert!(
+        lines.iter().any(|l| l.contains("switching costs $")),
+        "{lines:#?}"
+    );
+    let id = latest_run(&s);
+    let (_, rec) = stack::run_lines(&ok(&s.run(&[&RUN[..], &["json", "--attach", &id]].concat())));
+    assert_eq!(rec["run_id"], id.as_str());
+    assert_moved(&s, &rec, "capacity").await;
     drop(off);
 
     // Spot takes the first two attempts half a second in
@@ -162,28 +169,6 @@ async fn a_capacity_wait_and_two_interruptions_each_move_training_on_demand() {
         old["compute_usd"].as_f64().unwrap() > 0.0,
         "the lost attempts are billed"
     );
-    drop(off);
-    ok(&s.run(&["down", "--yes"]));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_killed_while_it_falls_back_completes_on_attach() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let s = fallback_stack("fbkill");
-    ok(&s.run(&["up", "--yes"]));
-    let off = FaultsOff;
-    control(
-        "POST",
-        r#"{"runnable": {"queues": "*-training", "reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", "seconds": null}}"#,
-    );
-    let lines = killed_at_fallback(&s);
-    assert!(
-        lines.iter().any(|l| l.contains("switching costs $")),
-        "{lines:#?}"
-    );
-    let id = s.record(None)["run_id"].as_str().unwrap().to_string();
-    let (_, rec) = stack::run_lines(&ok(&s.run(&[&RUN[..], &["json", "--attach", &id]].concat())));
-    assert_moved(&s, &rec, "capacity").await;
     drop(off);
     ok(&s.run(&["down", "--yes"]));
 }
@@ -214,4 +199,18 @@ fn killed_at_fallback(s: &Stack) -> Vec<String> {
         "it was meant to be killed: {seen:#?}"
     );
     seen
+}
+
+/// The id of the newest run record of the stack.
+fn latest_run(s: &Stack) -> String {
+    let dir = s.dir.path().join(".pipectl/runs");
+    let mut ids: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| p.file_stem()?.to_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.pop().expect("a run record")
 }

@@ -4,6 +4,8 @@
 //! remaining planned time on its own queue, the price of switching its whole planned time on
 //! the fallback queue (a new job starts over). Pure: the watcher carries the switch out.
 
+use std::time::Duration;
+
 use pipectl_metering::{PriceSheet, estimate, variant};
 use pipectl_record::{FallbackSwitch, JobStatus, PhaseRecord, RunRecord};
 use pipectl_spec::Spec;
@@ -38,6 +40,26 @@ pub fn due(rec: &RunRecord, spec: &Spec, now_ms: i64) -> Vec<Due> {
             })
         })
         .collect()
+}
+
+/// How long until the first capacity fallback falls due, among the phases waiting RUNNABLE
+/// that have one; `None` when none waits.
+pub(crate) fn next_due_in(rec: &RunRecord, spec: &Spec, now_ms: i64) -> Option<Duration> {
+    rec.phases
+        .iter()
+        .filter(|p| p.fallback.is_none() && p.job_id.is_some() && p.status == JobStatus::Runnable)
+        .filter_map(|p| {
+            let after = spec.phase(&p.name)?.fallback.as_ref()?.capacity_after()?;
+            let waited = runnable_seconds(p, now_ms)?;
+            Some((after.secs() as f64 - waited).max(0.0))
+        })
+        .min_by(f64::total_cmp)
+        .map(Duration::from_secs_f64)
+}
+
+/// `wait`, or less when a capacity fallback falls due sooner: the watcher wakes to make it.
+pub(crate) fn wake_by(wait: Duration, rec: &RunRecord, spec: &Spec, now_ms: i64) -> Duration {
+    next_due_in(rec, spec, now_ms).map_or(wait, |d| d.min(wait))
 }
 
 /// The trigger of `fb` that fires for `p` now, with the reason.

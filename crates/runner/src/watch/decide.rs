@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use pipectl_metering::PriceSheet;
-use pipectl_record::{FallbackSwitch, JobStatus, PhaseRecord, RunRecord, RunStatus};
+use pipectl_record::{FallbackSwitch, JobStatus, RunRecord, RunStatus};
 use pipectl_spec::Spec;
 
+use super::announce::announce;
 use crate::cost::{phase_cost, projected_cost};
 use crate::events::RunEvent;
 use crate::failure::on_failure;
@@ -243,6 +244,7 @@ impl WatchState {
         } else {
             polled
         };
+        let wait = crate::fallback::wake_by(wait, &self.rec, env.spec, now.ms);
         Step {
             actions,
             next: Next::Poll(wait),
@@ -264,9 +266,18 @@ impl WatchState {
                     self.reconcile_every.as_secs_f64()
                 ),
             }));
-            Next::Poll(self.reconcile_every)
+            Next::Poll(crate::fallback::wake_by(
+                self.reconcile_every,
+                &self.rec,
+                env.spec,
+                now.ms,
+            ))
         } else {
-            Next::Keep
+            match crate::fallback::next_due_in(&self.rec, env.spec, now.ms) {
+                // a reconciling DescribeJobs when a capacity fallback falls due
+                Some(d) if self.events_flowing && d < self.reconcile_every => Next::Poll(d),
+                _ => Next::Keep,
+            }
         };
         Step { actions, next }
     }
@@ -455,39 +466,4 @@ impl WatchState {
         let costs: Vec<f64> = rec.phases.iter().filter_map(|p| p.compute_usd).collect();
         rec.compute_usd = (!costs.is_empty()).then(|| costs.iter().sum());
     }
-}
-
-/// The events of a phase whose job changed: its attempts that ended since, and its status.
-fn announce(
-    env: &WatchEnv,
-    p: &PhaseRecord,
-    v: &JobView,
-    before_attempts: usize,
-    now: Now,
-    actions: &mut Vec<Action>,
-) {
-    for (n, a) in p.attempts.iter().enumerate().skip(before_attempts) {
-        actions.push(Action::Emit(RunEvent::AttemptEnded {
-            phase: p.name.clone(),
-            attempt: n + 1,
-            run_seconds: a.run_seconds,
-            exit_code: a.exit_code,
-            reason: a.status_reason.clone(),
-            spot_interruption: a.spot_interruption,
-        }));
-    }
-    let running = p.status == JobStatus::Running;
-    let ended = p.status.is_terminal();
-    actions.push(Action::Emit(RunEvent::Phase {
-        phase: p.name.clone(),
-        status: p.status.clone(),
-        attempt: p.attempts.len() + usize::from(!ended),
-        max_attempts: env.spec.phase(&p.name).map_or(1, |s| s.retry.attempts),
-        reason: if ended { p.status_reason.clone() } else { None },
-        running_seconds: v
-            .started_at
-            .filter(|_| running)
-            .map(|s| (now.ms - s).max(0) as f64 / 1000.0),
-        planned_seconds: p.planned_seconds,
-    }));
 }

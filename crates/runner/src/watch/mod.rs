@@ -3,6 +3,7 @@
 //! saw to the pure decisions of [`decide`] and carries out the actions they return, until
 //! every phase has ended.
 
+mod announce;
 mod decide;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -92,3 +92,20 @@ fn a_terminated_run_does_not_fall_back() {
     let step = s.observe(&env, &[waiting()], at(20 * 60));
     assert!(fallbacks(&step.actions).is_empty());
 }
+
+#[test]
+fn while_events_flow_the_watcher_wakes_when_a_capacity_fallback_falls_due() {
+    let (spec, prices) = (with_fallback(), prices());
+    let env = env(&spec, &prices, false);
+    let mut s = WatchState::new(record(&spec, &prices), poll());
+    // the first event of the run: events flow, reconciling every minute, but training's
+    // fallback falls due 15 min after it became ready
+    let step = s.observe_events(&env, &[waiting()], at(14 * 60 + 30));
+    assert_eq!(step.next, Next::Poll(Duration::from_secs(30)), "{step:#?}");
+    // a later event, with the reconciliation a minute away: woken at the due time
+    let step = s.observe_events(&env, &[waiting()], at(14 * 60 + 50));
+    assert_eq!(step.next, Next::Poll(Duration::from_secs(10)));
+    // the reconciling DescribeJobs at the due time moves it
+    let step = s.observe(&env, &[waiting()], at(15 * 60));
+    assert_eq!(fallbacks(&step.actions).len(), 1);
+}

@@ -26,7 +26,7 @@ module, the operation table the provider serves.
 
 from localstack.services.moto import call_moto
 
-from . import compute_environments, job_queues, rules
+from . import compute_environments, job_queues, mnp, rules
 from .batch_lifecycle import backend
 from .jobs import ENGINE
 
@@ -45,7 +45,7 @@ def describe_job_definitions(context, request):
 
 
 def register_job_definition(context, request):
-    err = rules.job_definition(request)
+    err = rules.job_definition(request) or mnp.registration_error(request)
     if err:
         raise err
     return call_moto(context)

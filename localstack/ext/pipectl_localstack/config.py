@@ -25,6 +25,8 @@ DELAYS = {
     "job_submitted": ("PIPECTL_LS_JOB_SUBMITTED_SECONDS", 0.3),
     "job_runnable": ("PIPECTL_LS_JOB_RUNNABLE_SECONDS", 1.0),
     "job_starting": ("PIPECTL_LS_JOB_STARTING_SECONDS", 0.5),
+    # A multi-node job's child nodes start after its main node runs.
+    "mnp_children": ("PIPECTL_LS_MNP_CHILDREN_SECONDS", 0.3),
     # A new IAM role is not usable by Batch at once (IAM is eventually consistent); a compute
     # environment validated sooner goes INVALID (see batch_lifecycle.py).
     "iam_propagation": ("PIPECTL_LS_IAM_PROPAGATION_SECONDS", 4.0),

@@ -1,5 +1,5 @@
 """Fault injection, off by default: throttling and 5xx answers at given rates, and Spot
-interruptions of Batch job attempts. Every draw comes from one RNG seeded by the
+interruptions of Batch job attempts, and the loss of one node of a multi-node job. Every draw comes from one RNG seeded by the
 configuration, so a failing sequence of requests can be replayed with the same seed.
 
 Configured by PIPECTL_LS_FAULTS (JSON) at start-up and at runtime through
@@ -16,6 +16,10 @@ GET/POST/DELETE /_pipectl/faults:
      "runnable": {"queues": "*training*", # hold jobs of these queues RUNNABLE, blocked
                   "reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", # for this reason
                   "seconds": 30},       # this long (null: until cancelled)
+     "node_loss": {"queues": "*training*", # the instance of one node of a multi-node job
+                   "node": 1,             # goes away (this node index; not the main node's
+                   "after_seconds": 2.0,  # job: Batch does nothing to the others)
+                   "count": 1},           # this many jobs
      "events": {"duplicate_rate": 0.3, # Batch's job events (job_events): sent twice,
                 "delay_rate": 0.3,     # held back this long so later ones overtake them,
                 "delay_seconds": 1.0,
@@ -41,6 +45,7 @@ _counts = {
     "throttled": 0,
     "errors": 0,
     "spot_interruptions": 0,
+    "nodes_lost": 0,
     "events_duplicated": 0,
     "events_delayed": 0,
     "events_dropped": 0,
@@ -65,7 +70,7 @@ DEFAULT_UNAVAILABLE = ("ServiceUnavailable", "Service unavailable (injected)", 5
 
 
 def configure(cfg: dict) -> dict:
-    known = {"seed", "throttle_rate", "error_rate", "services", "operations", "spot", "events", "runnable"}
+    known = {"seed", "throttle_rate", "error_rate", "services", "operations", "spot", "events", "runnable", "node_loss"}
     unknown = set(cfg) - known
     if unknown:
         raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(known)}")
@@ -84,8 +89,9 @@ def configure(cfg: dict) -> dict:
     global _cfg, _rng
     with _lock:
         _cfg = json.loads(json.dumps(cfg))
-        if "spot" in _cfg:
-            _cfg["spot"].setdefault("remaining", _cfg["spot"].get("count"))
+        for key in ("spot", "node_loss"):
+            if key in _cfg:
+                _cfg[key].setdefault("remaining", _cfg[key].get("count"))
         _rng = random.Random(cfg.get("seed", 0))
         for k in _counts:
             _counts[k] = 0
@@ -156,6 +162,24 @@ def spot_interruption(queue_arn: str, job_name: str, ce_type: str):
             return None
         _counts["spot_interruptions"] += 1
         return float(spot.get("after_seconds", 0.5))
+
+
+def node_loss(queue_arn: str, num_nodes: int):
+    """(node index, seconds into the attempt) at which one node of a multi-node job's attempt
+    loses its instance, or None."""
+    with _lock:
+        loss = _cfg.get("node_loss")
+        if not loss or num_nodes < 2:
+            return None
+        if not fnmatch.fnmatchcase(queue_arn.rsplit("/", 1)[-1], loss.get("queues", "*")):
+            return None
+        node = int(loss.get("node", 1))
+        if node >= num_nodes or (loss.get("remaining") is not None and loss["remaining"] <= 0):
+            return None
+        if loss.get("remaining") is not None:
+            loss["remaining"] -= 1
+        _counts["nodes_lost"] += 1
+        return node, float(loss.get("after_seconds", 1.0))
 
 
 def event_delays() -> list:

@@ -76,6 +76,16 @@ class Job:
     log_stream: str | None = None
     # logConfiguration awslogs-group, else Batch's default group
     log_group: str = LOG_GROUP
+    # multi-node: the effective nodeProperties (numNodes override applied), each node's
+    # container ({"image", "command", "environment"}), each node's process and state
+    # ({"status", "startedAt", "stoppedAt", "exitCode", "reason"}) in the current attempt,
+    # whether the child nodes were started, and an injected node loss (node, monotonic time)
+    node_properties: dict | None = None
+    nodes: list = field(default_factory=list)
+    node_procs: dict = field(default_factory=dict)
+    node_state: dict = field(default_factory=dict)
+    children_started: bool = False
+    node_loss: tuple | None = None
 
     @property
     def arn(self) -> str:

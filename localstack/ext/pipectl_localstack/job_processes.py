@@ -14,9 +14,10 @@ from .job_logs import LogSink
 from .job_model import LOG_GROUP, Job
 
 
-def start(job: Job, attempt_no: int, sink: LogSink) -> None:
-    """Starts the attempt's processes (appended to `job.procs`, their output readers to
-    `job.readers`); raises OSError or ValueError when the container cannot start."""
+def start(job: Job, attempt_no: int, sink: LogSink, nodes=None) -> None:
+    """Starts the attempt's processes, of every node or of `nodes` (appended to `job.procs`
+    and kept by node in `job.node_procs`, their output readers in `job.readers`); raises
+    OSError or ValueError when a container cannot start."""
     # The awslogs driver needs the job's log group to exist (Batch creates only its
     # default /aws/batch/job): the container does not start otherwise
     # (https://docs.aws.amazon.com/batch/latest/userguide/using_awslogs.html: "the log
@@ -25,12 +26,15 @@ def start(job: Job, attempt_no: int, sink: LogSink) -> None:
         raise ValueError(f"failed to initialize logging driver: ResourceNotFoundException: The specified log group {job.log_group} does not exist.")
     if not job.command:
         raise FileNotFoundError("no command: locally a job runs its command, not the image's default")
-    for node in range(job.num_nodes):
+    for node in range(job.num_nodes) if nodes is None else nodes:
         workdir = os.path.join(config.data_dir(), "jobs", job.job_id.replace(":", "_"), f"attempt-{attempt_no}", f"node-{node}")
         os.makedirs(workdir, exist_ok=True)
         env = environment(job, attempt_no, node)
+        command = job.nodes[node]["command"] if job.nodes else job.command
+        if not command:
+            raise FileNotFoundError(f"no command for node {node}")
         proc = subprocess.Popen(
-            job.command,
+            command,
             cwd=workdir,
             env=env,
             stdout=subprocess.PIPE,
@@ -39,6 +43,7 @@ def start(job: Job, attempt_no: int, sink: LogSink) -> None:
             start_new_session=True,
         )
         job.procs.append(proc)
+        job.node_procs[node] = proc
         reader = threading.Thread(target=sink.pump, args=(proc.stdout, node if job.num_nodes > 1 else None), daemon=True)
         reader.start()
         job.readers.append(reader)
@@ -61,7 +66,7 @@ def environment(job: Job, attempt: int, node: int) -> dict:
             "PIPECTL_LS_OWNER": str(os.getpid()),
         }
     )
-    base.update(job.environment)
+    base.update(job.nodes[node]["environment"] if job.nodes else job.environment)
     base.update(
         {
             "AWS_BATCH_JOB_ID": job.job_id,
@@ -72,7 +77,7 @@ def environment(job: Job, attempt: int, node: int) -> dict:
     )
     if job.array_index is not None:
         base["AWS_BATCH_JOB_ARRAY_INDEX"] = str(job.array_index)
-    if job.num_nodes > 1:
+    if job.num_nodes > 1 or job.node_properties is not None:
         base.update(
             {
                 "AWS_BATCH_JOB_NODE_INDEX": str(node),
@@ -80,17 +85,24 @@ def environment(job: Job, attempt: int, node: int) -> dict:
                 "AWS_BATCH_JOB_MAIN_NODE_INDEX": str(job.main_node),
             }
         )
+        # "only set in multi-node parallel job child nodes"
+        # (https://docs.aws.amazon.com/batch/latest/userguide/mnp-env-vars.html); every node is
+        # a process of this host here
+        if node != job.main_node:
+            base["AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS"] = "127.0.0.1"
     return base
 
 
-def kill(job: Job) -> None:
-    for p in job.procs:
+def kill(job: Job, nodes=None) -> None:
+    """Kills the attempt's processes (of `nodes` only, when given) and waits for them."""
+    procs = job.procs if nodes is None else [job.node_procs[n] for n in nodes if n in job.node_procs]
+    for p in procs:
         if p.poll() is None:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-    for p in job.procs:
+    for p in procs:
         try:
             p.wait(timeout=5)
         except subprocess.TimeoutExpired:

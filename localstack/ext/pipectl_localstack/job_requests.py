@@ -7,21 +7,25 @@ gets a fresh id).
 import fnmatch
 import uuid
 
+from . import mnp
 from .job_model import LOG_GROUP, Job
 
 
 def build_job(backend, queue, jobdef, request, name, depends_on) -> Job:
     """The job a SubmitJob request describes, with the job definition's values where the
-    request's containerOverrides leave them out."""
+    request's containerOverrides (nodeOverrides for a multi-node job) leave them out."""
     overrides = request.get("containerOverrides") or {}
+    node_properties, nodes = None, []
     if jobdef.type == "multinode" and jobdef.node_properties:
+        # each node its range's container, with the request's nodeOverrides applied; the job's
+        # own fields are the main node's (it decides the job)
         np = jobdef.node_properties
-        props = (np.get("nodeRangeProperties") or [{}])[0].get("container") or {}
-        num_nodes = int(np.get("numNodes") or 1)
-        main_node = int(np.get("mainNode") or 0)
+        num_nodes, main_node, containers = mnp.node_containers(np, request.get("nodeOverrides"))
+        props, overrides = containers[main_node], {}
+        node_properties = {**np, "numNodes": num_nodes}
     else:
         props = jobdef.container_properties or {}
-        num_nodes, main_node = 1, 0
+        num_nodes, main_node, containers = 1, 0, []
 
     def requirement(kind: str, source: dict, default=None):
         for r in source.get("resourceRequirements") or []:
@@ -38,6 +42,14 @@ def build_job(backend, queue, jobdef, request, name, depends_on) -> Job:
     parameters.update(request.get("parameters") or {})
     command = overrides.get("command") or props.get("command") or []
     command = [_substitute(part, parameters) for part in command]
+    for c in containers:
+        nodes.append(
+            {
+                "image": c.get("image", ""),
+                "command": [_substitute(part, parameters) for part in c.get("command") or []],
+                "environment": {e["name"]: e.get("value", "") for e in c.get("environment") or []},
+            }
+        )
     retry = request.get("retryStrategy") or jobdef.retry_strategy or {}
     timeout = (request.get("timeout") or jobdef.timeout or {}).get("attemptDurationSeconds")
     return Job(
@@ -64,6 +76,8 @@ def build_job(backend, queue, jobdef, request, name, depends_on) -> Job:
         tags=request.get("tags") or {},
         depends_on=[{"jobId": d.get("jobId"), "type": d.get("type")} for d in depends_on],
         log_group=((props.get("logConfiguration") or {}).get("options") or {}).get("awslogs-group") or LOG_GROUP,
+        node_properties=node_properties,
+        nodes=nodes,
     )
 
 

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 
-from . import batch_lifecycle, config, faults, job_blocking, job_processes
+from . import batch_lifecycle, config, faults, job_blocking, job_nodes, job_processes
 from .job_logs import LogSink
 from .job_model import TERMINAL, Job, now_ms
 
@@ -171,7 +171,7 @@ class Scheduler:
         job.spot_kill_at = job.attempt_started + interrupt_after if interrupt_after is not None else None
         sink = LogSink(job.account, job.region, job.log_stream, job.log_group)
         try:
-            job_processes.start(job, attempt_no, sink)
+            job_nodes.launch(job, attempt_no, sink)
         except (OSError, ValueError) as e:
             job_processes.kill(job)
             job.set_status("RUNNING")
@@ -183,18 +183,22 @@ class Scheduler:
         now = time.monotonic()
         if job.spot_kill_at is not None and now >= job.spot_kill_at:
             job_processes.kill(job)
+            job_nodes.finish(job, None, f"Host EC2 (instance {job.instance_id}) terminated.")
             self._finish(job, exit_code=None, reason=f"Host EC2 (instance {job.instance_id}) terminated.")
             return
         if job.timeout_s and job.attempt_started is not None and now - job.attempt_started >= job.timeout_s:
             job_processes.kill(job)
+            job_nodes.finish(job, 137, "Job attempt duration exceeded timeout")
             self._finish(job, exit_code=137, reason="Job attempt duration exceeded timeout")
             return
-        main = job.procs[job.main_node] if job.main_node < len(job.procs) else job.procs[0]
+        job_nodes.tick(job, len(job.attempts) + 1)
+        main = job.node_procs.get(job.main_node) or job.procs[0]
         code = main.poll()
         if code is None:
             return
         # the main node decides; the other nodes are stopped with it
         job_processes.kill(job)
+        job_nodes.finish(job, code if code >= 0 else 128 - code, "Essential container in task exited")
         if job.terminate_reason is not None:
             self._finish(job, exit_code=code if code >= 0 else 143, reason=job.terminate_reason, final=True)
         else:

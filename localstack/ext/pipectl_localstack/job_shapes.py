@@ -1,7 +1,9 @@
 """The shapes Batch answers jobs in: a DescribeJobs JobDetail and a ListJobs JobSummary, built
-from the engine's `Job`. Pure functions.
+from the engine's `Job`, and those of a multi-node job's nodes (`<jobId>#<node>`). Pure
+functions.
 """
 
+from . import mnp
 from .job_model import Job
 
 
@@ -49,7 +51,7 @@ def detail(job: Job) -> dict:
     if job.retry_strategy:
         detail["retryStrategy"] = job.retry_strategy
     if job.num_nodes > 1:
-        detail["nodeProperties"] = {"numNodes": job.num_nodes, "mainNode": job.main_node}
+        detail["nodeProperties"] = job.node_properties or {"numNodes": job.num_nodes, "mainNode": job.main_node}
     if job.children:
         summary = {}
         for k in job.children:
@@ -74,8 +76,53 @@ def summary(job: Job) -> dict:
     if job.attempts:
         c = job.attempts[-1]["container"]
         s["container"] = {k: c[k] for k in ("exitCode", "reason") if k in c}
+    if job.num_nodes > 1:
+        s["nodeProperties"] = {"numNodes": job.num_nodes}
     if job.array_size:
         s["arrayProperties"] = {"size": job.array_size}
     elif job.array_index is not None:
         s["arrayProperties"] = {"index": job.array_index}
+    return s
+
+
+def _node(job: Job, node: int, shape: dict) -> dict:
+    """`shape` (the job's detail or summary) as node `node`'s: its id `<jobId>#<node>`, its own
+    status, times, exit code and reason (before it started: the job's status)."""
+    state = job.node_state.get(node) or {}
+    out = {**shape, "jobId": mnp.node_id(job.job_id, node), "jobArn": mnp.node_id(job.arn, node)}
+    out["status"] = state.get("status") or (job.status if job.status in ("SUBMITTED", "PENDING", "RUNNABLE") else "STARTING")
+    for key in ("startedAt", "stoppedAt"):
+        out.pop(key, None)
+        if state.get(key):
+            out[key] = state[key]
+    if state.get("reason"):
+        out["statusReason"] = state["reason"]
+    return out
+
+
+def node_detail(job: Job, node: int) -> dict:
+    """DescribeJobs of `<jobId>#<node>`: the node's container and `nodeDetails`
+    (https://docs.aws.amazon.com/batch/latest/APIReference/API_NodeDetails.html). Which other
+    fields AWS gives a node is not documented; these are the parent's."""
+    d = _node(job, node, detail(job))
+    d.pop("nodeProperties", None)
+    d["nodeDetails"] = {"nodeIndex": node, "isMainNode": node == job.main_node}
+    spec = job.nodes[node] if node < len(job.nodes) else {}
+    container = {**d["container"], "image": spec.get("image", job.image), "command": spec.get("command", job.command)}
+    container["environment"] = [{"name": k, "value": v} for k, v in (spec.get("environment") or {}).items()]
+    container.pop("exitCode", None)
+    state = job.node_state.get(node) or {}
+    if "exitCode" in state:
+        container["exitCode"] = state["exitCode"]
+    d["container"] = container
+    return d
+
+
+def node_summary(job: Job, node: int) -> dict:
+    """ListJobs(multiNodeJobId) of one node: `nodeProperties` {isMainNode, nodeIndex, numNodes}
+    (https://docs.aws.amazon.com/batch/latest/APIReference/API_NodePropertiesSummary.html)."""
+    s = _node(job, node, summary(job))
+    s["nodeProperties"] = {"isMainNode": node == job.main_node, "nodeIndex": node, "numNodes": job.num_nodes}
+    state = job.node_state.get(node) or {}
+    s["container"] = {"exitCode": state["exitCode"]} if "exitCode" in state else {}
     return s

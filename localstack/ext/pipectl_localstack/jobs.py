@@ -5,7 +5,8 @@ FAILED on the configured clock, and their container command runs as a host proce
 scratch directory, with its output in CloudWatch Logs.
 
 Honoured: dependsOn (a failed dependency fails its dependents), array jobs (children
-`<id>:<index>`), multi-node jobs (one process per node; the main node decides), job timeout,
+`<id>:<index>`), multi-node jobs (node ranges and nodeOverrides, one process per node, the
+main node first and deciding, nodes described as `<id>#<node>`: job_nodes, mnp), job timeout,
 retryStrategy (attempts and evaluateOnExit), TerminateJob, CancelJob, queue priority order
 and compute-environment capacity (maxvCpus), and injected Spot interruptions.
 
@@ -13,7 +14,7 @@ The engine sees Batch's queues and compute environments through `batch_lifecycle
 Batch operations (`batch`, `job_queues`) call it, and it never imports them back.
 """
 
-from . import batch_lifecycle, job_processes, job_shapes, rules
+from . import batch_lifecycle, job_processes, job_shapes, mnp, rules
 from .job_model import BEFORE_START, TERMINAL, Job
 from .job_requests import build_job, filters_match
 from .job_scheduler import Scheduler
@@ -46,6 +47,10 @@ class Engine(Scheduler):
         if array_size is not None and not 2 <= array_size <= 10000:
             raise client_error("Array size must be between 2 and 10000")
 
+        if jobdef.type == "multinode" and jobdef.node_properties:
+            err = mnp.override_error(jobdef.node_properties, request.get("nodeOverrides"))
+            if err is not None:
+                raise err
         job = build_job(backend, queue, jobdef, request, name, depends_on)
         job.array_size = array_size
         with self.lock:
@@ -73,7 +78,15 @@ class Engine(Scheduler):
         if len(ids) > 100:
             raise client_error("A maximum of 100 jobs can be described at a time")
         with self.lock:
-            return {"jobs": [job_shapes.detail(self.jobs[i]) for i in ids if i in self.jobs]}
+            out = []
+            for i in ids:
+                node = mnp.split_node_id(i)
+                parent = self.jobs.get(node[0]) if node else None
+                if i in self.jobs:
+                    out.append(job_shapes.detail(self.jobs[i]))
+                elif parent is not None and parent.num_nodes > 1 and node[1] < parent.num_nodes:
+                    out.append(job_shapes.node_detail(parent, node[1]))
+            return {"jobs": out}
 
     def list_jobs(self, backend, request: dict) -> dict:
         with self.lock:
@@ -81,7 +94,12 @@ class Engine(Scheduler):
                 parent = self.jobs.get(request["arrayJobId"])
                 candidates = list(parent.children) if parent else []
             elif request.get("multiNodeJobId"):
-                candidates = []
+                # "lists all nodes that are associated with the specified job"; filters do not
+                # apply (https://docs.aws.amazon.com/batch/latest/APIReference/API_ListJobs.html)
+                parent = self.jobs.get(request["multiNodeJobId"])
+                nodes = [job_shapes.node_summary(parent, n) for n in range(parent.num_nodes)] if parent and parent.num_nodes > 1 else []
+                status = request.get("jobStatus") or "RUNNING"
+                return {"jobSummaryList": [s for s in nodes if s["status"] == status]}
             else:
                 queue = backend.get_job_queue(request.get("jobQueue") or "")
                 if queue is None:

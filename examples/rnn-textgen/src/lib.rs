@@ -7,9 +7,11 @@
 
 pub mod card;
 pub mod cost;
+pub mod dist;
 pub mod measure;
 pub mod model;
 pub mod rng;
+pub mod vocab;
 pub mod workload;
 
 pub use model::{Config, Model, TrainStats, Vocab};

@@ -5,39 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
-
-/// The characters the model knows, in a fixed order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Vocab {
-    /// Sorted and without repeats; a character's index is its position here.
-    pub chars: Vec<char>,
-}
-
-impl Vocab {
-    /// Every distinct character of `text`.
-    pub fn of(text: &str) -> Vocab {
-        let mut chars: Vec<char> = text.chars().collect();
-        chars.sort_unstable();
-        chars.dedup();
-        Vocab { chars }
-    }
-    /// How many characters it has: the size of the network's input and output.
-    pub fn len(&self) -> usize {
-        self.chars.len()
-    }
-    /// Whether it has no characters at all.
-    pub fn is_empty(&self) -> bool {
-        self.chars.is_empty()
-    }
-    /// The index of `c`, or `None` if `c` is not in the vocabulary.
-    pub fn index(&self, c: char) -> Option<usize> {
-        self.chars.binary_search(&c).ok()
-    }
-    /// `text` as indices; characters not in the vocabulary are left out.
-    pub fn encode(&self, text: &str) -> Vec<usize> {
-        text.chars().filter_map(|c| self.index(c)).collect()
-    }
-}
+pub use crate::vocab::Vocab;
 
 /// The network's size and training settings (also `train`'s flags; defaults as [`Default`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, clap::Args)]
@@ -102,6 +70,30 @@ struct Grads {
     why: Vec<f32>,
     bh: Vec<f32>,
     by: Vec<f32>,
+}
+
+impl Grads {
+    /// Zeros in the shape of `m`'s weights.
+    fn zeros_like(m: &Model) -> Grads {
+        Grads {
+            wxh: vec![0.0; m.wxh.len()],
+            whh: vec![0.0; m.whh.len()],
+            why: vec![0.0; m.why.len()],
+            bh: vec![0.0; m.bh.len()],
+            by: vec![0.0; m.by.len()],
+        }
+    }
+
+    /// The five parts in a fixed order (how they are flattened).
+    fn parts_mut(&mut self) -> [&mut Vec<f32>; 5] {
+        [
+            &mut self.wxh,
+            &mut self.whh,
+            &mut self.why,
+            &mut self.bh,
+            &mut self.by,
+        ]
+    }
 }
 
 impl Model {
@@ -235,24 +227,36 @@ impl Model {
         &mut self,
         text: &str,
         steps: usize,
-        mut progress: impl FnMut(usize, f32),
+        progress: impl FnMut(usize, f32),
     ) -> TrainStats {
+        let alone = |_: &mut [f32]| Ok::<(), std::convert::Infallible>(());
+        match self.train_with(text, steps, alone, progress) {
+            Ok(stats) => stats,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Model::train`] as one of several replicas (data-parallel): each step's gradients and
+    /// loss, flattened, go through `reduce`, which replaces them by their mean over every
+    /// replica, before the update; replicas that start from the same weights stay the same.
+    pub fn train_with<E>(
+        &mut self,
+        text: &str,
+        steps: usize,
+        mut reduce: impl FnMut(&mut [f32]) -> Result<(), E>,
+        mut progress: impl FnMut(usize, f32),
+    ) -> Result<TrainStats, E> {
         let data = self.vocab.encode(text);
         let (hn, t) = (self.config.hidden, self.config.seq_len);
         let lr = self.config.learning_rate;
-        let mut mem = Grads {
-            wxh: vec![0.0; self.wxh.len()],
-            whh: vec![0.0; self.whh.len()],
-            why: vec![0.0; self.why.len()],
-            bh: vec![0.0; hn],
-            by: vec![0.0; self.by.len()],
-        };
+        let mut mem = Grads::zeros_like(self);
         let uniform = (self.vocab.len() as f32).ln();
         let mut smooth = uniform;
         let mut curve = Vec::with_capacity(steps);
         let mut h = vec![0.0f32; hn];
         let mut pos = 0usize;
         let mut chars = 0usize;
+        let mut flat: Vec<f32> = Vec::with_capacity(self.parameters() + 1);
         for step in 0..steps {
             if data.len() < t + 1 {
                 break;
@@ -261,9 +265,22 @@ impl Model {
                 pos = 0;
                 h = vec![0.0; hn];
             }
-            let (loss, g, h_last) =
+            let (loss, mut g, h_last) =
                 self.loss_and_grads(&data[pos..pos + t], &data[pos + 1..pos + t + 1], &h);
             h = h_last;
+            flat.clear();
+            for part in g.parts_mut() {
+                flat.extend_from_slice(part);
+            }
+            flat.push(loss);
+            reduce(&mut flat)?;
+            let mut at = 0;
+            for part in g.parts_mut() {
+                let n = part.len();
+                part.copy_from_slice(&flat[at..at + n]);
+                at += n;
+            }
+            let loss = flat[at];
             let pairs = [
                 (&mut self.wxh, &g.wxh, &mut mem.wxh),
                 (&mut self.whh, &g.whh, &mut mem.whh),
@@ -283,13 +300,13 @@ impl Model {
             pos += t;
             progress(step, smooth);
         }
-        TrainStats {
+        Ok(TrainStats {
             steps: curve.len(),
             characters: chars,
             first_loss: curve.first().copied().unwrap_or(uniform),
             final_loss: curve.last().copied().unwrap_or(uniform),
             loss_curve: curve,
-        }
+        })
     }
 
     /// Mean loss per character of `text` (no training): how well the model predicts it.
@@ -413,6 +430,52 @@ mod tests {
                 g.whh[idx]
             );
         }
+    }
+
+    #[test]
+    fn replicas_that_average_their_gradients_stay_the_same_and_learn() {
+        use std::sync::mpsc::channel;
+        let text = TEXT.repeat(8);
+        let (first, second) = text.split_at(text.len() / 2);
+        let (to_b, from_a) = channel::<Vec<f32>>();
+        let (to_a, from_b) = channel::<Vec<f32>>();
+        // each replica sends its step's gradients to the other and takes the mean of both
+        let replica = |shard: String,
+                       tx: std::sync::mpsc::Sender<Vec<f32>>,
+                       rx: std::sync::mpsc::Receiver<Vec<f32>>| {
+            std::thread::spawn(move || {
+                let mut m = small();
+                m.train_with(
+                    &shard,
+                    200,
+                    |g: &mut [f32]| {
+                        tx.send(g.to_vec()).map_err(|_| "peer gone")?;
+                        let theirs = rx.recv().map_err(|_| "peer gone")?;
+                        for (x, y) in g.iter_mut().zip(theirs) {
+                            *x = (*x + y) / 2.0;
+                        }
+                        Ok::<(), &str>(())
+                    },
+                    |_, _| {},
+                )
+                .unwrap();
+                m
+            })
+        };
+        let a = replica(first.to_string(), to_b, from_b);
+        let b = replica(second.to_string(), to_a, from_a);
+        let (a, b) = (a.join().unwrap(), b.join().unwrap());
+        assert_eq!(a.to_json(), b.to_json(), "the replicas stay the same");
+        assert!(
+            a.evaluate(&text) < small().evaluate(&text) * 0.8,
+            "and learn from both halves"
+        );
+        let stopped = small().train_with(&text, 10, |_: &mut [f32]| Err("node 1 lost"), |_, _| {});
+        assert_eq!(
+            stopped.unwrap_err(),
+            "node 1 lost",
+            "a failed reduce stops training"
+        );
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub enum Error {
     /// A flag or a local file is not usable (the message says which and why).
     #[error("{0}")]
     Input(String),
+    /// The nodes of a multi-node job could not train together.
+    #[error("data-parallel training: {0}")]
+    Distributed(#[from] crate::dist::DistError),
 }
 
 impl Error {
@@ -54,6 +57,9 @@ impl Error {
             Error::Aws(e) => e.hint().map(str::to_string),
             Error::Data { .. } => Some("the object was not written by this version of rnn-textgen".into()),
             Error::Input(_) => None,
+            Error::Distributed(_) => Some(
+                "every node trains in lockstep: a node lost fails the whole job (Batch itself does nothing when a child node dies); retry the job".into(),
+            ),
         }
     }
 }

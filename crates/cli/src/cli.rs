@@ -66,6 +66,9 @@ pub enum Command {
     Run(RunArgs),
     /// The runs recorded in the runs directory, newest last.
     Runs(RunsArgs),
+    /// Run a multi-node phase at several node counts and measure how it scales (speed-up,
+    /// efficiency, cost per run).
+    Sweep(SweepArgs),
     /// Priced recommendations: what to change, what it saves, what it risks.
     Advise(AdviseArgs),
     /// Ways to buy, monthly scenarios, break-even points and sensitivity of a spec's cost.
@@ -243,6 +246,30 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
     pub runs_dir: PathBuf,
     /// `json`: one JSON event per line on stdout, the record last.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    pub spec: PathBuf,
+    /// The multi-node phase to run at each count.
+    #[arg(long)]
+    pub phase: String,
+    /// Node counts, comma-separated (e.g. 1,2,4); each one run once, the fewest first.
+    #[arg(long, value_delimiter = ',', required = true, value_parser = clap::value_parser!(u32))]
+    pub nodes: Vec<u32>,
+    #[command(flatten)]
+    pub prices: PricesArgs,
+    /// Submit even when an estimate exceeds the spec's budget.
+    #[arg(long)]
+    pub ignore_budget: bool,
+    /// Do not publish the CloudWatch metrics.
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", default_value = ".pipectl/runs")]
+    pub runs_dir: PathBuf,
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
     pub output: TableOrJson,
 }

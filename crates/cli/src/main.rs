@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         Command::Status(a) => commands::status::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Run(a) => commands::run::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Runs(a) => commands::run::list(a, &mut out),
+        Command::Sweep(a) => commands::sweep::run(a, &cli.aws, cli.quiet, &mut out),
         Command::Advise(a) => commands::advise::run(a, cli.quiet, &mut out),
         Command::Analyze(a) => commands::advise::analyze(a, cli.quiet, &mut out),
         Command::Report(a) => commands::report::run(a, &cli.aws, cli.quiet, &mut out),

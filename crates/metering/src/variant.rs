@@ -37,6 +37,17 @@ pub fn on_queue(phase: &Phase, queue: &str) -> Phase {
     }
 }
 
+/// `spec` with each named phase run on the given number of nodes.
+pub fn with_nodes(spec: &Spec, nodes: &std::collections::BTreeMap<String, u32>) -> Spec {
+    let mut s = spec.clone();
+    for p in &mut s.phases {
+        if let Some(&n) = nodes.get(&p.name) {
+            p.nodes = n.max(1);
+        }
+    }
+    s
+}
+
 /// `spec` with each named phase's planned duration replaced (seconds, rounded).
 pub fn with_durations(spec: &Spec, durations: &[(String, f64)]) -> Spec {
     let mut s = spec.clone();

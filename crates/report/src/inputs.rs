@@ -40,7 +40,8 @@ pub fn jobs(rec: &RunRecord) -> Vec<JobBar> {
     out
 }
 
-/// Each succeeded phase of every run of `stack`: its node count and last attempt's time.
+/// Each succeeded phase of every run of `stack`: its node count, last attempt's time and
+/// compute cost.
 pub fn scaling(runs: &[RunRecord], stack: &str) -> Vec<ScalingPoint> {
     runs.iter()
         .filter(|r| r.stack == stack)
@@ -53,6 +54,7 @@ pub fn scaling(runs: &[RunRecord], stack: &str) -> Vec<ScalingPoint> {
                         phase: p.name.clone(),
                         nodes: p.nodes,
                         seconds: p.attempts.last()?.run_seconds,
+                        usd: p.compute_usd,
                         run_id: r.run_id.clone(),
                     })
                 })

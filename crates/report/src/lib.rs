@@ -72,6 +72,8 @@ pub struct ScalingPoint {
     pub nodes: u32,
     /// Its run time at that node count, in seconds.
     pub seconds: f64,
+    /// Its compute cost in that run, USD; `None` when unpriced.
+    pub usd: Option<f64>,
     /// The run it comes from.
     pub run_id: String,
 }

@@ -94,9 +94,13 @@ fn a_chart_without_data_says_why_instead_of_drawing_nothing() {
     report.scaling.clear();
     report.metrics.clear();
     let html = &render(&report).unwrap()[0].1;
-    assert!(html.contains("Needs runs of the same phase with different node counts"));
+    assert!(html.contains("No phase has runs at two node counts yet: `pipectl sweep SPEC --phase NAME --nodes 1,2` makes them."));
     assert!(html.contains("CloudWatch returned no values"));
     assert_eq!(html.matches("<svg").count(), 5);
+    // one node count recorded: how to get more
+    report.scaling = fixture::sample(6).scaling[..1].to_vec();
+    let html = &render(&report).unwrap()[0].1;
+    assert!(html.contains("The recorded runs have one node count per phase: `pipectl sweep"));
 }
 
 /// Where a chart's hover titles start: every `<rect>` after it is a tip, not a drawn mark.

@@ -42,6 +42,9 @@ pub struct RunOptions {
     pub events: bool,
     /// While job events flow, a reconciling `DescribeJobs` this often.
     pub reconcile_every: Duration,
+    /// Node counts to run multi-node phases on instead of the spec's, by phase name
+    /// (`pipectl sweep`: SubmitJob's `nodeOverrides.numNodes`).
+    pub nodes: std::collections::BTreeMap<String, u32>,
 }
 
 impl Default for RunOptions {
@@ -56,6 +59,7 @@ impl Default for RunOptions {
             file_system_timeout: Duration::from_secs(30 * 60),
             events: true,
             reconcile_every: crate::watch::RECONCILE_EVERY,
+            nodes: Default::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 use pipectl_metering::{PriceSheet, estimate, variant};
 use pipectl_record::{PhaseRecord, RunRecord};
 use pipectl_spec::Spec;
+use pipectl_spec::model::Phase;
 
 use crate::error::RunError;
 
@@ -26,33 +27,39 @@ pub(crate) fn phase_cost(spec: &Spec, prices: &PriceSheet, p: &PhaseRecord) -> O
     cost_with(spec, prices, p, None)
 }
 
+/// The spec's phase as the record ran it: on its record's node count, and on `queue` when
+/// given (its fallback's).
+fn as_ran(spec: &Spec, p: &PhaseRecord, queue: Option<&str>) -> Option<Phase> {
+    let phase = spec.phase(&p.name)?;
+    let phase = match queue {
+        Some(q) => variant::on_queue(phase, q),
+        None => phase.clone(),
+    };
+    Some(Phase {
+        nodes: p.nodes.max(1),
+        ..phase
+    })
+}
+
 /// Compute cost of the phase's current job alone, on the queue it is in.
 pub(crate) fn job_cost(spec: &Spec, prices: &PriceSheet, p: &PhaseRecord) -> Option<f64> {
-    let phase = spec.phase(&p.name)?;
-    match &p.fallback {
-        Some(fb) => estimate::compute_usd(
-            spec,
-            &variant::on_queue(phase, &fb.queue),
-            prices,
-            &p.attempt_seconds(),
-        ),
-        None => estimate::compute_usd(spec, phase, prices, &p.attempt_seconds()),
-    }
+    let queue = p.fallback.as_ref().map(|f| f.queue.as_str());
+    estimate::compute_usd(spec, &as_ran(spec, p, queue)?, prices, &p.attempt_seconds())
 }
 
 /// The phase's attempts priced, with `more` seconds of one more attempt on the queue it is on.
 fn cost_with(spec: &Spec, prices: &PriceSheet, p: &PhaseRecord, more: Option<f64>) -> Option<f64> {
-    let phase = spec.phase(&p.name)?;
+    let own_phase = as_ran(spec, p, None)?;
     let mut own = p.own_queue_attempt_seconds();
     let Some(fb) = &p.fallback else {
         own.extend(more);
-        return estimate::compute_usd(spec, phase, prices, &own);
+        return estimate::compute_usd(spec, &own_phase, prices, &own);
     };
     let mut moved = p.attempt_seconds();
     moved.extend(more);
-    let own_usd = estimate::compute_usd(spec, phase, prices, &own)?;
+    let own_usd = estimate::compute_usd(spec, &own_phase, prices, &own)?;
     let moved_usd =
-        estimate::compute_usd(spec, &variant::on_queue(phase, &fb.queue), prices, &moved)?;
+        estimate::compute_usd(spec, &as_ran(spec, p, Some(&fb.queue))?, prices, &moved)?;
     Some(own_usd + moved_usd)
 }
 
@@ -62,10 +69,10 @@ fn cost_with(spec: &Spec, prices: &PriceSheet, p: &PhaseRecord, more: Option<f64
 pub(crate) fn projected_cost(spec: &Spec, prices: &PriceSheet, rec: &RunRecord) -> f64 {
     let mut total = rec.estimate_usd;
     for p in &rec.phases {
-        let Some(phase) = spec.phase(&p.name) else {
+        let Some(phase) = as_ran(spec, p, None) else {
             continue;
         };
-        let planned = estimate::compute_usd(spec, phase, prices, &[p.planned_seconds]);
+        let planned = estimate::compute_usd(spec, &phase, prices, &[p.planned_seconds]);
         let now = if p.status.is_terminal() {
             p.compute_usd
         } else {

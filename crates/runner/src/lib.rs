@@ -29,6 +29,7 @@ mod publish;
 mod resubmit;
 pub mod stuck;
 mod submit;
+pub mod sweep;
 pub mod timing;
 mod watch;
 

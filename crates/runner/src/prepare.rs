@@ -11,6 +11,8 @@ use pipectl_record::{
 };
 use pipectl_spec::model::Purchase;
 
+use pipectl_metering::variant;
+
 use crate::context::Runner;
 use crate::cost::check_budget;
 use crate::error::RunError;
@@ -27,7 +29,8 @@ impl Runner {
         spec_sha256: &str,
         ignore_budget: bool,
     ) -> Result<RunRecord, RunError> {
-        let estimate = check_budget(&self.spec, &self.prices, ignore_budget)?;
+        let planned = variant::with_nodes(&self.spec, &self.opts.nodes);
+        let estimate = check_budget(&planned, &self.prices, ignore_budget)?;
         let queues = self.check_queues().await?;
         let run_id = new_run_id(now_ms());
         let phases = self.phase_records(&run_id, &queues).await?;
@@ -136,7 +139,7 @@ impl Runner {
                 depends_on: p.depends_on.clone(),
                 instance_types: types,
                 purchase,
-                nodes: p.nodes,
+                nodes: self.opts.nodes.get(&p.name).copied().unwrap_or(p.nodes),
                 array_size: p.array_size,
                 ..PhaseRecord::new(&p.name, p.duration.secs() as f64)
             });

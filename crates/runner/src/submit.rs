@@ -108,9 +108,11 @@ impl Runner {
         let container = ContainerOverrides::builder()
             .set_environment(Some(env))
             .build();
+        // a multi-node job definition (the spec's nodes > 1) takes its node count here
         if spec.is_some_and(|s| s.nodes > 1) {
             req = req.node_overrides(
                 NodeOverrides::builder()
+                    .num_nodes(p.nodes.max(1) as i32)
                     .node_property_overrides(
                         NodePropertyOverride::builder()
                             .target_nodes("0:")

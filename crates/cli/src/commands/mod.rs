@@ -11,5 +11,6 @@ pub mod run;
 pub mod shell;
 pub mod stack;
 pub mod status;
+pub mod sweep;
 pub mod up;
 pub mod validate;

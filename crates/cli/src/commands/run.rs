@@ -185,7 +185,7 @@ async fn tear_down(
 }
 
 /// The exit of a run that ended: success, interrupted, or failed with its reason.
-fn ended(rec: &RunRecord) -> Result<(), CliError> {
+pub(crate) fn ended(rec: &RunRecord) -> Result<(), CliError> {
     match rec.status {
         RunStatus::Succeeded => Ok(()),
         RunStatus::Terminated => Err(CliError::RunEnded {
@@ -208,7 +208,7 @@ fn ended(rec: &RunRecord) -> Result<(), CliError> {
 }
 
 /// Ctrl-C: ask on a terminal; without one, terminate (jobs left running cost money unseen).
-fn interrupt() -> Interrupt {
+pub(crate) fn interrupt() -> Interrupt {
     Arc::new(|open: usize| {
         if !std::io::stdin().is_terminal() {
             eprintln!(

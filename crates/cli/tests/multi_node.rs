@@ -120,6 +120,23 @@ async fn the_efa_variant_trains_data_parallel_sweeps_and_names_a_lost_node() {
         1,
         "training has no dependency"
     );
+    // `cost --run` bills the one-node run for one instance, not the spec's two
+    let cost: Value = serde_json::from_str(&ok(&s.run(&[
+        "cost",
+        "--run",
+        recs[0]["run_id"].as_str().unwrap(),
+        "--output",
+        "json",
+    ])))
+    .unwrap();
+    let compute = &cost["phases"][0]["components"][0];
+    assert!(
+        compute["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 × g4dn.8xlarge"),
+        "{compute:#}"
+    );
 
     // two processes that averaged their gradients; the model as good as one node's
     let one = metrics(

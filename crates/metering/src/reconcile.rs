@@ -30,6 +30,9 @@ pub struct ActualPhase {
     /// What ran on its fallback queue once `run` moved it there; `attempt_secs` are then the
     /// attempts on its own queue.
     pub fallback: Option<FallbackRun>,
+    /// Nodes it ran on (a multi-node phase run at another count than the spec's, by `pipectl
+    /// sweep`); `None`: the spec's.
+    pub nodes: Option<u32>,
 }
 
 /// A phase's attempts on its fallback queue.
@@ -290,7 +293,12 @@ fn compute_figure(
     }?;
     let n = f64::from((pl.instances / pl.waves.max(1)).max(1));
     let pq = n * billed_hours(&[phase.duration.secs() as f64]);
-    let aq = ran.map_or(pq, |r| n * billed_hours(&r.attempt_secs));
+    // a multi-node phase bills one instance per node it ran on
+    let ran_n = match ran.and_then(|r| r.nodes) {
+        Some(nodes) if phase.array_size.is_none() => f64::from(nodes.max(1)),
+        _ => n,
+    };
+    let aq = ran.map_or(pq, |r| ran_n * billed_hours(&r.attempt_secs));
     let attempts = ran.map_or(0, |r| r.attempt_secs.len());
     let measured = ran
         .and_then(|r| r.measured_rate.as_ref())
@@ -314,7 +322,7 @@ fn compute_figure(
         measured.map_or(rate.usd, |m| m.usd),
         format!(
             "{} × {} {}, {attempts} attempt(s){rate_note}",
-            n,
+            ran_n,
             pl.instance_type,
             match pl.purchase {
                 Purchase::Spot => "Spot",

@@ -66,6 +66,7 @@ impl ActualPhase {
                     attempt_secs: p.attempt_seconds(),
                 }),
                 wall_secs: p.total_seconds,
+                nodes: Some(p.nodes),
                 measured_rate: measured
                     .iter()
                     .find(|(name, _)| *name == p.name)

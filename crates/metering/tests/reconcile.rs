@@ -27,6 +27,7 @@ fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
                 usd: 0.20,
                 note: "price history".into(),
             }),
+            nodes: None,
             fallback: None,
         },
         ActualPhase {
@@ -34,6 +35,7 @@ fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
             attempt_secs: vec![720.0],
             wall_secs: Some(730.0),
             measured_rate: None,
+            nodes: None,
             fallback: None,
         },
     ];
@@ -97,6 +99,7 @@ fn a_phase_that_fell_back_is_billed_on_both_queues() {
         attempt_secs: vec![600.0, 600.0],
         wall_secs: Some(3600.0),
         measured_rate: None,
+        nodes: None,
         fallback: Some(pipectl_metering::reconcile::FallbackRun {
             queue: "inference".into(),
             attempt_secs: vec![2100.0],
@@ -126,4 +129,32 @@ fn a_phase_that_fell_back_is_billed_on_both_queues() {
     assert_eq!(moved.basis, Basis::Reconciled);
     let sum: f64 = training.components.iter().map(|f| f.actual_usd).sum();
     assert!((training.totals.actual_usd - sum).abs() < 1e-6);
+}
+
+#[test]
+fn a_multi_node_phase_is_billed_for_the_nodes_it_ran_on() {
+    let spec = load_file(&root().join("infra-specs/two-hour-pipeline-efa.toml"))
+        .unwrap()
+        .spec;
+    let prices = PriceSheet::load(&root().join("infra-specs/prices/us-east-1.toml")).unwrap();
+    let ran = |nodes: Option<u32>| ActualPhase {
+        name: "training".into(),
+        attempt_secs: vec![600.0],
+        wall_secs: Some(610.0),
+        measured_rate: None,
+        nodes,
+        fallback: None,
+    };
+    let compute = |nodes| {
+        reconcile(&spec, &prices, &[ran(nodes)], Options::default(), &[]).phases[0].components[0]
+            .clone()
+    };
+    // planned: the spec's two nodes for 20 minutes
+    let as_spec = compute(None);
+    assert!((as_spec.planned_quantity - 2.0 * 20.0 / 60.0).abs() < 1e-12);
+    assert!((as_spec.actual_quantity - 2.0 * 600.0 / 3600.0).abs() < 1e-12);
+    // a sweep's one-node run: one instance billed
+    let one = compute(Some(1));
+    assert!((one.actual_quantity - 600.0 / 3600.0).abs() < 1e-12);
+    assert!(one.note.starts_with("1 × g4dn.8xlarge"), "{}", one.note);
 }

@@ -49,6 +49,7 @@ pub fn sample(jobs: usize) -> Report {
                 .collect(),
             wall_secs: Some(p.duration.secs() as f64 * 1.1),
             measured_rate: None,
+            nodes: None,
             fallback: None,
         })
         .collect();

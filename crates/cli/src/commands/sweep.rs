@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::run::{ended, interrupt};
 use super::stack::{connect, runtime};
 use crate::cli::{AwsArgs, SweepArgs, TableOrJson};
-use crate::error::CliError;
+use crate::error::{CliError, exit};
 use crate::options::{load_prices, print_warnings, read_spec};
 use crate::render::run_progress::sink;
 use crate::render::table::Table;
@@ -85,7 +85,18 @@ pub fn run(
             }
             runner.submit(&mut rec).await?;
             let rec = match runner.watch(rec).await? {
-                Outcome::Ended(r) | Outcome::Detached(r) => r,
+                Outcome::Ended(r) => r,
+                Outcome::Detached(r) => {
+                    return Err(CliError::RunEnded {
+                        what: format!(
+                            "was left running (Ctrl-C); `pipectl run {} --attach {}` watches it; the sweep stops here",
+                            args.spec.display(),
+                            r.run_id
+                        ),
+                        run_id: r.run_id,
+                        code: exit::INTERRUPTED,
+                    });
+                }
             };
             if rec.status != RunStatus::Succeeded {
                 if let Some(f) = &rec.failure {

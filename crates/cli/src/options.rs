@@ -49,6 +49,24 @@ pub fn load_prices(file: Option<&Path>, region: &str) -> Result<PriceSheet, CliE
 
 /// The metering options of `--allocation` (the default rule when the command has no such
 /// flag) and `--free-allowance`.
+/// How a run record cites the sheet it was priced with.
+pub fn price_ref(prices: &PriceSheet) -> pipectl_record::PriceRef {
+    pipectl_record::PriceRef {
+        name: prices.sheet.name.clone(),
+        date: prices.sheet.date.clone(),
+        path: prices.sheet.path.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+/// SHA-256 of the spec file's bytes (hex), as a run record keeps it; of nothing when unreadable.
+pub fn spec_sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "{:x}",
+        Sha256::digest(std::fs::read(path).unwrap_or_default())
+    )
+}
+
 pub fn metering(allocation: Option<Allocation>, free_allowance: bool) -> Options {
     let defaults = Options::default();
     Options {

@@ -5,38 +5,9 @@
 
 mod stack;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use rnn_textgen::workload::{InferMetrics, RunDocument, Sample, TrainMetrics};
 use serde_json::Value;
-use stack::{aws, err, ok, out, stack, tagged};
-
-/// The workload's binary, built beside pipectl's (`cargo test --workspace` builds it for the
-/// workload's own CLI tests).
-fn workload_bin() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_BIN_EXE_pipectl")).with_file_name("rnn-textgen");
-    assert!(
-        p.exists(),
-        "{} is missing: `cargo build -p rnn-textgen` (cargo test --workspace builds it)",
-        p.display()
-    );
-    p
-}
-
-/// Runs the workload against the local AWS as a caller outside Batch would.
-fn workload(args: &[&str]) -> Output {
-    Command::new(workload_bin())
-        .args(args)
-        .env("AWS_ENDPOINT_URL", pipectl_aws::LOCAL_ENDPOINT)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("PIPECTL_RUN_ID")
-        .env_remove("AWS_BATCH_JOB_ID")
-        .output()
-        .expect("run rnn-textgen")
-}
+use stack::{aws, err, ok, out, stack, tagged, workload};
 
 async fn get(aws: &pipectl_aws::Aws, bucket: &str, key: &str) -> Vec<u8> {
     let o = aws
@@ -53,23 +24,7 @@ async fn get(aws: &pipectl_aws::Aws, bucket: &str, key: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_trains_infers_and_documents_through_s3() {
     let s = stack("examples/rnn-textgen/pipeline.toml", "rnn");
-    let bin = workload_bin();
-    let text = std::fs::read_to_string(&s.spec).unwrap();
-    let local = text
-        .replace(
-            r#"command = ["rnn-textgen", "train"]"#,
-            &format!(r#"command = [{bin:?}, "train", "--steps", "3000"]"#),
-        )
-        .replace(
-            r#"command = ["rnn-textgen", "infer"]"#,
-            &format!(r#"command = [{bin:?}, "infer", "--requests", "40"]"#),
-        )
-        .replace(
-            r#"command = ["rnn-textgen", "document"]"#,
-            &format!(r#"command = [{bin:?}, "document"]"#),
-        );
-    assert_eq!(local.matches(bin.to_str().unwrap()).count(), 3);
-    std::fs::write(&s.spec, local).unwrap();
+    s.workload_commands(&["--steps", "3000"], &["--requests", "40"]);
 
     ok(&s.run(&["up", "--yes"]));
     let aws = aws().await;

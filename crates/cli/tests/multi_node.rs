@@ -6,39 +6,17 @@
 
 mod stack;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use rnn_textgen::workload::TrainMetrics;
 use serde_json::Value;
 use stack::{FaultsOff, Stack, aws, control, ok, stack};
 
-fn workload_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pipectl")).with_file_name("rnn-textgen")
-}
-
 /// The EFA spec with this build of the workload, few training steps, a short I/O timeout.
 fn efa_stack() -> Stack {
     let s = stack("two-hour-pipeline-efa.toml", "mnp");
-    let bin = workload_bin();
-    let text = std::fs::read_to_string(&s.spec).unwrap();
-    let local = text
-        .replace(
-            r#"command = ["rnn-textgen", "train"]"#,
-            &format!(
-                r#"command = [{bin:?}, "train", "--steps", "2400", "--io-timeout-seconds", "10"]"#
-            ),
-        )
-        .replace(
-            r#"command = ["rnn-textgen", "infer"]"#,
-            &format!(r#"command = [{bin:?}, "infer", "--requests", "20"]"#),
-        )
-        .replace(
-            r#"command = ["rnn-textgen", "document"]"#,
-            &format!(r#"command = [{bin:?}, "document"]"#),
-        );
-    assert_eq!(local.matches(bin.to_str().unwrap()).count(), 3);
-    std::fs::write(&s.spec, local).unwrap();
+    s.workload_commands(
+        &["--steps", "2400", "--io-timeout-seconds", "10"],
+        &["--requests", "20"],
+    );
     s
 }
 
@@ -61,14 +39,7 @@ async fn the_efa_variant_trains_data_parallel_sweeps_and_names_a_lost_node() {
     let aws = aws().await;
     let account = aws.account_id().await.unwrap();
     let bucket = |k: &str| format!("pipectl-{}-{k}-{account}", s.name);
-    let o = Command::new(workload_bin())
-        .args(["upload-corpus", "--input-bucket", &bucket("input-data")])
-        .env("AWS_ENDPOINT_URL", pipectl_aws::LOCAL_ENDPOINT)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
+    let o = stack::workload(&["upload-corpus", "--input-bucket", &bucket("input-data")]);
     assert!(o.status.success(), "{o:?}");
 
     // counts the compute environment cannot launch: refused before anything is submitted

@@ -15,7 +15,7 @@ use serde::Serialize;
 use pipectl_spec::Spec;
 use pipectl_spec::model::{FallbackTrigger, Phase, Purchase};
 
-use crate::estimate::place;
+use crate::estimate::{place, priced};
 use crate::money::ser;
 use crate::prices::PriceSheet;
 use crate::variant;
@@ -141,12 +141,7 @@ fn expected(lambda: f64, t: f64, attempts: u32) -> (f64, f64) {
 
 /// The phase's compute per hour of running on its placement (every instance it needs), USD.
 fn hourly(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<f64> {
-    let pl = place(spec, phase, prices)?;
-    let rate = match pl.purchase {
-        Purchase::Spot => prices.spot(&pl.instance_type),
-        Purchase::OnDemand => prices.on_demand(&pl.instance_type),
-    }?;
-    Some(rate.usd * f64::from((pl.instances / pl.waves.max(1)).max(1)))
+    priced(spec, phase, prices).map(|p| p.rate.usd * p.concurrent)
 }
 
 /// The spec's On-Demand queue, other than the phase's, where it runs cheapest.

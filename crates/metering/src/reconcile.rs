@@ -10,7 +10,7 @@ use pipectl_spec::Spec;
 use pipectl_spec::model::{Phase, Purchase};
 
 use crate::estimate::{
-    Component, Options, PhaseCost, SheetRef, billed_attempts_secs, estimate, place,
+    Component, Options, PhaseCost, Priced, SheetRef, billed_attempts_secs, estimate, priced,
 };
 use crate::money::{round6, ser};
 use crate::prices::PriceSheet;
@@ -286,12 +286,11 @@ fn compute_figure(
     phase: &Phase,
     ran: Option<&ActualPhase>,
 ) -> Option<Figure> {
-    let pl = place(spec, phase, prices)?;
-    let rate = match pl.purchase {
-        Purchase::Spot => prices.spot(&pl.instance_type),
-        Purchase::OnDemand => prices.on_demand(&pl.instance_type),
-    }?;
-    let n = f64::from((pl.instances / pl.waves.max(1)).max(1));
+    let Priced {
+        placement: pl,
+        rate,
+        concurrent: n,
+    } = priced(spec, phase, prices)?;
     let pq = n * billed_hours(&[phase.duration.secs() as f64]);
     // a multi-node phase bills one instance per node it ran on
     let ran_n = match ran.and_then(|r| r.nodes) {
@@ -324,10 +323,7 @@ fn compute_figure(
             "{} × {} {}, {attempts} attempt(s){rate_note}",
             ran_n,
             pl.instance_type,
-            match pl.purchase {
-                Purchase::Spot => "Spot",
-                Purchase::OnDemand => "On-Demand",
-            },
+            pl.purchase.label(),
         ),
     ))
 }
@@ -341,13 +337,11 @@ fn fallback_figure(
     ran: Option<&ActualPhase>,
 ) -> Option<Figure> {
     let fb = ran?.fallback.as_ref()?;
-    let moved = variant::on_queue(phase, &fb.queue);
-    let pl = place(spec, &moved, prices)?;
-    let rate = match pl.purchase {
-        Purchase::Spot => prices.spot(&pl.instance_type),
-        Purchase::OnDemand => prices.on_demand(&pl.instance_type),
-    }?;
-    let n = f64::from((pl.instances / pl.waves.max(1)).max(1));
+    let Priced {
+        placement: pl,
+        rate,
+        concurrent: n,
+    } = priced(spec, &variant::on_queue(phase, &fb.queue), prices)?;
     let figure = Figure::new(
         Component::Compute,
         if rate.assumed {
@@ -364,10 +358,7 @@ fn fallback_figure(
             "fallback to queue {:?}: {n} × {} {}, {} attempt(s)",
             fb.queue,
             pl.instance_type,
-            match pl.purchase {
-                Purchase::Spot => "Spot",
-                Purchase::OnDemand => "On-Demand",
-            },
+            pl.purchase.label(),
             fb.attempt_secs.len()
         ),
     );

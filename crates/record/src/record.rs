@@ -269,6 +269,16 @@ impl PhaseRecord {
         }
     }
 
+    /// When its current attempt began: after the last one ended, or at the first start.
+    pub fn attempt_began_ms(&self) -> Option<i64> {
+        self.attempts
+            .last()
+            .map(|a| a.stopped_at_ms)
+            .into_iter()
+            .chain(self.started_at_ms)
+            .max()
+    }
+
     /// The run seconds of the attempts made on the phase's own queue: every attempt of a
     /// phase that did not fall back (replaced jobs included), else those of the jobs replaced.
     pub fn own_queue_attempt_seconds(&self) -> Vec<f64> {

@@ -165,14 +165,9 @@ fn remaining_seconds(p: &PhaseRecord, now_ms: i64) -> f64 {
     if p.status != JobStatus::Running {
         return p.planned_seconds;
     }
-    let began = p
-        .attempts
-        .last()
-        .map(|a| a.stopped_at_ms)
-        .into_iter()
-        .chain(p.started_at_ms)
-        .max();
-    let ran = began.map_or(0.0, |b| (now_ms - b).max(0) as f64 / 1000.0);
+    let ran = p
+        .attempt_began_ms()
+        .map_or(0.0, |b| (now_ms - b).max(0) as f64 / 1000.0);
     (p.planned_seconds - ran).max(0.0)
 }
 

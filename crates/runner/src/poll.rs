@@ -104,17 +104,9 @@ pub(crate) fn change_due(rec: &RunRecord, p: &PhaseRecord, now_ms: i64) -> bool 
             .depends_on
             .iter()
             .all(|d| rec.phase(d).is_some_and(|d| d.status.is_terminal())),
-        JobStatus::Running => {
-            // The current attempt began after the last one ended (or at the first start).
-            let started = p
-                .attempts
-                .last()
-                .map(|a| a.stopped_at_ms)
-                .into_iter()
-                .chain(p.started_at_ms)
-                .max();
-            started.is_some_and(|s| (now_ms - s) as f64 / 1000.0 >= 0.9 * p.planned_seconds)
-        }
+        JobStatus::Running => p
+            .attempt_began_ms()
+            .is_some_and(|s| (now_ms - s) as f64 / 1000.0 >= 0.9 * p.planned_seconds),
         _ => false,
     }
 }

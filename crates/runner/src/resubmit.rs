@@ -99,7 +99,7 @@ impl Runner {
         p.purchase = purchase;
         p.fallback = Some(switch);
         self.store.save(rec)?;
-        self.end_replaced(rec).await?;
+        // `submit` ends the replaced jobs first, as it does for a resumed run
         self.submit(rec).await
     }
 

@@ -11,7 +11,7 @@ mod storage;
 
 use crate::diag::Finding;
 use crate::instances::{self, InstanceType};
-use crate::model::Spec;
+use crate::model::{ComputeEnvironment, JobQueue, Spec};
 use crate::source::Path;
 
 /// All findings for a spec that parsed; order is not significant.
@@ -42,6 +42,37 @@ pub(crate) fn unknown_name_hint(
         (None, true) => format!("no {what} is defined"),
         (None, false) => format!("defined {what}s: {}", known.join(", ")),
     }
+}
+
+/// The job queue `name` (named by `who` at `at`), or an `unknown-reference` finding.
+pub(crate) fn known_queue<'a>(
+    spec: &'a Spec,
+    name: &str,
+    who: String,
+    at: Path,
+    out: &mut Vec<Finding>,
+) -> Option<&'a JobQueue> {
+    let queue = spec.job_queues.get(name);
+    if queue.is_none() {
+        out.push(
+            Finding::error(
+                "unknown-reference",
+                at,
+                format!("{who} unknown job queue {name:?}"),
+            )
+            .with_hint(unknown_name_hint("job queue", name, spec.job_queues.keys())),
+        );
+    }
+    queue
+}
+
+/// The compute environments of `queue` that the spec defines.
+pub(crate) fn queue_ces<'a>(spec: &'a Spec, queue: &JobQueue) -> Vec<&'a ComputeEnvironment> {
+    queue
+        .compute_environments
+        .iter()
+        .filter_map(|n| spec.compute_environments.get(n))
+        .collect()
 }
 
 /// The instance types of a compute environment that the fact table knows.

@@ -5,14 +5,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use pipectl_provision::{Session, Timeouts};
-use pipectl_record::{JobStatus, PriceRef, RunRecord, RunStatus, RunStore, utc};
+use pipectl_record::{JobStatus, RunRecord, RunStatus, RunStore, utc};
 use pipectl_runner::{Interrupt, Outcome, RunError, RunOptions, Runner};
-use sha2::{Digest, Sha256};
 
 use super::stack::{connect, runtime};
 use crate::cli::{AwsArgs, RunArgs, RunsArgs, TableOrJson};
 use crate::error::{CliError, exit};
-use crate::options::{load_prices, print_warnings, read_spec};
+use crate::options::{load_prices, price_ref, print_warnings, read_spec, spec_sha256};
 use crate::render::progress;
 use crate::render::run_progress::{mmss, sink};
 use crate::render::table::Table;
@@ -27,13 +26,8 @@ pub fn run(
     let prices = load_prices(args.prices.prices.as_deref(), &loaded.spec.stack.region)?;
     let poll = args.poll;
     let json = matches!(args.output, TableOrJson::Json);
-    let bytes = std::fs::read(&args.spec).unwrap_or_default();
-    let sha = format!("{:x}", Sha256::digest(&bytes));
-    let price_ref = PriceRef {
-        name: prices.sheet.name.clone(),
-        date: prices.sheet.date.clone(),
-        path: prices.sheet.path.as_ref().map(|p| p.display().to_string()),
-    };
+    let sha = spec_sha256(&args.spec);
+    let price_ref = price_ref(&prices);
     let store = RunStore::new(&args.runs_dir);
     let (spec, diagnostics) = (loaded.spec, loaded.diagnostics);
     if args.attach.is_none() {

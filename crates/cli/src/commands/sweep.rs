@@ -6,16 +6,15 @@
 
 use std::io::Write;
 
-use pipectl_record::{PriceRef, RunRecord, RunStatus, RunStore};
+use pipectl_record::{RunRecord, RunStatus, RunStore};
 use pipectl_runner::sweep::{self, Sweep};
 use pipectl_runner::{Outcome, RunError, RunOptions, Runner};
-use sha2::{Digest, Sha256};
 
 use super::run::{ended, interrupt};
 use super::stack::{connect, runtime};
 use crate::cli::{AwsArgs, SweepArgs, TableOrJson};
 use crate::error::{CliError, exit};
-use crate::options::{load_prices, print_warnings, read_spec};
+use crate::options::{load_prices, price_ref, print_warnings, read_spec, spec_sha256};
 use crate::render::run_progress::sink;
 use crate::render::table::Table;
 
@@ -39,15 +38,8 @@ pub fn run(
         )));
     }
     let prices = load_prices(args.prices.prices.as_deref(), &spec.stack.region)?;
-    let price_ref = PriceRef {
-        name: prices.sheet.name.clone(),
-        date: prices.sheet.date.clone(),
-        path: prices.sheet.path.as_ref().map(|p| p.display().to_string()),
-    };
-    let sha = format!(
-        "{:x}",
-        Sha256::digest(std::fs::read(&args.spec).unwrap_or_default())
-    );
+    let price_ref = price_ref(&prices);
+    let sha = spec_sha256(&args.spec);
     let store = RunStore::new(&args.runs_dir);
     let json = matches!(args.output, TableOrJson::Json);
     let spec_path = args.spec.display().to_string();

@@ -7,13 +7,6 @@ use pipectl_spec::model::Purchase;
 
 use super::table::Table;
 
-fn purchase(p: Purchase) -> &'static str {
-    match p {
-        Purchase::Spot => "Spot",
-        Purchase::OnDemand => "On-Demand",
-    }
-}
-
 fn minutes(m: f64) -> String {
     if (m - m.round()).abs() < 1e-9 {
         format!("{m:.0}m")
@@ -71,7 +64,7 @@ fn phase_table(e: &Estimate) -> Table {
                 "{} × {} {}",
                 p.instances,
                 p.instance_type,
-                purchase(p.purchase)
+                Purchase::label(p.purchase)
             ),
             fmt_usd(p.compute_usd),
             fmt_usd(p.storage_usd),
@@ -184,7 +177,7 @@ pub fn markdown(e: &Estimate) -> String {
             minutes(p.duration_minutes),
             p.instances,
             p.instance_type,
-            purchase(p.purchase),
+            Purchase::label(p.purchase),
             fmt_usd(p.compute_usd),
             fmt_usd(p.storage_usd),
             fmt_usd(p.network_usd),
@@ -246,7 +239,7 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
             &p.start_minutes.to_string(),
             &p.duration_minutes.to_string(),
             &p.instance_type,
-            purchase(p.purchase),
+            Purchase::label(p.purchase),
             &p.instances.to_string(),
             &money(p.compute_usd),
             &money(p.storage_usd),

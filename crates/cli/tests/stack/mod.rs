@@ -265,11 +265,14 @@ pub async fn metrics_of(aws: &Aws, namespace: &str, stack: &str) -> Vec<String> 
 
 mod census;
 mod control;
+mod workload;
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
 pub use census::{census, compute_environments, tagged};
 #[allow(unused_imports)]
 pub use control::*;
+#[allow(unused_imports)]
+pub use workload::*;
 
 /// The rows of a `status` answer that are missing or differ from the spec (none once the stack
 /// converged).

@@ -102,10 +102,7 @@ fn compute_line(
     };
     let per_instance_secs = billed_secs(phase.duration.secs() as f64);
     let hours = f64::from(pl.instances) * per_instance_secs / 3600.0;
-    let label = match purchase {
-        Purchase::Spot => "Spot",
-        Purchase::OnDemand => "On-Demand",
-    };
+    let label = purchase.label();
     Line {
         component: Component::Compute,
         item: format!("{}: {} {label}", phase.name, pl.instance_type),

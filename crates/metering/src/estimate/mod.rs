@@ -19,7 +19,8 @@ use pipectl_spec::Spec;
 use pipectl_spec::model::Purchase;
 
 pub use place::{
-    MIN_BILLED_SECS, Placement, billed_attempts_secs, billed_secs, compute_usd, place,
+    MIN_BILLED_SECS, Placement, Priced, billed_attempts_secs, billed_secs, compute_usd, place,
+    priced,
 };
 pub use types::{
     Component, Components, Estimate, FsxRelease, Line, Note, NoteLevel, Options, PhaseCost,

@@ -7,7 +7,7 @@ use pipectl_spec::instances;
 use pipectl_spec::model::{Phase, Purchase};
 
 use crate::money::round6;
-use crate::prices::PriceSheet;
+use crate::prices::{PriceSheet, Rate};
 
 /// EC2 bills Linux instances per second with a 60-second minimum.
 pub const MIN_BILLED_SECS: f64 = 60.0;
@@ -97,6 +97,34 @@ pub fn place(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Placemen
     None
 }
 
+/// A phase placed and priced: where it runs, the rate of that instance type as its compute
+/// environment buys it, and how many instances run at once.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    /// Where it runs.
+    pub placement: Placement,
+    /// USD per instance-hour, Spot or On-Demand as the environment buys.
+    pub rate: Rate,
+    /// Instances billed at once (the placement's instances over its waves).
+    pub concurrent: f64,
+}
+
+/// Places and prices a phase; `None` when it cannot be placed or the sheet has no price for
+/// its instance type.
+pub fn priced(spec: &Spec, phase: &Phase, prices: &PriceSheet) -> Option<Priced> {
+    let placement = place(spec, phase, prices)?;
+    let rate = match placement.purchase {
+        Purchase::Spot => prices.spot(&placement.instance_type),
+        Purchase::OnDemand => prices.on_demand(&placement.instance_type),
+    }?;
+    let concurrent = f64::from((placement.instances / placement.waves.max(1)).max(1));
+    Some(Priced {
+        placement,
+        rate,
+        concurrent,
+    })
+}
+
 /// Compute cost of a phase that ran: each attempt billed separately (60 s minimum) on the
 /// instances its placement needs, at its compute environment's price (Spot or On-Demand).
 /// `None` when the sheet has no price for its instance type.
@@ -106,12 +134,7 @@ pub fn compute_usd(
     prices: &PriceSheet,
     attempt_secs: &[f64],
 ) -> Option<f64> {
-    let placed = place(spec, phase, prices)?;
-    let rate = match placed.purchase {
-        Purchase::Spot => prices.spot(&placed.instance_type),
-        Purchase::OnDemand => prices.on_demand(&placed.instance_type),
-    }?;
-    let concurrent = f64::from((placed.instances / placed.waves.max(1)).max(1));
+    let p = priced(spec, phase, prices)?;
     let billed = billed_attempts_secs(attempt_secs);
-    Some(round6(rate.usd * concurrent * billed / 3600.0))
+    Some(round6(p.rate.usd * p.concurrent * billed / 3600.0))
 }

@@ -77,6 +77,16 @@ pub enum Purchase {
     OnDemand,
 }
 
+impl Purchase {
+    /// As people read it: `Spot` or `On-Demand`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Purchase::Spot => "Spot",
+            Purchase::OnDemand => "On-Demand",
+        }
+    }
+}
+
 /// Batch `allocationStrategy`: how it picks instance types and capacity pools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

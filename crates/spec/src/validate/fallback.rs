@@ -1,10 +1,10 @@
 //! Rules for a phase's `fallback`: a queue of the spec other than its own that can run the
 //! job, triggers that can fire, and a wait that is not zero.
 
-use super::{known_types, unknown_name_hint};
+use super::{known_queue, known_types, queue_ces};
 use crate::diag::Finding;
 use crate::instances::InstanceType;
-use crate::model::{Fallback, Phase, Purchase, Spec};
+use crate::model::{Fallback, JobQueue, Phase, Purchase, Spec};
 use crate::source::Path;
 
 pub(super) fn check(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
@@ -59,34 +59,16 @@ fn check_queue(spec: &Spec, phase: &Phase, fb: &Fallback, at: &Path, out: &mut V
         );
         return;
     }
-    let Some(queue) = spec.job_queues.get(&fb.queue) else {
-        out.push(
-            Finding::error(
-                "unknown-reference",
-                at.at("queue"),
-                format!(
-                    "phase {:?} falls back to unknown job queue {:?}",
-                    phase.name, fb.queue
-                ),
-            )
-            .with_hint(unknown_name_hint(
-                "job queue",
-                &fb.queue,
-                spec.job_queues.keys(),
-            )),
-        );
+    let who = format!("phase {:?} falls back to", phase.name);
+    let Some(queue) = known_queue(spec, &fb.queue, who, at.at("queue"), out) else {
         return;
     };
-    let purchases = |q: &str| -> Vec<Purchase> {
-        spec.job_queues.get(q).map_or(vec![], |q| {
-            q.compute_environments
-                .iter()
-                .filter_map(|n| spec.compute_environments.get(n))
-                .map(|ce| ce.purchase)
-                .collect()
+    let purchases = |q: Option<&JobQueue>| -> Vec<Purchase> {
+        q.map_or(vec![], |q| {
+            queue_ces(spec, q).iter().map(|ce| ce.purchase).collect()
         })
     };
-    let own = purchases(&phase.queue);
+    let own = purchases(spec.job_queues.get(&phase.queue));
     if fb.interruptions().is_some() && !own.contains(&Purchase::Spot) {
         out.push(
             Finding::warning(
@@ -100,16 +82,14 @@ fn check_queue(spec: &Spec, phase: &Phase, fb: &Fallback, at: &Path, out: &mut V
             .with_hint("keep \"capacity\" only"),
         );
     }
-    if purchases(&fb.queue).contains(&Purchase::Spot) {
+    if purchases(Some(queue)).contains(&Purchase::Spot) {
         out.push(
             Finding::warning("fallback-spot", at.at("queue"), format!("fallback queue {:?} buys Spot: it may lack capacity as the phase's own queue does", fb.queue))
                 .with_hint("fall back to a queue whose compute environments are On-Demand"),
         );
     }
-    let types: Vec<&InstanceType> = queue
-        .compute_environments
+    let types: Vec<&InstanceType> = queue_ces(spec, queue)
         .iter()
-        .filter_map(|n| spec.compute_environments.get(n))
         .flat_map(|ce| known_types(&ce.instance_types))
         .collect();
     let mem = phase.memory.mib().ceil() as u64;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{check_name, known_types, unknown_name_hint};
+use super::{check_name, known_queue, known_types, queue_ces, unknown_name_hint};
 use crate::diag::Finding;
 use crate::instances::InstanceType;
 use crate::model::{Phase, Purchase, Spec};
@@ -48,29 +48,11 @@ fn check_phase(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
     check_environment(spec, phase, at, out);
     super::fallback::check(spec, phase, at, out);
 
-    let Some(queue) = spec.job_queues.get(&phase.queue) else {
-        out.push(
-            Finding::error(
-                "unknown-reference",
-                at.at("queue"),
-                format!(
-                    "phase {:?} names unknown job queue {:?}",
-                    phase.name, phase.queue
-                ),
-            )
-            .with_hint(unknown_name_hint(
-                "job queue",
-                &phase.queue,
-                spec.job_queues.keys(),
-            )),
-        );
+    let who = format!("phase {:?} names", phase.name);
+    let Some(queue) = known_queue(spec, &phase.queue, who, at.at("queue"), out) else {
         return;
     };
-    let ces: Vec<_> = queue
-        .compute_environments
-        .iter()
-        .filter_map(|n| spec.compute_environments.get(n))
-        .collect();
+    let ces = queue_ces(spec, queue);
     let on_spot = ces.iter().any(|ce| ce.purchase == Purchase::Spot);
     if phase.is_multi_node() {
         if on_spot {

@@ -259,6 +259,23 @@ def test_interfaces_block_deleting_their_subnet_group_and_vpc_until_released(aws
     aws.ec2.delete_vpc(VpcId=vpc)
 
 
+def test_a_file_systems_interface_goes_on_aws_clock_not_when_someone_next_looks(aws, name):
+    # Released eni_release after the file system went (fsx_delete after DeleteFileSystem),
+    # even when nothing asked about either in between (the clock once started at the look).
+    control("config", "POST", {"fsx_create": 0.1, "fsx_delete": 0.3, "eni_release": 1.0})
+    vpc = aws.ec2.create_vpc(CidrBlock="10.89.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.89.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    sg = aws.ec2.create_security_group(GroupName=name, Description="t", VpcId=vpc)["GroupId"]
+    fs = aws.fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[subnet], SecurityGroupIds=[sg], LustreConfiguration={"DeploymentType": "SCRATCH_2"})["FileSystem"]["FileSystemId"]
+    wait_for(lambda: aws.fsx.describe_file_systems(FileSystemIds=[fs])["FileSystems"][0]["Lifecycle"] == "AVAILABLE")
+    aws.fsx.delete_file_system(FileSystemId=fs)
+    time.sleep(2.0)  # gone at 0.3 s, released at 1.3 s; nothing looked meanwhile
+    assert aws.ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"] == []
+    aws.ec2.delete_security_group(GroupId=sg)
+    aws.ec2.delete_subnet(SubnetId=subnet)
+    aws.ec2.delete_vpc(VpcId=vpc)
+
+
 def _deleted_nat_gateway(aws, cidr):
     """A VPC, a subnet and an Elastic IP whose NAT gateway was just deleted: (vpc, subnet, eip)."""
     vpc = aws.ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]

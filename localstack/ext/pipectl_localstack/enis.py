@@ -66,8 +66,9 @@ def purge() -> None:
         b.enis.pop(eni, None)
 
 
-def _release_later(account: str, region: str, eni_ids: list[str]) -> None:
-    at = time.monotonic() + config.delay("eni_release")
+def _release_later(account: str, region: str, eni_ids: list[str], since: float | None = None) -> None:
+    """Releases the interfaces `eni_release` seconds after `since` (monotonic; now if None)."""
+    at = (time.monotonic() if since is None else since) + config.delay("eni_release")
     with _lock:
         for eni in eni_ids:
             _releasing[eni] = (account, region, at)
@@ -86,12 +87,15 @@ def add_fsx(account: str, region: str, fs_id: str, subnet_id: str, groups: list[
     return eni.id
 
 
-def release_owner(owner: str) -> None:
-    """The owner is gone: its interfaces follow after `eni_release` seconds."""
+def release_owner(owner: str, gone_at: float | None = None) -> None:
+    """The owner is gone (since `gone_at`, monotonic, when known): its interfaces follow
+    `eni_release` seconds after it went, however late this is called. AWS releases them on
+    its own clock, not when someone next looks: a file system found DELETED late must not
+    hold its subnet longer."""
     with _lock:
         owned = _owned.pop(owner, [])
     for account, region, eni in owned:
-        _release_later(account, region, [eni])
+        _release_later(account, region, [eni], gone_at)
 
 
 def _remaining(b, pred) -> list:

@@ -56,7 +56,7 @@ def purge() -> None:
         for fs_id in [f for f, r in _life.items() if r["deleting"] is not None and lifecycle(f) == "DELETED"]:
             rec = _life.pop(fs_id)
             backend_for(rec["account"], rec["region"]).file_systems.pop(fs_id, None)
-            enis.release_owner(fs_id)
+            enis.release_owner(fs_id, gone_at=rec["deleting"] + config.delay("fsx_delete"))
             for dra_id in [d for d, a in _dras.items() if a["FileSystemId"] == fs_id]:
                 _dras.pop(dra_id)
         for dra_id in [d for d, a in _dras.items() if _dra_lifecycle(a) == "DELETED"]:

@@ -32,6 +32,7 @@ import collections
 import json
 import re
 import threading
+import time
 
 from localstack.aws.api import CommonServiceException
 
@@ -216,6 +217,7 @@ def log_response(chain, context, response) -> None:
     elif response is not None and response.status_code >= 400:
         code = str(response.status_code)
     entry = {
+        "at": time.time(),  # when it was answered (for timelines of a benchmark)
         "user_agent": (context.request.headers.get("User-Agent") or "") if context.request is not None else "",
         "service": context.service.service_name,
         "operation": context.operation.name,

@@ -51,8 +51,11 @@ def test_every_status_change_after_the_submission_sends_an_event_with_the_jobs_d
     assert {e["detail-type"] for e in got} == {"Batch Job State Change"}
     assert all(e["resources"] == [job["jobArn"]] and e["detail"]["jobQueue"] == queue_arn for e in got)
     statuses = [e["detail"]["status"] for e in got]
-    # no event for the submission; every later state once, in order (no faults)
-    assert statuses == ["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"], statuses
+    # no event for the submission; every later state once (no faults). Sent in order, but
+    # EventBridge delivers "in no guaranteed order" (eb-service-event.html) and LocalStack's
+    # does swap two events a tick apart on a loaded machine (PENDING, RUNNABLE: seen).
+    lifecycle = ["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
+    assert sorted(statuses, key=lifecycle.index) == lifecycle, statuses
     last = got[-1]["detail"]
     assert last["jobId"] == job_id and last["stoppedAt"] == job["stoppedAt"]
     assert last["attempts"][0]["container"]["exitCode"] == 0

@@ -94,12 +94,10 @@ where
     Fut: Future<Output = Result<Probe<T>, AwsError>>,
 {
     let start = Instant::now();
-    let mut interval = backoff.initial;
+    let mut pace = Pace::new(backoff, start);
     let mut seed =
         0x9E37_79B9_7F4A_7C15u64 ^ (start.elapsed().as_nanos() as u64 | 1) ^ (what.len() as u64);
     let mut last = String::from("unknown");
-    // the wait's pace counts from the last restart
-    let mut restarted: Option<Instant> = None;
     loop {
         match probe().await {
             Ok(Probe::Done(v)) => return Ok(v),
@@ -120,8 +118,7 @@ where
                     progress(&state);
                 }
                 last = state;
-                restarted = Some(Instant::now());
-                interval = backoff.initial;
+                pace.restart(Instant::now());
             }
             Err(e) if e.is_transient() => {
                 tracing::debug!(%e, "transient error while waiting for {what}");
@@ -137,10 +134,43 @@ where
                 waited,
             });
         }
-        let sleep = jitter(interval, &mut seed).min(backoff.deadline.saturating_sub(waited));
+        let sleep = jitter(pace.interval, &mut seed).min(backoff.deadline.saturating_sub(waited));
         tokio::time::sleep(sleep).await;
-        let since = restarted.map_or(start, |r| r).elapsed();
-        interval = next_interval(interval, since, &backoff);
+        pace.slept(Instant::now());
+    }
+}
+
+/// A wait's pace: the pause before the next probe, grown from the start of the wait or from
+/// its last restart (a transition the probe started again is waited for as a fresh one).
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    backoff: Backoff,
+    interval: Duration,
+    since: Instant,
+}
+
+impl Pace {
+    fn new(backoff: Backoff, start: Instant) -> Self {
+        Pace {
+            backoff,
+            interval: backoff.initial,
+            since: start,
+        }
+    }
+
+    /// The probe started the transition again at `now`: back to the first pause.
+    fn restart(&mut self, now: Instant) {
+        self.interval = self.backoff.initial;
+        self.since = now;
+    }
+
+    /// A pause has passed, at `now`: the next one.
+    fn slept(&mut self, now: Instant) {
+        self.interval = next_interval(
+            self.interval,
+            now.saturating_duration_since(self.since),
+            &self.backoff,
+        );
     }
 }
 
@@ -193,6 +223,32 @@ mod tests {
             next_interval(ms(8000), Duration::from_secs(300), &b),
             ms(10000)
         );
+    }
+
+    #[test]
+    fn a_restart_paces_the_wait_afresh_from_then() {
+        let b = Backoff {
+            initial: Duration::from_millis(200),
+            max: Duration::from_secs(10),
+            deadline: Duration::from_secs(600),
+        };
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut pace = Pace::new(b, t0);
+        // 8 s into a wait the pause has grown to a second (an eighth of the time waited)
+        for ms in [1_000, 2_000, 4_000, 8_000] {
+            pace.slept(at(ms));
+        }
+        assert_eq!(pace.interval, Duration::from_secs(1));
+        // restarted at 8 s: the first pause again, and it grows from the restart, not from t0
+        pace.restart(at(8_000));
+        assert_eq!(pace.interval, Duration::from_millis(200));
+        pace.slept(at(8_200));
+        assert_eq!(pace.interval, Duration::from_millis(200));
+        pace.slept(at(12_000));
+        assert_eq!(pace.interval, Duration::from_millis(400));
+        pace.slept(at(16_000));
+        assert_eq!(pace.interval, Duration::from_millis(800));
     }
 
     #[tokio::test]

@@ -417,12 +417,7 @@ mod tests {
 
     #[test]
     fn buckets_linked_to_the_file_system_wait_for_it() {
-        let spec = pipectl_spec::load_str(
-            std::path::Path::new("seed.toml"),
-            include_str!("../../../infra-specs/two-hour-pipeline.toml").to_string(),
-        )
-        .unwrap()
-        .spec;
+        let spec = crate::seed_spec();
         let linked = linked_buckets(&spec);
         assert!(waits_for_fsx(
             &observed(Kind::Bucket, "bucket-results"),

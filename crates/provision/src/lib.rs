@@ -18,6 +18,17 @@ mod token;
 mod user_data;
 mod wait;
 
+/// The seed spec, for the unit tests of the modules that read a whole graph.
+#[cfg(test)]
+pub(crate) fn seed_spec() -> pipectl_spec::Spec {
+    pipectl_spec::load_str(
+        std::path::Path::new("seed.toml"),
+        include_str!("../../../infra-specs/two-hour-pipeline.toml").to_string(),
+    )
+    .expect("the seed spec loads")
+    .spec
+}
+
 pub use apply::{Action, Change, Plan, Summary, apply, plan};
 pub use ctx::{Ctx, Drift, Event, Live, Progress, TAG_RESOURCE, TAG_STACK, Timeouts};
 pub use destroy::{DownSummary, destroy};

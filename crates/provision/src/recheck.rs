@@ -118,13 +118,7 @@ mod tests {
     }
 
     fn seed() -> Graph {
-        let spec = pipectl_spec::load_str(
-            std::path::Path::new("spec.toml"),
-            include_str!("../../../infra-specs/two-hour-pipeline.toml").to_string(),
-        )
-        .unwrap()
-        .spec;
-        Graph::from_spec(&spec)
+        Graph::from_spec(&crate::seed_spec())
     }
 
     #[test]

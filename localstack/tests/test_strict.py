@@ -234,12 +234,19 @@ def test_the_request_log_says_what_was_asked_and_answered(aws, name):
 # --- network interfaces -----------------------------------------------------------------------
 
 
-def test_interfaces_block_deleting_their_subnet_group_and_vpc_until_released(aws, name):
+def _file_system_in_a_vpc(aws, name, cidr):
+    """A VPC, a subnet, a security group and a file system in them (fsx_create 0.1 s,
+    fsx_delete 0.3 s, eni_release 1 s): (vpc, subnet, sg, fs)."""
     control("config", "POST", {"fsx_create": 0.1, "fsx_delete": 0.3, "eni_release": 1.0})
-    vpc = aws.ec2.create_vpc(CidrBlock="10.88.0.0/16")["Vpc"]["VpcId"]
-    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    vpc = aws.ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr}.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     sg = aws.ec2.create_security_group(GroupName=name, Description="t", VpcId=vpc)["GroupId"]
     fs = aws.fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[subnet], SecurityGroupIds=[sg], LustreConfiguration={"DeploymentType": "SCRATCH_2"})["FileSystem"]["FileSystemId"]
+    return vpc, subnet, sg, fs
+
+
+def test_interfaces_block_deleting_their_subnet_group_and_vpc_until_released(aws, name):
+    vpc, subnet, sg, fs = _file_system_in_a_vpc(aws, name, "10.88")
     enis = aws.ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]
     assert len(enis) == 1 and fs in enis[0]["Description"]
     for call, match in (
@@ -262,11 +269,7 @@ def test_interfaces_block_deleting_their_subnet_group_and_vpc_until_released(aws
 def test_a_file_systems_interface_goes_on_aws_clock_not_when_someone_next_looks(aws, name):
     # Released eni_release after the file system went (fsx_delete after DeleteFileSystem),
     # even when nothing asked about either in between (the clock once started at the look).
-    control("config", "POST", {"fsx_create": 0.1, "fsx_delete": 0.3, "eni_release": 1.0})
-    vpc = aws.ec2.create_vpc(CidrBlock="10.89.0.0/16")["Vpc"]["VpcId"]
-    subnet = aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.89.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    sg = aws.ec2.create_security_group(GroupName=name, Description="t", VpcId=vpc)["GroupId"]
-    fs = aws.fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[subnet], SecurityGroupIds=[sg], LustreConfiguration={"DeploymentType": "SCRATCH_2"})["FileSystem"]["FileSystemId"]
+    vpc, subnet, sg, fs = _file_system_in_a_vpc(aws, name, "10.89")
     wait_for(lambda: aws.fsx.describe_file_systems(FileSystemIds=[fs])["FileSystems"][0]["Lifecycle"] == "AVAILABLE")
     aws.fsx.delete_file_system(FileSystemId=fs)
     time.sleep(2.0)  # gone at 0.3 s, released at 1.3 s; nothing looked meanwhile

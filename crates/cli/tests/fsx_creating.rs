@@ -119,10 +119,16 @@ async fn compute_is_valid_before_a_slow_file_system_is_available_and_run_waits_f
     // before them (they follow the queues)
     created.retain(|id| !matches!(*id, "dashboard" | "events-rule" | "events-queue"));
     assert_eq!(created, ["dra-0", "dra-1", "dra-2"], "{summary:#}");
-    assert!(
-        summary["updated"].as_array().unwrap().is_empty(),
-        "{summary:#}"
-    );
+    // the job-event rule, when the first `up` was stopped between PutRule and PutTargets (it
+    // starts as the last queue is done): found without its target, completed
+    let updated: Vec<&str> = summary["updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .filter(|id| *id != "events-rule")
+        .collect();
+    assert!(updated.is_empty(), "{summary:#}");
     assert_eq!(fsx_lifecycle(&aws, &s.name).await, "AVAILABLE");
 
     ok(&s.run(&["down", "--yes"]));

@@ -186,7 +186,10 @@ async fn a_run_is_metered_reported_and_opened_in_a_browser() {
     );
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
-        e.starts_with("target: local AWS at http://127.0.0.1:4566, region "),
+        e.starts_with(&format!(
+            "target: local AWS at {}, region ",
+            stack::endpoint()
+        )),
         "the report says which AWS it read first: {e}"
     );
     let out = ok(&o);

@@ -84,7 +84,10 @@ fn an_invalid_spec_makes_no_aws_call_and_an_unreachable_endpoint_is_named() {
 #[test]
 fn every_aws_command_says_its_target_on_its_first_line() {
     let s = stack("two-hour-pipeline.toml", "target");
-    let target = "target: local AWS at http://127.0.0.1:4566, region us-east-1 (--aws for AWS)";
+    let target = format!(
+        "target: local AWS at {}, region us-east-1 (--aws for AWS)",
+        stack::endpoint()
+    );
     for args in [
         &["status"][..],
         &["up", "--dry-run"],
@@ -95,7 +98,7 @@ fn every_aws_command_says_its_target_on_its_first_line() {
         let e = err(&o);
         assert_eq!(
             e.lines().next(),
-            Some(target),
+            Some(target.as_str()),
             "pipectl {}: the first line of its output names the target:\n{e}",
             args.join(" ")
         );

@@ -7,7 +7,7 @@ pub fn control(method: &str, body: &str) -> String {
 
 /// Calls one of the local AWS's control endpoints (`/_pipectl/<what>`); returns its answer.
 pub fn control_at(what: &str, method: &str, body: &str) -> String {
-    let url = format!("http://127.0.0.1:4566/_pipectl/{what}");
+    let url = format!("{}/_pipectl/{what}", super::endpoint());
     let o = std::process::Command::new("curl")
         .args([
             "-fsS",
@@ -36,7 +36,7 @@ fn reset(what: &str) {
             "-fsS",
             "-X",
             "DELETE",
-            &format!("http://127.0.0.1:4566/_pipectl/{what}"),
+            &format!("{}/_pipectl/{what}", super::endpoint()),
         ])
         .output();
 }

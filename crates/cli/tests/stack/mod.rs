@@ -168,14 +168,29 @@ impl Stack {
     }
 }
 
-/// The pipectl binary to run in `dir` with `args`, in a clean environment.
+/// The local AWS these tests use: `PIPECTL_TEST_ENDPOINT` when set (the test command runs
+/// some test binaries against a second LocalStack), else pipectl's default local endpoint.
+pub fn endpoint() -> String {
+    std::env::var("PIPECTL_TEST_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| pipectl_aws::LOCAL_ENDPOINT.to_string())
+}
+
+/// The pipectl binary to run in `dir` with `args`, in a clean environment (talking to
+/// [`endpoint`]: by its default when that is the default, so that the default is what runs).
 pub fn pipectl_command(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pipectl"));
     c.args(args)
         .current_dir(dir)
         .env_remove("PIPECTL_LOG")
-        .env_remove("AWS_ENDPOINT_URL")
         .env("NO_COLOR", "1");
+    let endpoint = endpoint();
+    if endpoint == pipectl_aws::LOCAL_ENDPOINT {
+        c.env_remove("AWS_ENDPOINT_URL");
+    } else {
+        c.env("AWS_ENDPOINT_URL", endpoint);
+    }
     c
 }
 
@@ -217,6 +232,7 @@ pub async fn aws() -> Aws {
     let aws = pipectl_aws::connect(
         &AwsOptions {
             max_attempts: 8,
+            endpoint_url: Some(endpoint()),
             ..Default::default()
         },
         "us-east-1",

@@ -23,7 +23,7 @@ pub fn workload_bin() -> PathBuf {
 pub fn workload(args: &[&str]) -> Output {
     Command::new(workload_bin())
         .args(args)
-        .env("AWS_ENDPOINT_URL", pipectl_aws::LOCAL_ENDPOINT)
+        .env("AWS_ENDPOINT_URL", super::endpoint())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")

@@ -11,12 +11,18 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-#[test]
-fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
-    let spec = load_file(&root().join("infra-specs/two-hour-pipeline.toml"))
+/// A shipped spec and price sheet, by their paths under `infra-specs/`.
+fn shipped(spec: &str, prices: &str) -> (pipectl_spec::Spec, PriceSheet) {
+    let spec = load_file(&root().join("infra-specs").join(spec))
         .unwrap()
         .spec;
-    let prices = PriceSheet::load(&root().join("infra-specs/prices/seed.toml")).unwrap();
+    let prices = PriceSheet::load(&root().join("infra-specs/prices").join(prices)).unwrap();
+    (spec, prices)
+}
+
+#[test]
+fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
+    let (spec, prices) = shipped("two-hour-pipeline.toml", "seed.toml");
     let actual = vec![
         ActualPhase {
             name: "training".into(),
@@ -89,10 +95,7 @@ fn measured_spot_prices_lifetimes_and_the_allowance_reconcile() {
 
 #[test]
 fn a_phase_that_fell_back_is_billed_on_both_queues() {
-    let spec = load_file(&root().join("infra-specs/two-hour-pipeline.toml"))
-        .unwrap()
-        .spec;
-    let prices = PriceSheet::load(&root().join("infra-specs/prices/seed.toml")).unwrap();
+    let (spec, prices) = shipped("two-hour-pipeline.toml", "seed.toml");
     let actual = vec![ActualPhase {
         name: "training".into(),
         // interrupted twice on Spot after 10 min each, then the whole 35 min On-Demand
@@ -133,10 +136,7 @@ fn a_phase_that_fell_back_is_billed_on_both_queues() {
 
 #[test]
 fn a_multi_node_phase_is_billed_for_the_nodes_it_ran_on() {
-    let spec = load_file(&root().join("infra-specs/two-hour-pipeline-efa.toml"))
-        .unwrap()
-        .spec;
-    let prices = PriceSheet::load(&root().join("infra-specs/prices/us-east-1.toml")).unwrap();
+    let (spec, prices) = shipped("two-hour-pipeline-efa.toml", "us-east-1.toml");
     let ran = |nodes: Option<u32>| ActualPhase {
         name: "training".into(),
         attempt_secs: vec![600.0],

@@ -220,15 +220,20 @@ def test_log_retention_is_one_of_the_periods_cloudwatch_logs_keeps(aws, name):
 
 def test_the_request_log_says_what_was_asked_and_answered(aws, name):
     control("requests", "DELETE")
+    before = time.time()
     aws.ec2.describe_vpcs()
     with pytest.raises(ClientError):
         aws.batch.delete_job_queue(jobQueue=f"missing-{uuid.uuid4().hex[:6]}")
+    after = time.time()
     status, body = control("requests?service=batch")
     assert status == 200
     entries = [e for e in body["requests"] if e["operation"] == "DeleteJobQueue"]
     assert entries and entries[-1]["code"] == "ClientException" and entries[-1]["parameters"]["jobQueue"].startswith("missing-")
     _, everything = control("requests")
-    assert any(e["service"] == "ec2" and e["operation"] == "DescribeVpcs" and e["code"] is None for e in everything["requests"])
+    vpcs = [e for e in everything["requests"] if e["service"] == "ec2" and e["operation"] == "DescribeVpcs" and e["code"] is None]
+    assert vpcs
+    # when each was answered, in order (a benchmark's timeline is read from it)
+    assert before <= vpcs[-1]["at"] <= entries[-1]["at"] <= after
 
 
 # --- network interfaces -----------------------------------------------------------------------

@@ -40,6 +40,11 @@ def _error(code: str, message: str) -> CommonServiceException:
     return CommonServiceException(code, message)
 
 
+def _gone_at(rec: dict) -> float:
+    """When a file system being deleted is gone (monotonic): fsx_delete after the request."""
+    return rec["deleting"] + config.delay("fsx_delete")
+
+
 def lifecycle(fs_id: str) -> str:
     with _lock:
         rec = _life.get(fs_id)
@@ -47,7 +52,7 @@ def lifecycle(fs_id: str) -> str:
             return "AVAILABLE"
         now = time.monotonic()
         if rec["deleting"] is not None:
-            return "DELETED" if now - rec["deleting"] >= config.delay("fsx_delete") else "DELETING"
+            return "DELETED" if now >= _gone_at(rec) else "DELETING"
         return "CREATING" if now - rec["created"] < config.delay("fsx_create") else "AVAILABLE"
 
 
@@ -56,7 +61,7 @@ def purge() -> None:
         for fs_id in [f for f, r in _life.items() if r["deleting"] is not None and lifecycle(f) == "DELETED"]:
             rec = _life.pop(fs_id)
             backend_for(rec["account"], rec["region"]).file_systems.pop(fs_id, None)
-            enis.release_owner(fs_id, gone_at=rec["deleting"] + config.delay("fsx_delete"))
+            enis.release_owner(fs_id, gone_at=_gone_at(rec))
             for dra_id in [d for d, a in _dras.items() if a["FileSystemId"] == fs_id]:
                 _dras.pop(dra_id)
         for dra_id in [d for d, a in _dras.items() if _dra_lifecycle(a) == "DELETED"]:

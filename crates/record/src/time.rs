@@ -10,6 +10,15 @@ pub fn new_run_id(now_ms: i64) -> String {
     format!("{}-{salt:04x}", format_ms(now_ms, "%Y%m%d-%H%M%S"))
 }
 
+/// Whether `s` can be a run id: 1 to 64 ASCII letters, digits, `-` and `_`, so that it names a
+/// file in the runs directory and nothing outside it.
+pub fn is_run_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// `2026-11-22 10:15:00Z` for a millisecond timestamp.
 pub fn utc(ms: i64) -> String {
     format_ms(ms, "%Y-%m-%d %H:%M:%SZ")
@@ -36,6 +45,24 @@ mod tests {
     use super::*;
 
     const DAY_MS: i64 = 86_400_000;
+
+    #[test]
+    fn run_ids_name_a_file_in_the_runs_directory_only() {
+        assert!(is_run_id(&new_run_id(1_763_806_500_000)));
+        assert!(is_run_id("20261122-101500-3f2a") && is_run_id("sweep_2"));
+        for bad in [
+            "../../x",
+            "a/b",
+            "..",
+            ".",
+            "",
+            "a.json",
+            "x\0",
+            &"a".repeat(65),
+        ] {
+            assert!(!is_run_id(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn dates_are_converted_like_the_calendar() {

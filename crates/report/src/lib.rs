@@ -174,10 +174,9 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Written> {
     let mut written = Vec::new();
     for (name, body) in files {
         let path = dir.join(name);
-        // temporary file + rename: a reader never sees half a report
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, body)?;
-        std::fs::rename(&tmp, &path)?;
+        // an exclusive temporary file + rename: a reader never sees half a report, and a link
+        // planted in the directory is never followed
+        pipectl_files::write_atomic(&path, body.as_bytes())?;
         written.push(path);
     }
     Ok(Written {

@@ -48,6 +48,12 @@ pub enum RunError {
         /// The runs directory searched.
         dir: PathBuf,
     },
+    /// A run id that is not one (`../../x`): it is never made into a path.
+    #[error("{run_id:?} is not a run id (run ids are like 20261122-101500-3f2a)")]
+    BadRunId {
+        /// What was given.
+        run_id: String,
+    },
     /// The run's record names another stack than the spec's.
     #[error("run {run_id} belongs to stack {stack}, not {wanted}")]
     OtherStack {
@@ -98,6 +104,7 @@ impl From<RecordError> for RunError {
         match e {
             RecordError::NoSuchRun { run_id, dir } => RunError::NoSuchRun { run_id, dir },
             RecordError::BadRecord { path, message } => RunError::BadRecord { path, message },
+            RecordError::BadRunId { run_id } => RunError::BadRunId { run_id },
             RecordError::Io { what, path, source } => RunError::Io { what, path, source },
         }
     }
@@ -111,7 +118,7 @@ impl RunError {
             RunError::NotReady { .. } => Some("run `pipectl up SPEC` first (or again: it puts right what differs)".into()),
             RunError::FileSystemNotAvailable { .. } => Some("FSx for Lustre takes minutes to create on AWS; run again later (`pipectl status SPEC` shows its state)".into()),
             RunError::OverBudget { .. } => Some("raise [stack] budget_usd, shorten the phases, or see `pipectl cost SPEC` for where the money goes".into()),
-            RunError::NoSuchRun { .. } => Some("`pipectl runs` lists the runs recorded here (see --runs-dir)".into()),
+            RunError::NoSuchRun { .. } | RunError::BadRunId { .. } => Some("`pipectl runs` lists the runs recorded here (see --runs-dir)".into()),
             RunError::LostContact { run_id, .. } => Some(format!("the jobs keep running in AWS; `pipectl run SPEC --attach {run_id}` resumes watching")),
             RunError::BadRecord { .. } => Some("the record was written by another pipectl version or edited by hand".into()),
             _ => None,

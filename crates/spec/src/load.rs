@@ -92,11 +92,15 @@ pub fn read_text(path: &FsPath) -> Result<String, LoadError> {
         path: path.into(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_SPEC_BYTES as u64 {
-        return Err(too_large(path, meta.len()));
+    // At most the cap plus one byte is read: a device (`/dev/zero`) reports no size and never
+    // ends, so the reported size decides nothing.
+    match pipectl_files::read_capped(path, MAX_SPEC_BYTES as u64) {
+        Ok(bytes) => decode(path, bytes),
+        Err(pipectl_files::ReadError::TooLarge { .. }) => {
+            Err(too_large(path, MAX_SPEC_BYTES as u64 + 1))
+        }
+        Err(pipectl_files::ReadError::Io(e)) => Err(io(e)),
     }
-    decode(path, std::fs::read(path).map_err(io)?)
 }
 
 fn decode(path: &FsPath, bytes: Vec<u8>) -> Result<String, LoadError> {
@@ -160,7 +164,7 @@ fn too_large(path: &FsPath, len: u64) -> LoadError {
         Level::Error,
         "too-large",
         0..0,
-        format!("file is {len} bytes, over the {MAX_SPEC_BYTES}-byte limit"),
+        format!("file holds at least {len} bytes, over the {MAX_SPEC_BYTES}-byte limit"),
     )
     .with_hint("a spec or price sheet is a few kilobytes of TOML; is this the right file?");
     invalid(path, String::new(), vec![finding])

@@ -36,7 +36,9 @@ pub fn run(
     let (spec_path, rec) = spec_and_run(args)?;
     let loaded = read_spec(&spec_path)?;
     let mut notes = Vec::new();
-    if let Ok(bytes) = std::fs::read(&spec_path) {
+    if let Ok(bytes) =
+        pipectl_files::read_capped(&spec_path, pipectl_spec::load::MAX_SPEC_BYTES as u64)
+    {
         let sha = format!("{:x}", Sha256::digest(&bytes));
         if sha != rec.spec_sha256 {
             notes.push(format!(

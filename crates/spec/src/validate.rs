@@ -80,6 +80,11 @@ pub(crate) fn known_types(types: &[String]) -> Vec<&'static InstanceType> {
     types.iter().filter_map(|t| instances::lookup(t)).collect()
 }
 
+/// How long a name may be in `<stack>-<name>` under AWS's limit of `limit` characters.
+pub(crate) fn physical_room(spec: &Spec, limit: usize) -> usize {
+    limit.saturating_sub(spec.stack.name.len() + 1).max(1)
+}
+
 /// A name used in physical AWS names: letters, digits, hyphens, underscores.
 pub(crate) fn check_name(out: &mut Vec<Finding>, path: Path, what: &str, name: &str, max: usize) {
     let ok_chars = name

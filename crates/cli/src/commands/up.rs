@@ -18,9 +18,9 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let loaded = read_spec(&args.spec)?;
-    if aws_args.aws {
-        refuse_what_aws_refuses(&loaded)?;
-    }
+    // On every target: the local AWS is AWS's stand-in and refuses what AWS refuses, so a
+    // spec AWS would refuse half-way through stops here, before any call.
+    refuse_what_aws_refuses(&loaded)?;
     let json = matches!(args.output, TableOrJson::Json);
     runtime()?.block_on(async {
         let aws = connect(aws_args, &loaded.spec, quiet).await?;
@@ -73,8 +73,8 @@ pub fn run(
     })
 }
 
-/// Findings that are warnings on the local AWS but that AWS refuses (a GPU type without a
-/// Batch-provided image): `up --aws` stops before any call.
+/// Findings that are warnings for `validate` but that AWS refuses (a GPU type without a
+/// Batch-provided image): `up` stops before any call, on AWS and on the local AWS alike.
 const FATAL_ON_AWS: &[&str] = &["gpu-image"];
 
 fn refuse_what_aws_refuses(loaded: &pipectl_spec::LoadedSpec) -> Result<(), CliError> {

@@ -3,6 +3,24 @@
 use super::*;
 
 #[test]
+fn up_on_the_local_aws_refuses_the_seeds_g3s_before_any_call() {
+    // an endpoint where nothing answers: a call would fail differently (exit 6)
+    let o = Command::new(env!("CARGO_BIN_EXE_pipectl"))
+        .args(["up", "--endpoint-url", "http://127.0.0.1:9", "--yes", SEED])
+        .current_dir(root())
+        .env_remove("PIPECTL_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pipectl");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("AWS would refuse this spec") && err.contains("g3s.xlarge"),
+        "{err}"
+    );
+}
+
+#[test]
 fn up_on_aws_refuses_the_seeds_g3s_before_any_call() {
     let o = Command::new(env!("CARGO_BIN_EXE_pipectl"))
         .args(["up", "--aws", "--yes", SEED])

@@ -16,13 +16,17 @@ use crate::source::Path;
 const MAX_CES_PER_QUEUE: usize = 3;
 
 pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
+    // Batch names (compute environments, queues, job definitions) and launch template names
+    // are `<stack>-<name>`, at most 128 characters (CreateComputeEnvironment, CreateJobQueue,
+    // RegisterJobDefinition, CreateLaunchTemplate).
+    let batch_max = super::physical_room(spec, 128);
     for name in spec.compute_environments.keys() {
         check_name(
             out,
             path!["compute_environments", name],
             "compute environment",
             name,
-            100,
+            batch_max,
         );
         check_ce(spec, name, out);
         if !spec
@@ -351,7 +355,13 @@ fn check_efa_types(ce: &ComputeEnvironment, at: &Path, out: &mut Vec<Finding>) {
 fn check_queues(spec: &Spec, out: &mut Vec<Finding>) {
     for (name, q) in &spec.job_queues {
         let at = path!["job_queues", name];
-        check_name(out, at.clone(), "job queue", name, 100);
+        check_name(
+            out,
+            at.clone(),
+            "job queue",
+            name,
+            super::physical_room(spec, 128),
+        );
         if q.compute_environments.is_empty() {
             out.push(Finding::error(
                 "no-compute",

@@ -54,13 +54,60 @@ fn check_stack(spec: &Spec, out: &mut Vec<Finding>) {
             format!("budget {b} is not a positive amount of USD"),
         ));
     }
+    check_tag_limits(spec, out);
     for key in spec.stack.tags.keys() {
-        if key.starts_with("aws:") || key.starts_with("pipectl:") {
+        if key.to_ascii_lowercase().starts_with("aws:") || key.starts_with("pipectl:") {
             out.push(
                 Finding::error("reserved-tag", path!["stack", "tags", key], format!("tag key {key:?} is reserved"))
                     .on_key()
                     .with_hint("`aws:` belongs to AWS and `pipectl:` marks what pipectl owns; pick another prefix"),
             );
+        }
+    }
+}
+
+/// AWS's tag limits, the smallest of the services pipectl tags (EC2, Batch, FSx, S3, IAM,
+/// Logs, SQS, EventBridge): 50 tags a resource (pipectl puts up to four of its own: `Name`,
+/// `pipectl:stack`, `pipectl:resource`, `pipectl:policy-digest`), keys of 1 to 128 characters
+/// and values of at most 256.
+pub(crate) const MAX_USER_TAGS: usize = 50 - 4;
+
+fn check_tag_limits(spec: &Spec, out: &mut Vec<Finding>) {
+    let tags = &spec.stack.tags;
+    if tags.len() > MAX_USER_TAGS {
+        out.push(
+            Finding::error(
+                "too-many-tags",
+                path!["stack", "tags"],
+                format!(
+                    "{} tags, but AWS takes 50 a resource and pipectl puts up to 4 of its own",
+                    tags.len()
+                ),
+            )
+            .on_key()
+            .with_hint(format!("keep at most {MAX_USER_TAGS} tags")),
+        );
+    }
+    for (key, value) in tags {
+        if key.is_empty() || key.chars().count() > 128 {
+            out.push(
+                Finding::error(
+                    "bad-tag",
+                    path!["stack", "tags", key],
+                    "a tag key is 1 to 128 characters",
+                )
+                .on_key(),
+            );
+        }
+        if value.chars().count() > 256 {
+            out.push(Finding::error(
+                "bad-tag",
+                path!["stack", "tags", key],
+                format!(
+                    "tag {key:?}'s value is {} characters; AWS takes at most 256",
+                    value.chars().count()
+                ),
+            ));
         }
     }
 }

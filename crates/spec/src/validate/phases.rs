@@ -25,7 +25,15 @@ pub(super) fn check(spec: &Spec, out: &mut Vec<Finding>) {
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
     for (i, phase) in spec.phases.iter().enumerate() {
         let at = path!["phases", i];
-        check_name(out, at.at("name"), "phase", &phase.name, 64);
+        // job definition `<stack>-<phase>` (128) and job `<stack>-<phase>-<run id>-r<n>`
+        // (SubmitJob's jobName: 128): the run id is 20 characters, a fallback adds `-r9`
+        check_name(
+            out,
+            at.at("name"),
+            "phase",
+            &phase.name,
+            super::physical_room(spec, 128 - 24).min(64),
+        );
         if let Some(first) = first_seen.insert(&phase.name, i) {
             out.push(
                 Finding::error("duplicate-name", at.at("name"), format!("phase name {:?} is used twice", phase.name))

@@ -139,3 +139,56 @@ fn vpc_endpoint_egress_reaches_cloudwatch_sts_and_the_extra_services() {
     }
     assert!(g.get(&"vpce-s3".parse().unwrap()).is_some());
 }
+
+#[test]
+fn aws_name_and_tag_limits_are_found_before_any_call() {
+    // "two-hour-pipeline-" + 111 characters is 129: over Batch's 128
+    let long = "c".repeat(111);
+    expect(
+        mutate(
+            SEED,
+            "[compute_environments.training-spot]",
+            &format!("[compute_environments.{long}]"),
+        ),
+        "bad-name",
+        Level::Error,
+        &long,
+    );
+    let tags: String = (0..47).map(|i| format!("t{i} = \"v\"\n")).collect();
+    expect(
+        mutate(
+            SEED,
+            "description = \"Seed pipeline",
+            &format!(
+                "tags = {{ {} }}\ndescription = \"Seed pipeline",
+                tags.trim_end().replace('\n', ", ")
+            ),
+        ),
+        "too-many-tags",
+        Level::Error,
+        "tags",
+    );
+    expect(
+        mutate(
+            SEED,
+            "description = \"Seed pipeline",
+            &format!(
+                "tags = {{ team = \"{}\" }}\ndescription = \"Seed pipeline",
+                "v".repeat(257)
+            ),
+        ),
+        "bad-tag",
+        Level::Error,
+        "team",
+    );
+    expect(
+        mutate(
+            SEED,
+            "description = \"Seed pipeline",
+            "tags = { \"AWS:x\" = \"v\" }\ndescription = \"Seed pipeline",
+        ),
+        "reserved-tag",
+        Level::Error,
+        "AWS:x",
+    );
+}

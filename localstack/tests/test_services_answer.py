@@ -47,3 +47,22 @@ def test_launch_template_keeps_imdsv2_and_encryption(aws, name):
     data = aws.ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"], Versions=["1"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+
+
+def test_a_roles_permissions_boundary_is_kept_and_a_missing_one_refused(aws, name):
+    """The local AWS keeps and returns a role's boundary (so a test can check that every role
+    pipectl creates carries it) and refuses a boundary that does not exist, as IAM does
+    (CreateRole: NoSuchEntity, https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html)."""
+    iam = aws.iam
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    arn = iam.create_policy(PolicyName=f"{name}-boundary", Path="/pipectl/", PolicyDocument=doc)["Policy"]["Arn"]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    try:
+        iam.create_role(RoleName=name, Path=f"/pipectl/{name}/", AssumeRolePolicyDocument=trust, PermissionsBoundary=arn)
+        got = iam.get_role(RoleName=name)["Role"]["PermissionsBoundary"]
+        assert got == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.create_role(RoleName=f"{name}-2", AssumeRolePolicyDocument=trust, PermissionsBoundary=f"{arn}-missing")
+    finally:
+        iam.delete_role(RoleName=name)
+        iam.delete_policy(PolicyArn=arn)

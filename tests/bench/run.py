@@ -107,6 +107,7 @@ def main(n: int) -> None:
         spec = os.path.join(d, "spec.toml")
         open(spec, "w").write(spec_text(stack, n))
         env = dict(os.environ, NO_COLOR="1")
+        subprocess.run([PIPECTL, "-q", "bootstrap", spec], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([PIPECTL, "-q", "up", "--yes", spec], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL)
         try:
             stop, seen, calls = threading.Event(), {}, [0]

@@ -6,9 +6,21 @@
 //!
 //! Actions and condition keys follow the Service Authorization Reference
 //! (https://docs.aws.amazon.com/service-authorization/latest/reference/); the local AWS does not
-//! evaluate IAM, so the policy is checked for completeness here, not enforced.
+//! evaluate IAM, so the policy is checked for completeness here, linted by parliament and read
+//! as an attacker would in the tests (`policy.rs`), not enforced.
+//!
+//! What the holder of the policy can never do, whatever the spec: create or change a role that
+//! lacks the stack's permissions boundary, attach any managed policy but the one named here,
+//! change or remove the boundary, tag a resource it did not create in the same call (EC2's
+//! `ec2:CreateAction`; FSx and Batch jobs: only resources already carrying the stack's tag),
+//! reach another stack's Batch resources or buckets (named exactly, not by prefix), or end a job
+//! that is not tagged with the stack.
 
-use serde_json::{Value, json};
+mod policy;
+
+pub use policy::{
+    BOUNDARY_GUARDED, ECS_INSTANCE_POLICY, INSTANCE_ROLE_ACTIONS, Target, boundary_arn, policy,
+};
 
 /// Which resources an action is allowed on, for one stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -17,15 +29,40 @@ pub enum Scope {
     Any,
     /// EC2 or FSx resources created with the stack's tag (`aws:RequestTag/pipectl:stack`).
     CreateTagged,
+    /// `ec2:CreateTags` only inside a create call (`ec2:CreateAction`) with the stack's tag.
+    TagOnCreate,
+    /// `fsx:TagResource` with the stack's tag, only on file systems and associations already
+    /// carrying it (FSx has no create-action key; see docs/local-aws.md).
+    FsxTag,
     /// EC2 or FSx resources carrying the stack's tag (`aws:ResourceTag/pipectl:stack`).
     Tagged,
-    /// The stack's Batch compute environments, queues, job definitions and jobs.
+    /// The stack's Batch compute environments, queues and job definitions, by exact name.
     Batch,
-    /// Roles and instance profiles under the path `/pipectl/<stack>/`.
+    /// Submitting jobs to the stack's queues with its job definitions.
+    BatchSubmit,
+    /// Batch jobs carrying the stack's tag (`aws:ResourceTag/pipectl:stack`; tagging a job with
+    /// it needs the tag already there, which only SubmitJob's own tags give).
+    BatchJobs,
+    /// Roles and instance profiles under the path `/pipectl/<stack>/`: reads and the calls
+    /// that cannot grant anything (tags, instance profiles, deletion).
     Iam,
+    /// Role calls that grant: only with the stack's permissions boundary
+    /// (`iam:PermissionsBoundary`).
+    RoleBounded,
+    /// Attaching and detaching managed policies: only the named one (`iam:PolicyARN`), only on
+    /// roles with the boundary.
+    RoleAttach,
+    /// Reading the stack's permissions boundary (`up` checks it before any change).
+    Boundary,
+    /// Service-linked roles that FSx (links to S3) and Batch (no service role given) create
+    /// for the caller (`iam:AWSServiceName`), and FSx's S3 access role's policies.
+    ServiceLinked,
+    /// FSx's S3 access role (a service-linked role only FSx can assume), whose policies FSx
+    /// attaches as the caller.
+    FsxS3Role,
     /// Passing the stack's roles to Batch, EC2 and ECS tasks.
     PassRole,
-    /// The stack's buckets (`pipectl-<stack>-*`) and their objects.
+    /// The stack's buckets, by exact name, and their objects.
     Buckets,
     /// The stack's dashboard.
     Dashboard,
@@ -47,6 +84,8 @@ pub const STATUS: u8 = 4;
 pub const RUN: u8 = 8;
 /// `pipectl report` (a bit of [`Operation::commands`]).
 pub const REPORT: u8 = 16;
+/// `pipectl bootstrap`, an administrator's command: never in the operator's policy.
+pub const BOOTSTRAP: u8 = 32;
 const ALL: u8 = UP | DOWN | STATUS | RUN | REPORT;
 
 /// One operation: service (as the SDK and the local AWS name it), operation, IAM actions,
@@ -100,16 +139,18 @@ pub static OPERATIONS: &[Operation] = &[
     op("ec2", "DescribeLaunchTemplates", &["ec2:DescribeLaunchTemplates"], Any, UP | DOWN | STATUS),
     op("ec2", "DescribeLaunchTemplateVersions", &["ec2:DescribeLaunchTemplateVersions"], Any, UP | DOWN | STATUS),
     op("ec2", "DescribeSpotPriceHistory", &["ec2:DescribeSpotPriceHistory"], Any, REPORT),
-    op("ec2", "CreateVpc", &["ec2:CreateVpc", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateSubnet", &["ec2:CreateSubnet", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateSecurityGroup", &["ec2:CreateSecurityGroup", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateRouteTable", &["ec2:CreateRouteTable", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateInternetGateway", &["ec2:CreateInternetGateway", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "AllocateAddress", &["ec2:AllocateAddress", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateNatGateway", &["ec2:CreateNatGateway", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateVpcEndpoint", &["ec2:CreateVpcEndpoint", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreateLaunchTemplate", &["ec2:CreateLaunchTemplate", "ec2:CreateTags"], CreateTagged, UP),
-    op("ec2", "CreatePlacementGroup", &["ec2:CreatePlacementGroup", "ec2:CreateTags"], CreateTagged, UP),
+    op("ec2", "CreateVpc", &["ec2:CreateVpc"], CreateTagged, UP),
+    op("ec2", "CreateSubnet", &["ec2:CreateSubnet"], CreateTagged, UP),
+    op("ec2", "CreateSecurityGroup", &["ec2:CreateSecurityGroup"], CreateTagged, UP),
+    op("ec2", "CreateRouteTable", &["ec2:CreateRouteTable"], CreateTagged, UP),
+    op("ec2", "CreateInternetGateway", &["ec2:CreateInternetGateway"], CreateTagged, UP),
+    op("ec2", "AllocateAddress", &["ec2:AllocateAddress"], CreateTagged, UP),
+    op("ec2", "CreateNatGateway", &["ec2:CreateNatGateway"], CreateTagged, UP),
+    op("ec2", "CreateVpcEndpoint", &["ec2:CreateVpcEndpoint"], CreateTagged, UP),
+    op("ec2", "CreateLaunchTemplate", &["ec2:CreateLaunchTemplate"], CreateTagged, UP),
+    op("ec2", "CreatePlacementGroup", &["ec2:CreatePlacementGroup"], CreateTagged, UP),
+    // the tags of every create call above, and only of those
+    op("ec2", "CreateTags", &["ec2:CreateTags"], TagOnCreate, UP),
     op("ec2", "ModifyVpcAttribute", &["ec2:ModifyVpcAttribute"], Tagged, UP),
     op("ec2", "AttachInternetGateway", &["ec2:AttachInternetGateway"], Tagged, UP),
     op("ec2", "CreateRoute", &["ec2:CreateRoute"], Tagged, UP),
@@ -117,6 +158,7 @@ pub static OPERATIONS: &[Operation] = &[
     op("ec2", "AssociateRouteTable", &["ec2:AssociateRouteTable"], Tagged, UP),
     op("ec2", "DisassociateRouteTable", &["ec2:DisassociateRouteTable"], Tagged, UP | DOWN),
     op("ec2", "AuthorizeSecurityGroupIngress", &["ec2:AuthorizeSecurityGroupIngress"], Tagged, UP),
+    op("ec2", "AuthorizeSecurityGroupEgress", &["ec2:AuthorizeSecurityGroupEgress"], Tagged, UP),
     op("ec2", "RevokeSecurityGroupIngress", &["ec2:RevokeSecurityGroupIngress"], Tagged, UP),
     op("ec2", "DeleteVpc", &["ec2:DeleteVpc"], Tagged, DOWN),
     op("ec2", "DeleteSubnet", &["ec2:DeleteSubnet"], Tagged, DOWN),
@@ -137,18 +179,32 @@ pub static OPERATIONS: &[Operation] = &[
     op("iam", "ListAttachedRolePolicies", &["iam:ListAttachedRolePolicies"], Iam, UP | DOWN | STATUS),
     op("iam", "ListRolePolicies", &["iam:ListRolePolicies"], Iam, DOWN),
     op("iam", "ListInstanceProfilesForRole", &["iam:ListInstanceProfilesForRole"], Iam, DOWN),
-    op("iam", "GetRole", &["iam:GetRole"], Any, UP | STATUS),
+    op("iam", "GetRole", &["iam:GetRole"], Any, UP | DOWN | STATUS),
     op("iam", "GetInstanceProfile", &["iam:GetInstanceProfile"], Any, UP | STATUS),
-    op("iam", "CreateRole", &["iam:CreateRole", "iam:TagRole"], Iam, UP),
+    op("iam", "CreateRole", &["iam:CreateRole"], RoleBounded, UP),
     op("iam", "TagRole", &["iam:TagRole"], Iam, UP),
-    op("iam", "AttachRolePolicy", &["iam:AttachRolePolicy"], Iam, UP),
-    op("iam", "PutRolePolicy", &["iam:PutRolePolicy"], Iam, UP),
+    op("iam", "AttachRolePolicy", &["iam:AttachRolePolicy"], RoleAttach, UP),
+    op("iam", "PutRolePolicy", &["iam:PutRolePolicy"], RoleBounded, UP),
+    op("iam", "PutRolePermissionsBoundary", &["iam:PutRolePermissionsBoundary"], RoleBounded, UP),
+    op("iam", "GetPolicy", &["iam:GetPolicy"], Boundary, UP | STATUS | BOOTSTRAP),
+    op("iam", "GetPolicyVersion", &["iam:GetPolicyVersion"], Boundary, UP | STATUS | BOOTSTRAP),
+    // the administrator's: the operator's policy denies them on the boundary
+    op("iam", "CreatePolicy", &["iam:CreatePolicy"], Boundary, BOOTSTRAP),
+    op("iam", "ListPolicyVersions", &["iam:ListPolicyVersions"], Boundary, BOOTSTRAP),
+    op("iam", "CreatePolicyVersion", &["iam:CreatePolicyVersion"], Boundary, BOOTSTRAP),
+    op("iam", "DeletePolicyVersion", &["iam:DeletePolicyVersion"], Boundary, BOOTSTRAP),
     op("iam", "CreateInstanceProfile", &["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], Iam, UP),
     op("iam", "AddRoleToInstanceProfile", &["iam:AddRoleToInstanceProfile"], Iam, UP),
     op("iam", "RemoveRoleFromInstanceProfile", &["iam:RemoveRoleFromInstanceProfile"], Iam, DOWN),
     op("iam", "DeleteInstanceProfile", &["iam:DeleteInstanceProfile"], Iam, DOWN),
-    op("iam", "DetachRolePolicy", &["iam:DetachRolePolicy"], Iam, DOWN),
-    op("iam", "DeleteRolePolicy", &["iam:DeleteRolePolicy"], Iam, DOWN),
+    op("iam", "DetachRolePolicy", &["iam:DetachRolePolicy"], RoleAttach, DOWN),
+    op("iam", "DeleteRolePolicy", &["iam:DeleteRolePolicy"], RoleBounded, DOWN),
+    // not called by pipectl: FSx (links to S3) and Batch (no service role) create their
+    // service-linked roles as the caller
+    op("iam", "CreateServiceLinkedRole", &["iam:CreateServiceLinkedRole"], ServiceLinked, UP),
+    // FSx's S3 access role takes its policies as the caller of CreateDataRepositoryAssociation
+    // (FSx user guide, "Adding permissions to use data repositories in Amazon S3")
+    op("iam", "FsxS3AccessRole", &["iam:AttachRolePolicy", "iam:PutRolePolicy"], FsxS3Role, UP),
     op("iam", "DeleteRole", &["iam:DeleteRole"], Iam, DOWN),
     // Batch (CreateComputeEnvironment and RegisterJobDefinition pass the stack's roles)
     op("batch", "DescribeComputeEnvironments", &["batch:DescribeComputeEnvironments"], Any, ALL),
@@ -164,16 +220,21 @@ pub static OPERATIONS: &[Operation] = &[
     op("batch", "DeleteJobQueue", &["batch:DeleteJobQueue"], Batch, DOWN),
     op("batch", "RegisterJobDefinition", &["batch:RegisterJobDefinition", "batch:TagResource"], Batch, UP),
     op("batch", "DeregisterJobDefinition", &["batch:DeregisterJobDefinition"], Batch, UP | DOWN),
-    op("batch", "SubmitJob", &["batch:SubmitJob", "batch:TagResource"], Batch, RUN),
-    op("batch", "TerminateJob", &["batch:TerminateJob"], Batch, DOWN | RUN),
+    op("batch", "SubmitJob", &["batch:SubmitJob"], BatchSubmit, RUN),
+    // SubmitJob's tags (`pipectl:stack`), which TerminateJob is conditioned on
+    op("batch", "TagResource", &["batch:TagResource"], BatchJobs, RUN),
+    op("batch", "TerminateJob", &["batch:TerminateJob"], BatchJobs, DOWN | RUN),
     op("iam", "PassRole", &["iam:PassRole"], PassRole, UP),
     // FSx for Lustre
     op("fsx", "DescribeFileSystems", &["fsx:DescribeFileSystems"], Any, UP | DOWN | STATUS | RUN),
     op("fsx", "DescribeDataRepositoryAssociations", &["fsx:DescribeDataRepositoryAssociations"], Any, UP | DOWN | STATUS),
-    op("fsx", "CreateFileSystem", &["fsx:CreateFileSystem", "fsx:TagResource"], CreateTagged, UP),
-    op("fsx", "CreateDataRepositoryAssociation", &["fsx:CreateDataRepositoryAssociation", "fsx:TagResource"], Tagged, UP),
+    op("fsx", "CreateFileSystem", &["fsx:CreateFileSystem"], CreateTagged, UP),
+    op("fsx", "CreateDataRepositoryAssociation", &["fsx:CreateDataRepositoryAssociation"], Tagged, UP),
+    // the tags of the two creates above
+    op("fsx", "TagResource", &["fsx:TagResource"], FsxTag, UP),
     // what FSx checks on the linked buckets for the caller of CreateDataRepositoryAssociation
-    op("s3", "LinkedToFsx", &["s3:Get*", "s3:List*", "s3:PutObject"], Buckets, UP),
+    // (named actions: `s3:Get*` and `s3:List*` expand to actions no bucket ARN matches)
+    op("s3", "LinkedToFsx", &["s3:GetBucketLocation", "s3:GetBucketAcl", "s3:ListBucket", "s3:GetObject", "s3:PutObject"], Buckets, UP),
     op("fsx", "DeleteDataRepositoryAssociation", &["fsx:DeleteDataRepositoryAssociation"], Tagged, DOWN),
     op("fsx", "DeleteFileSystem", &["fsx:DeleteFileSystem"], Tagged, DOWN),
     // S3
@@ -232,136 +293,9 @@ pub fn known(service: &str, operation: &str) -> bool {
         .any(|o| o.service == service && o.operation == operation)
 }
 
-/// The names a policy is generated for: the stack, its region and account (`*` when unknown).
-pub struct Target<'a> {
-    /// The stack's name, which prefixes its resources' names and ARNs.
-    pub stack: &'a str,
-    /// Region code in the ARNs.
-    pub region: &'a str,
-    /// Account id in the ARNs; `*` when unknown.
-    pub account: &'a str,
-    /// Roles the spec names as existing (passed, never changed).
-    pub existing_roles: Vec<String>,
-}
-
-fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
-    let (s, r, a) = (t.stack, t.region, t.account);
-    match scope {
-        Any => (json!("*"), None),
-        CreateTagged => (
-            json!("*"),
-            Some(json!({"StringEquals": {"aws:RequestTag/pipectl:stack": s}})),
-        ),
-        Tagged => (
-            json!("*"),
-            Some(json!({"StringEquals": {"aws:ResourceTag/pipectl:stack": s}})),
-        ),
-        Batch => (
-            json!([
-                format!("arn:aws:batch:{r}:{a}:compute-environment/{s}-*"),
-                format!("arn:aws:batch:{r}:{a}:job-queue/{s}-*"),
-                format!("arn:aws:batch:{r}:{a}:job-definition/{s}-*"),
-                format!("arn:aws:batch:{r}:{a}:job/*"),
-            ]),
-            None,
-        ),
-        Iam => (
-            json!([
-                format!("arn:aws:iam::{a}:role/pipectl/{s}/*"),
-                format!("arn:aws:iam::{a}:instance-profile/pipectl/{s}/*"),
-            ]),
-            None,
-        ),
-        PassRole => {
-            let mut roles = vec![format!("arn:aws:iam::{a}:role/pipectl/{s}/*")];
-            roles.extend(
-                t.existing_roles
-                    .iter()
-                    .map(|n| format!("arn:aws:iam::{a}:role/{n}")),
-            );
-            (
-                json!(roles),
-                Some(json!({"StringEquals": {"iam:PassedToService": [
-                    "batch.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com"
-                ]}})),
-            )
-        }
-        Buckets => (
-            json!([
-                format!("arn:aws:s3:::pipectl-{s}-*"),
-                format!("arn:aws:s3:::pipectl-{s}-*/*"),
-            ]),
-            None,
-        ),
-        Dashboard => (
-            json!(format!("arn:aws:cloudwatch::{a}:dashboard/pipectl-{s}")),
-            None,
-        ),
-        LogGroup => (
-            json!([
-                format!("arn:aws:logs:{r}:{a}:log-group:/pipectl/{s}/*"),
-                format!("arn:aws:logs:{r}:{a}:log-group:/pipectl/{s}/*:log-stream:*"),
-            ]),
-            None,
-        ),
-        JobEvents => (
-            json!([
-                format!("arn:aws:sqs:{r}:{a}:pipectl-{s}-job-events"),
-                format!("arn:aws:events:{r}:{a}:rule/pipectl-{s}-job-events"),
-            ]),
-            None,
-        ),
-        Metrics => (
-            json!("*"),
-            Some(
-                json!({"StringLike": {"cloudwatch:namespace": crate::metric_schema::NAMESPACES_ALLOWED}}),
-            ),
-        ),
-    }
-}
-
-/// The least-privilege policy for the commands in `commands` (a mask of [`UP`], [`DOWN`], ...):
-/// one statement per scope, its actions sorted and unique.
-pub fn policy(t: &Target, commands: u8) -> Value {
-    let mut scopes: std::collections::BTreeMap<Scope, std::collections::BTreeSet<&str>> =
-        Default::default();
-    for o in OPERATIONS.iter().filter(|o| o.commands & commands != 0) {
-        scopes
-            .entry(o.scope)
-            .or_default()
-            .extend(o.actions.iter().copied());
-    }
-    let statements: Vec<Value> = scopes
-        .into_iter()
-        .map(|(scope, actions)| {
-            let (resource, condition) = resources_and_condition(scope, t);
-            let mut st = json!({
-                "Sid": format!("{scope:?}"),
-                "Effect": "Allow",
-                "Action": actions.into_iter().collect::<Vec<_>>(),
-                "Resource": resource,
-            });
-            if let Some(c) = condition {
-                st["Condition"] = c;
-            }
-            st
-        })
-        .collect();
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn target() -> Target<'static> {
-        Target {
-            stack: "s1",
-            region: "us-east-1",
-            account: "123456789012",
-            existing_roles: vec![],
-        }
-    }
 
     #[test]
     fn rows_are_unique_and_actions_well_formed() {
@@ -380,35 +314,6 @@ mod tests {
                     !svc.is_empty() && name.chars().next().unwrap().is_ascii_uppercase(),
                     "{a}"
                 );
-            }
-        }
-    }
-
-    #[test]
-    fn policies_are_scoped_to_the_stack_and_by_command() {
-        let up = policy(&target(), UP);
-        let text = up.to_string();
-        assert!(text.contains("arn:aws:batch:us-east-1:123456789012:job-queue/s1-*"));
-        assert!(text.contains("\"aws:RequestTag/pipectl:stack\":\"s1\""));
-        assert!(text.contains("arn:aws:iam::123456789012:role/pipectl/s1/*"));
-        assert!(text.contains("iam:PassedToService"));
-        assert!(!text.contains("batch:SubmitJob"), "up submits nothing");
-        assert!(!text.contains("\"Action\":\"*\"") && !text.contains("\"s3:*\""));
-        let run = policy(&target(), RUN).to_string();
-        assert!(run.contains("batch:SubmitJob") && !run.contains("ec2:CreateVpc"));
-        // every statement carries a resource, and "*" only for reads or under a condition
-        for st in up["Statement"].as_array().unwrap() {
-            if st["Resource"] == "*" && st.get("Condition").is_none() {
-                for a in st["Action"].as_array().unwrap() {
-                    let a = a.as_str().unwrap();
-                    let name = a.split(':').nth(1).unwrap();
-                    assert!(
-                        ["Describe", "List", "Get"]
-                            .iter()
-                            .any(|p| name.starts_with(p)),
-                        "{a} on every resource without a condition"
-                    );
-                }
             }
         }
     }

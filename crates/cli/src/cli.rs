@@ -75,8 +75,12 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// A run's report: index.html with charts, report.json, report.csv, report.md.
     Report(ReportArgs),
-    /// The least-privilege IAM policy pipectl itself needs for a spec (no AWS call).
+    /// The least-privilege IAM policy pipectl itself needs for a spec, or (--boundary) the
+    /// stack's permissions boundary (no AWS call).
     IamPolicy(IamPolicyArgs),
+    /// For an administrator, once per stack: create the stack's permissions boundary, which
+    /// every role pipectl creates carries and pipectl's own policy cannot change.
+    Bootstrap(BootstrapArgs),
     /// Shell completions on stdout (e.g. `pipectl completions bash > ~/.local/share/bash-completion/completions/pipectl`).
     Completions(CompletionsArgs),
     /// The manual page (roff) on stdout, or one page per command in a directory with --dir.
@@ -106,6 +110,14 @@ pub struct IamPolicyArgs {
     /// The account the stack lives in [default: any, as `*` in the ARNs].
     #[arg(long, value_name = "ID", value_parser = parse_account)]
     pub account: Option<String>,
+    /// Print the stack's permissions boundary (what `pipectl bootstrap` creates) instead.
+    #[arg(long)]
+    pub boundary: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    pub spec: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

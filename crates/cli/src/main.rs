@@ -59,6 +59,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => commands::advise::analyze(a, cli.quiet, &mut out),
         Command::Report(a) => commands::report::run(a, &cli.aws, cli.quiet, &mut out),
         Command::IamPolicy(a) => commands::iam_policy::run(a, cli.quiet, &mut out),
+        Command::Bootstrap(a) => commands::iam_policy::bootstrap(a, &cli.aws, cli.quiet, &mut out),
         Command::Completions(a) => {
             commands::shell::completions(a, &mut out);
             Ok(())

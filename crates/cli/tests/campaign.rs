@@ -74,7 +74,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Seeded kill points: `up` killed after 1–30 of its 38 resources, then `up` or `down` to
+/// Seeded kill points: `up` killed after 1–30 of its 37 resources, then `up` or `down` to
 /// completion; from a complete stack, `down` killed after 1–28 of its 35 deletions, then `down`,
 /// or `up` (which must put everything back) and `down`.
 #[tokio::test(flavor = "multi_thread")]

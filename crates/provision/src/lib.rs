@@ -6,11 +6,13 @@
 #![allow(clippy::result_large_err)]
 
 mod apply;
+pub mod boundary;
 mod ctx;
 mod destroy;
 mod digest;
 mod error;
 mod kinds;
+pub mod policies;
 mod recheck;
 mod session;
 mod state;

@@ -111,8 +111,8 @@ mod graph {
         assert_eq!(count(&g, Kind::SecurityGroup), 1);
         assert_eq!(
             count(&g, Kind::IamRole),
-            3,
-            "Batch service, ECS instance, job"
+            2,
+            "ECS instance, job (the Batch service role is Batch's service-linked role)"
         );
         assert_eq!(count(&g, Kind::LogGroup), 1);
         assert_eq!(count(&g, Kind::InstanceProfile), 1);

@@ -26,6 +26,8 @@ pub fn run(
         let aws = connect(aws_args, &loaded.spec, quiet).await?;
         print_warnings(&loaded.diagnostics, quiet);
         let mut session = Session::open(aws, loaded.spec, &aws_args.state_dir, Timeouts::default(), progress::sink(quiet, json)).await?;
+        // every role pipectl creates carries the stack's boundary: without it, no change at all
+        pipectl_provision::boundary::check(&session.ctx).await?;
         let plan = pipectl_provision::plan(&session.ctx).await?;
         if plan.is_noop() {
             if json {

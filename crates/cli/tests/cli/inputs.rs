@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn plan_lists_both_specs_resources() {
-    for (spec, resources) in [(SEED, 38), ("infra-specs/two-hour-pipeline-efa.toml", 38)] {
+    for (spec, resources) in [(SEED, 37), ("infra-specs/two-hour-pipeline-efa.toml", 37)] {
         let o = pipectl(&["-q", "plan", spec, "--output", "json"]);
         assert!(o.status.success(), "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

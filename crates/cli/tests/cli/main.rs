@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 mod connection;
 mod cost;
 mod inputs;
+mod policy_lint;
 mod shell;
 
 fn root() -> PathBuf {

@@ -1,4 +1,5 @@
-//! What up refuses: a held lock, no terminal without --yes, an invalid spec, an unreachable endpoint.
+//! What up refuses: a held lock, no terminal without --yes, an invalid spec, an unreachable endpoint,
+//! a stack without its permissions boundary.
 
 use super::*;
 
@@ -106,4 +107,45 @@ fn every_aws_command_says_its_target_on_its_first_line() {
     // --quiet: errors only
     let o = s.run(&["status", "--quiet"]);
     assert!(!err(&o).contains("target:"), "{}", err(&o));
+}
+
+/// Without the stack's permissions boundary, `up` stops before any change, naming it and
+/// the administrator's command; `bootstrap` creates it once, and again changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_without_the_permissions_boundary_changes_nothing() {
+    let s = stack("two-hour-pipeline.toml", "noboundary");
+    let aws = aws().await;
+    let spec = s.spec.to_str().unwrap();
+    // "-q" first: the test helper bootstraps before a plain `up`, not before this one
+    let o = stack::pipectl_in(s.dir.path(), &["-q", "up", "--yes", spec]);
+    let e = err(&o);
+    assert!(!o.status.success(), "{e}");
+    assert!(
+        e.contains(&format!("pipectl-{}-boundary does not exist", s.name))
+            && e.contains("pipectl bootstrap"),
+        "{e}"
+    );
+    assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
+    assert!(ok(&s.run(&["bootstrap"])).contains(": created."));
+    assert!(ok(&s.run(&["bootstrap"])).contains("nothing to do"));
+    // a spec whose buckets changed needs the administrator again
+    let text = std::fs::read_to_string(&s.spec).unwrap();
+    std::fs::write(
+        &s.spec,
+        text.replacen(
+            "[buckets.",
+            "[buckets.extra]\nsize = \"1GB\"\n\n[buckets.",
+            1,
+        ),
+    )
+    .unwrap();
+    let o = stack::pipectl_in(s.dir.path(), &["-q", "up", "--yes", spec]);
+    assert!(err(&o).contains("is not this spec's"), "{}", err(&o));
+    assert!(ok(&s.run(&["bootstrap"])).contains("updated"));
+    let policy = format!(
+        "arn:aws:iam::{}:policy/pipectl/pipectl-{}-boundary",
+        aws.account_id().await.unwrap(),
+        s.name
+    );
+    let _ = aws.iam.delete_policy().policy_arn(policy).send().await;
 }

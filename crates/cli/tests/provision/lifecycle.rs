@@ -7,7 +7,40 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
     let s = stack("two-hour-pipeline.toml", "seed");
     let aws = aws().await;
     let text = ok(&s.run(&["up", "--yes"]));
-    assert!(text.contains("38 created"), "{text}");
+    assert!(text.contains("37 created"), "{text}");
+
+    // Every role pipectl created carries the stack's permissions boundary.
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix(format!("/pipectl/{}/", s.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(roles.roles().len(), 2, "the instance role and the job role");
+    let account = aws.account_id().await.unwrap();
+    for r in roles.roles() {
+        let got = aws
+            .iam
+            .get_role()
+            .role_name(r.role_name())
+            .send()
+            .await
+            .unwrap();
+        let boundary = got.role().and_then(|r| r.permissions_boundary());
+        assert_eq!(
+            boundary.and_then(|b| b.permissions_boundary_arn()),
+            Some(
+                format!(
+                    "arn:aws:iam::{account}:policy/pipectl/pipectl-{}-boundary",
+                    s.name
+                )
+                .as_str()
+            ),
+            "{}",
+            r.role_name()
+        );
+    }
 
     // Compute environments and the queues that map them, with the seed's priorities.
     let ces = aws
@@ -243,9 +276,9 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
             .all(|s| s.map_public_ip_on_launch() != Some(true))
     );
 
-    // Everything carries the stack's tag: 38 resources in the plan, 38 tagged in AWS.
+    // Everything carries the stack's tag: 37 resources in the plan, 37 tagged in AWS.
     let inventory = tagged(&aws, &s.name).await;
-    assert_eq!(inventory.len(), 38, "{inventory:#?}");
+    assert_eq!(inventory.len(), 37, "{inventory:#?}");
 
     // A second `up`, in process so its calls can be counted: no mutating call at all.
     let spec = pipectl_spec::load_file(&s.spec).unwrap().spec;
@@ -297,7 +330,7 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
 
     // status: every resource exists, none differs.
     let status = s.status();
-    assert_eq!(status["resources"].as_array().unwrap().len(), 38);
+    assert_eq!(status["resources"].as_array().unwrap().len(), 37);
     assert!(stack::unconverged(&status).is_empty(), "{status:#}");
 
     // down: nothing tagged with the stack remains; the state file goes; a second down is a no-op.

@@ -10,8 +10,8 @@ async fn down_finds_everything_by_tags_when_the_state_file_is_lost() {
     std::fs::remove_file(s.state_file()).unwrap();
     let down = ok(&s.run(&["down", "--yes"]));
     assert!(
-        down.contains("35 deleted"),
-        "38 resources, 3 associations go with their file system: {down}"
+        down.contains("34 deleted"),
+        "37 resources, 3 associations go with their file system: {down}"
     );
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }
@@ -142,7 +142,7 @@ async fn an_interrupted_up_converges_when_run_again() {
         status["strays"].as_array().unwrap().is_empty(),
         "no duplicate left by the interruptions: {status:#}"
     );
-    assert_eq!(tagged(&aws, &s.name).await.len(), 38);
+    assert_eq!(tagged(&aws, &s.name).await.len(), 37);
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }

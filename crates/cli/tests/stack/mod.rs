@@ -179,7 +179,17 @@ pub fn endpoint() -> String {
 
 /// The pipectl binary to run in `dir` with `args`, in a clean environment (talking to
 /// [`endpoint`]: by its default when that is the default, so that the default is what runs).
+/// Before an `up` of a spec (its last argument), the stack's permissions boundary is
+/// bootstrapped, as an administrator does once per stack (a no-op when it is there already).
+/// An invalid spec's bootstrap makes no AWS call, as its `up` does not.
 pub fn pipectl_command(dir: &Path, args: &[&str]) -> Command {
+    if args.first() == Some(&"up")
+        && let Some(spec) = args.last().filter(|a| a.ends_with(".toml"))
+    {
+        // not asserted: an invalid spec or an unreachable endpoint fails it as it fails the
+        // `up` under test, and a missing boundary fails that `up` with its own error
+        let _ = pipectl_command(dir, &["bootstrap", spec]).output();
+    }
     let mut c = Command::new(env!("CARGO_BIN_EXE_pipectl"));
     c.args(args)
         .current_dir(dir)

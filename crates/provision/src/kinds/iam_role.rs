@@ -1,6 +1,8 @@
-//! The stack's IAM roles, under the path `/pipectl/<stack>/`: the Batch service role and the
-//! ECS instance role with the AWS managed policies the seed names (and no more), and the jobs'
-//! own role with an inline least-privilege policy.
+//! The stack's IAM roles, under the path `/pipectl/<stack>/`, each with the stack's permissions
+//! boundary (`crate::policies::boundary_document`): the ECS instance role with the AWS managed
+//! policy the seed names (and no more), and the jobs' own role with an inline least-privilege
+//! policy. (The Batch service role is Batch's service-linked role or one the spec names:
+//! validation refuses to create one.)
 
 use aws_sdk_iam::types::Tag;
 use pipectl_aws::ResultExt;
@@ -10,6 +12,7 @@ use super::iam::{IAM, owned, tags};
 use super::{Handler, Observed};
 use crate::ctx::{Ctx, Drift, Live};
 use crate::error::ProvisionError;
+use crate::policies::{boundary_arn, trust};
 
 pub(crate) struct IamRole;
 
@@ -41,6 +44,19 @@ impl Handler for IamRole {
                 .iter()
                 .filter_map(|p| p.policy_arn())
                 .collect();
+            // ListRoles leaves the boundary out: GetRole has it.
+            let got = iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .ctx(IAM, "GetRole", name)?;
+            let boundary = got
+                .role()
+                .and_then(|r| r.permissions_boundary())
+                .and_then(|b| b.permissions_boundary_arn())
+                .unwrap_or_default()
+                .to_string();
             let policy_digest = t
                 .tags()
                 .iter()
@@ -50,6 +66,7 @@ impl Handler for IamRole {
             let live = Live::new(name, "exists")
                 .arn(Some(role.arn()))
                 .attr("policies", policies.join(","))
+                .attr("boundary", boundary)
                 .attr("policy-digest", policy_digest);
             out.push(Observed {
                 kind: Kind::IamRole,
@@ -66,7 +83,17 @@ impl Handler for IamRole {
             Role::Job => digest(&job_policy(ctx)),
             _ => String::new(),
         };
-        role_drift(role_def(role_of(r)).1, &want_digest, live)
+        let mut drifts = role_drift(role_def(role_of(r)).1, &want_digest, live);
+        let boundary = boundary_arn(&ctx.spec, &ctx.account);
+        if live.get("boundary") != boundary {
+            drifts.push(Drift::new(
+                "permissions boundary",
+                &boundary,
+                live.get("boundary"),
+                true,
+            ));
+        }
+        drifts
     }
 
     async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
@@ -77,7 +104,8 @@ impl Handler for IamRole {
             .create_role()
             .role_name(&r.name)
             .path(ctx.iam_path())
-            .assume_role_policy_document(trust(principal))
+            .assume_role_policy_document(trust(principal, &ctx.aws.region, &ctx.account))
+            .permissions_boundary(boundary_arn(&ctx.spec, &ctx.account))
             .description(format!(
                 "pipectl {}: {}",
                 ctx.stack,
@@ -88,7 +116,9 @@ impl Handler for IamRole {
             .await
             .ctx(IAM, "CreateRole", id)?;
         let arn = out.role().map(|r| r.arn().to_string());
-        let live = Live::new(&r.name, "exists").arn(arn.as_deref());
+        let live = Live::new(&r.name, "exists")
+            .arn(arn.as_deref())
+            .attr("boundary", boundary_arn(&ctx.spec, &ctx.account));
         let drift = match policy {
             Some(p) => Drift::new("managed policy", p, "", true),
             None => Drift::new("inline policy", "", "", true),
@@ -105,7 +135,21 @@ impl Handler for IamRole {
         let iam = &ctx.aws.iam;
         let id: &str = &r.id.to_string();
         let mut live = live.clone();
-        if drifts.iter().any(|d| d.in_place) {
+        if drifts.iter().any(|d| d.what == "permissions boundary") {
+            // before any policy: the boundary caps what the role's policies can grant
+            let boundary = boundary_arn(&ctx.spec, &ctx.account);
+            iam.put_role_permissions_boundary()
+                .role_name(&live.physical_id)
+                .permissions_boundary(&boundary)
+                .send()
+                .await
+                .ctx(IAM, "PutRolePermissionsBoundary", id)?;
+            live = live.attr("boundary", boundary);
+        }
+        if drifts
+            .iter()
+            .any(|d| d.in_place && d.what != "permissions boundary")
+        {
             match role_def(role_of(r)) {
                 (_, Some(policy)) => {
                     iam.attach_role_policy()
@@ -250,56 +294,13 @@ const JOB_POLICY_NAME: &str = "pipectl-job";
 
 const TAG_POLICY_DIGEST: &str = "pipectl:policy-digest";
 
-/// The job role's inline policy: the stack's buckets (objects read, written, deleted; the
-/// buckets listed), metrics only under the `Pipectl` namespaces, and Batch's read-only
-/// describe calls (which take no resource-level permission) for jobs that report on their own
-/// run. Nothing else.
+/// The job role's inline policy (see [`crate::policies::job_statements`]).
 pub(crate) fn job_policy(ctx: &Ctx) -> String {
-    let buckets: Vec<String> = ctx
-        .spec
-        .buckets
-        .keys()
-        .map(|k| format!("arn:aws:s3:::{}", ctx.bucket_name(k)))
-        .collect();
-    let objects: Vec<String> = buckets.iter().map(|b| format!("{b}/*")).collect();
-    let mut statements = vec![serde_json::json!({
-        "Sid": "Metrics",
-        "Effect": "Allow",
-        "Action": "cloudwatch:PutMetricData",
-        "Resource": "*",
-        "Condition": {"StringLike": {"cloudwatch:namespace": pipectl_aws::metric_schema::NAMESPACES_ALLOWED}}
-    })];
-    if !buckets.is_empty() {
-        statements.push(serde_json::json!({
-            "Sid": "Buckets",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": buckets,
-        }));
-        statements.push(serde_json::json!({
-            "Sid": "Objects",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            "Resource": objects,
-        }));
-    }
-    statements.push(serde_json::json!({
-        "Sid": "BatchRecords",
-        "Effect": "Allow",
-        "Action": ["batch:DescribeJobs", "batch:DescribeJobQueues", "batch:DescribeComputeEnvironments"],
-        "Resource": "*"
-    }));
-    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+    crate::policies::job_policy(&crate::policies::bucket_names(&ctx.spec, &ctx.account))
 }
 
 fn digest(text: &str) -> String {
     crate::digest::hex_sha256(text, 8)
-}
-
-fn trust(principal: &str) -> String {
-    format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
-    )
 }
 
 /// The managed policy a role must have attached, or (`None`: the job role) the digest its

@@ -336,6 +336,13 @@ fn check_iam(spec: &Spec, out: &mut Vec<Finding>) {
                 Finding::error("bad-value", at.at("mode"), "the job role cannot be service-linked")
                     .with_hint("use mode = \"create\" (least privilege for this stack) or \"existing\""),
             ),
+            // A role with AWSBatchServiceRole's powers, created by the holder of pipectl's
+            // policy, could be made to trust that holder (no IAM condition reads a trust
+            // policy): Batch's own service-linked role, which only Batch can assume, instead.
+            (RoleMode::Create, _) if key == "service_role" => out.push(
+                Finding::error("escalation", at.at("mode"), "pipectl does not create the Batch service role: whoever holds pipectl's policy could make such a role trust them and use Batch's EC2 powers")
+                    .with_hint("use mode = \"service-linked\" (AWS's recommendation: Batch's own AWSServiceRoleForBatch) or mode = \"existing\" with a role your administrator made"),
+            ),
             (RoleMode::ServiceLinked, Some(_)) => out.push(
                 Finding::error("bad-value", at.at("name"), "a service-linked role has a fixed name (AWSServiceRoleForBatch)")
                     .with_hint("remove `name`, or use mode = \"existing\""),

@@ -192,3 +192,18 @@ fn aws_name_and_tag_limits_are_found_before_any_call() {
         "AWS:x",
     );
 }
+
+#[test]
+fn pipectl_does_not_create_the_batch_service_role() {
+    let f = expect(
+        mutate(
+            SEED,
+            "service_role = { mode = \"service-linked\" }",
+            "service_role = { mode = \"create\" }",
+        ),
+        "escalation",
+        Level::Error,
+        "service_role",
+    );
+    assert!(f.hint.unwrap().contains("service-linked"));
+}

@@ -312,11 +312,11 @@ pub fn markdown(r: &Report) -> String {
     let rec = &r.reconciliation;
     let mut s = format!(
         "# Run {} of {}\n\n{} · prices \"{}\" ({})\n\nPlanned {}, actual {}, variance {}; optimized plan {}.\n",
-        r.run_id,
-        r.stack,
-        r.status,
-        rec.price_sheet.name,
-        rec.price_sheet.date,
+        md_text(&r.run_id),
+        md_text(&r.stack),
+        md_text(&r.status),
+        md_text(&rec.price_sheet.name),
+        md_text(&rec.price_sheet.date),
         usd(rec.totals.planned_usd),
         usd(rec.totals.actual_usd),
         signed_usd(rec.totals.variance_usd, 4),
@@ -329,17 +329,38 @@ pub fn markdown(r: &Report) -> String {
             "---|".repeat(tb.header.len())
         ));
         for row in &tb.rows {
-            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+            let cells: Vec<String> = row.iter().map(|c| md_text(c)).collect();
             s.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
     }
     if !r.notes.is_empty() {
         s.push_str("\n## Notes\n\n");
         for n in &r.notes {
-            s.push_str(&format!("- {n}\n"));
+            s.push_str(&format!("- {}\n", md_text(n)));
         }
     }
     s
+}
+
+/// Text from the record (names, reasons, notes) as Markdown that renders as that text: no raw
+/// HTML (`<`, `>`, `&` escaped), no cell break (`|`), no line break.
+fn md_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is prefixed with `'` (OWASP's advice on CSV injection); numbers stay numbers.
+fn csv_cell(s: String) -> String {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s
+    }
 }
 
 /// `report.csv`: the reconciliation's rows, each led by the run id; `Err` if the CSV writer fails.
@@ -350,8 +371,8 @@ pub fn csv(r: &Report) -> Result<String, String> {
     header.extend(RECONCILIATION);
     w.write_record(&header).map_err(e)?;
     for row in reconciliation(r).rows {
-        let mut full = vec![r.run_id.clone()];
-        full.extend(row);
+        let mut full = vec![csv_cell(r.run_id.clone())];
+        full.extend(row.into_iter().map(csv_cell));
         w.write_record(&full).map_err(e)?;
     }
     let bytes = w.into_inner().map_err(|x| x.to_string())?;

@@ -166,3 +166,40 @@ fn rects(svg: &str) -> Vec<(f64, f64, f64, f64)> {
         })
         .collect()
 }
+
+/// Names and notes from a record are data: the CSV cannot start a formula, the Markdown cannot
+/// carry HTML, and numbers stay numbers.
+#[test]
+fn record_text_cannot_become_a_formula_or_html() {
+    let mut report = fixture::sample(6);
+    report.run_id = "=HYPERLINK(\"http://x\",\"y\")".into();
+    report.stack = "<script>alert(1)</script>".into();
+    report.notes = vec!["<img src=x onerror=alert(1)> | @SUM(A1)".into()];
+    let files = render(&report).unwrap();
+    let file = |n: &str| files.iter().find(|(name, _)| *name == n).unwrap().1.clone();
+    let csv = file("report.csv");
+    let mut cells = 0;
+    for line in csv.lines().skip(1) {
+        let first = line.split(',').next().unwrap();
+        assert!(
+            first.starts_with("\"'=") || first.starts_with("'="),
+            "{line}"
+        );
+        cells += 1;
+    }
+    assert!(cells > 0);
+    assert!(
+        !csv.lines()
+            .skip(1)
+            .any(|l| l.contains(",=") || l.contains(",+") || l.contains(",@")),
+        "{csv}"
+    );
+    let md = file("report.md");
+    assert!(!md.contains("<script>") && !md.contains("<img"), "{md}");
+    assert!(md.contains("&lt;script&gt;"), "{md}");
+    // numbers are left as they were
+    assert!(
+        csv.contains(",0.5833,") && csv.contains(",$-0.0867,"),
+        "{csv}"
+    );
+}

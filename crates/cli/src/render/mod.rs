@@ -7,3 +7,4 @@ pub mod progress;
 pub mod reconcile;
 pub mod run_progress;
 pub mod table;
+pub mod terminal;

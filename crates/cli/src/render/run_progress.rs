@@ -20,7 +20,13 @@ pub fn mmss(secs: f64) -> String {
     }
 }
 
+/// The line printed for an event; log lines and AWS's reasons inside it cannot drive the
+/// terminal (see `terminal::printable`).
 pub fn line(e: &RunEvent) -> String {
+    super::terminal::printable(&raw_line(e)).into_owned()
+}
+
+fn raw_line(e: &RunEvent) -> String {
     match e {
         RunEvent::Submitted { phase, job_id, .. } => format!("  {phase:<16} submitted ({job_id})"),
         RunEvent::Phase {

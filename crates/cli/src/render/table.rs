@@ -40,12 +40,15 @@ impl Table {
     pub fn render(&self) -> String {
         let n = self.header.len();
         let mut builder = Builder::default();
-        builder.push_record(self.header.iter().map(String::as_str));
+        // cells hold names and reasons from records and AWS: no control character reaches
+        // the terminal
+        let safe = |c: &String| super::terminal::printable(c).into_owned();
+        builder.push_record(self.header.iter().map(safe));
         // a rule goes above the row that follows it: its index among the records
         let mut rules = vec![1];
         for row in &self.rows {
             match row {
-                Some(cells) => builder.push_record(cells.iter().take(n).map(String::as_str)),
+                Some(cells) => builder.push_record(cells.iter().take(n).map(safe)),
                 None => rules.push(builder.count_records()),
             }
         }
@@ -73,6 +76,19 @@ impl Table {
 mod tests {
     use super::*;
     use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_cell_cannot_drive_the_terminal() {
+        // a run record's stack name, as `pipectl runs` prints it
+        let mut t = Table::new(&["run", "stack"]);
+        t.row(vec!["r1".into(), "s\u{1b}]0;owned\u{7}\u{1b}[2J".into()]);
+        let text = t.render();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("s\\u{1b}]0;owned"), "{text}");
+    }
 
     #[test]
     fn columns_line_up_in_display_columns_with_wide_characters() {

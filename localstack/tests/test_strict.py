@@ -326,3 +326,22 @@ def test_a_deleted_nat_gateways_address_is_refused_until_it_is_let_go_and_a_refu
     aws.ec2.release_address(AllocationId=eip)
     aws.ec2.delete_subnet(SubnetId=subnet)
     aws.ec2.delete_vpc(VpcId=vpc)
+
+
+def test_a_new_instance_role_makes_the_environment_invalid_until_it_is_updated(aws, net, name):
+    """The instance profile's role counts as the service role does (Batch validates the roles a
+    compute environment uses when it is created and when it is updated), also when Batch's
+    service-linked role stands for the service role and the update names no role."""
+    control("config", "POST", {"iam_propagation": 2.0, "ce_create": 0.2, "ce_update": 0.2})
+    role = aws.iam.create_role(RoleName=f"fresh-{name}", Path=f"/pipectl/{name}/", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    profile = aws.iam.create_instance_profile(InstanceProfileName=f"fresh-{name}", Path=f"/pipectl/{name}/")["InstanceProfile"]["Arn"]
+    aws.iam.add_role_to_instance_profile(InstanceProfileName=f"fresh-{name}", RoleName=f"fresh-{name}")
+    request = ce_request(net, name, instanceRole=profile)
+    del request["serviceRole"]
+    aws.batch.create_compute_environment(**request)
+    describe = lambda: aws.batch.describe_compute_environments(computeEnvironments=[name])["computeEnvironments"][0]
+    wait_for(lambda: describe()["status"] == "INVALID")
+    assert role in describe()["statusReason"]
+    time.sleep(2.2)
+    aws.batch.update_compute_environment(computeEnvironment=name, state="ENABLED")
+    wait_for(lambda: describe()["status"] == "VALID")

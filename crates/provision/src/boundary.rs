@@ -141,7 +141,7 @@ pub async fn bootstrap(
                 .iter()
                 .filter(|v| !v.is_default_version())
                 .collect();
-            old.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+            old.sort_by_key(|v| v.create_date().map(aws_sdk_iam::primitives::DateTime::secs));
             if versions.versions().len() >= 5
                 && let Some(oldest) = old.first().and_then(|v| v.version_id())
             {

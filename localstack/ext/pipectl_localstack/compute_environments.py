@@ -10,7 +10,7 @@ from localstack.services.moto import call_moto, call_moto_with_request
 
 from . import batch_lifecycle as life
 from . import config, rules
-from .iam_bridge import role_created_at, service_linked_role_arn
+from .iam_bridge import instance_profile_roles, role_created_at, service_linked_role_arn
 from .rules import client_error
 
 
@@ -61,8 +61,6 @@ def _check_compute_resources(context, cr: dict) -> None:
 
 def _roles_of(context, request: dict) -> list[str]:
     """The roles Batch assumes or passes for a compute environment."""
-    from .iam_bridge import instance_profile_roles
-
     cr = request.get("computeResources") or {}
     arns = [request.get("serviceRole") or ""]
     if cr.get("spotIamFleetRole"):
@@ -129,8 +127,13 @@ def update_compute_environment(context, request):
         raise client_error(f"Compute environment {request.get('computeEnvironment')} does not exist")
     if life.status_of(ce.arn) in ("CREATING", "DELETING"):
         raise client_error(f"Compute environment {ce.name} cannot be updated while {life.status_of(ce.arn)}")
-    if request.get("serviceRole"):
-        life.set_field(ce.arn, "roles_ready", _roles_ready(context.account_id, [request["serviceRole"]]))
+    # Batch validates the roles again at an update: the one the update names, else the
+    # environment's own, and its instance profile's (also when the service-linked role stands
+    # for the service role and the update names none).
+    service_role = request.get("serviceRole") or getattr(ce, "service_role", None) or ""
+    instance_profile = (getattr(ce, "compute_resources", None) or {}).get("instanceRole")
+    roles = [service_role] + (instance_profile_roles(context.account_id, instance_profile) if instance_profile else [])
+    life.set_field(ce.arn, "roles_ready", _roles_ready(context.account_id, [r for r in roles if r]))
     result = call_moto(context)
     cr = request.get("computeResources") or {}
     for key in ("minvCpus", "maxvCpus", "desiredvCpus"):

@@ -64,8 +64,13 @@ def role_created_at(account_id: str, arn: str) -> float | None:
 
 def instance_profile_roles(account_id: str, profile: str) -> list[str]:
     """The ARNs of the roles in an instance profile, named by ARN or by name."""
-    for name, entity in _store(account_id).INSTANCE_PROFILES.items():
+    store = _store(account_id)
+    for name, entity in store.INSTANCE_PROFILES.items():
         ip = entity.instance_profile
         if ip.get("Arn") == profile or name == profile or profile.endswith(f"/{name}"):
-            return [r.get("Arn") for r in ip.get("Roles") or [] if r.get("Arn")]
+            # LocalStack keeps the profile's role by name on the entity (AddRoleToInstanceProfile)
+            role = store.ROLES.get(getattr(entity, "role_name", None) or "")
+            arns = [role.role.get("Arn")] if role is not None else []
+            arns += [r.get("Arn") for r in ip.get("Roles") or []]
+            return [a for a in arns if a]
     return []

@@ -95,9 +95,21 @@ pub fn boundary_arn(stack: &str, account: &str) -> String {
 
 fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
     use Scope::*;
+    match scope {
+        Any | CreateTagged | TagOnCreate | FsxTag | Tagged => tag_scoped(scope, t),
+        Batch | BatchSubmit | BatchJobs => batch_scoped(scope, t),
+        Iam | RoleBounded | RoleAttach | Boundary | ServiceLinked | FsxS3Role | PassRole => {
+            iam_scoped(scope, t)
+        }
+        Buckets | Dashboard | LogGroup | JobEvents | Metrics => name_scoped(scope, t),
+    }
+}
+
+/// Reads, and the EC2 and FSx scopes that hang on the stack's tag.
+fn tag_scoped(scope: Scope, t: &Target) -> (Value, Option<Value>) {
+    use Scope::*;
     let (s, r, a) = (t.stack.as_str(), t.region.as_str(), t.account.as_str());
     let stack_tag = |key: &str| json!({ key: s });
-    let role_path = format!("arn:aws:iam::{a}:role/pipectl/{s}/*");
     match scope {
         Any => (json!("*"), None),
         CreateTagged => (
@@ -125,6 +137,16 @@ fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
             json!("*"),
             Some(json!({"StringEquals": stack_tag("aws:ResourceTag/pipectl:stack")})),
         ),
+        _ => unreachable!("{scope:?} is not in this group"),
+    }
+}
+
+/// Batch: the stack's resources by exact name, its jobs by tag.
+fn batch_scoped(scope: Scope, t: &Target) -> (Value, Option<Value>) {
+    use Scope::*;
+    let (s, r, a) = (t.stack.as_str(), t.region.as_str(), t.account.as_str());
+    let stack_tag = |key: &str| json!({ key: s });
+    match scope {
         Batch => {
             let arn = |kind: &str, n: &String| format!("arn:aws:batch:{r}:{a}:{kind}/{n}");
             let mut arns: Vec<String> = t
@@ -158,6 +180,16 @@ fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
             json!(format!("arn:aws:batch:{r}:{a}:job/*")),
             Some(json!({"StringEquals": stack_tag("aws:ResourceTag/pipectl:stack")})),
         ),
+        _ => unreachable!("{scope:?} is not in this group"),
+    }
+}
+
+/// IAM: the stack's role path, its boundary, service-linked roles, passing roles.
+fn iam_scoped(scope: Scope, t: &Target) -> (Value, Option<Value>) {
+    use Scope::*;
+    let (s, a) = (t.stack.as_str(), t.account.as_str());
+    let role_path = format!("arn:aws:iam::{a}:role/pipectl/{s}/*");
+    match scope {
         Iam => (
             json!([
                 role_path,
@@ -210,6 +242,15 @@ fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
                 ]}})),
             )
         }
+        _ => unreachable!("{scope:?} is not in this group"),
+    }
+}
+
+/// The stack's other resources, by exact name or namespace.
+fn name_scoped(scope: Scope, t: &Target) -> (Value, Option<Value>) {
+    use Scope::*;
+    let (s, r, a) = (t.stack.as_str(), t.region.as_str(), t.account.as_str());
+    match scope {
         Buckets => {
             let mut arns: Vec<String> = t
                 .buckets
@@ -243,6 +284,7 @@ fn resources_and_condition(scope: Scope, t: &Target) -> (Value, Option<Value>) {
                 json!({"StringLike": {"cloudwatch:namespace": crate::metric_schema::NAMESPACES_ALLOWED}}),
             ),
         ),
+        _ => unreachable!("{scope:?} is not in this group"),
     }
 }
 

@@ -63,3 +63,23 @@ def test_data_repository_associations_need_an_available_file_system(aws, net, na
     wait_for(lambda: get() and get()[0]["Lifecycle"] == "AVAILABLE")
     aws.fsx.delete_data_repository_association(AssociationId=dra["AssociationId"])
     wait_for(lambda: get() == [])
+
+
+def test_associations_on_one_file_system_are_created_one_at_a_time(aws, net, name):
+    """Stricter than documented (docs/local-aws.md): a second association while the first is
+    still CREATING is refused with BadRequest; once it is AVAILABLE the second goes through."""
+    from conftest import control
+
+    control("config", "POST", {"fsx_create": 0.2, "dra_create": 1.0})
+    fs = create(aws, net, version="2.15")["FileSystemId"]
+    wait_for(lambda: fs_state(aws, fs) == "AVAILABLE")
+    aws.fsx.create_data_repository_association(FileSystemId=fs, FileSystemPath="/a", DataRepositoryPath=f"s3://{name}/a")
+    with pytest.raises(ClientError, match="one association at a time") as e:
+        aws.fsx.create_data_repository_association(FileSystemId=fs, FileSystemPath="/b", DataRepositoryPath=f"s3://{name}/b")
+    assert e.value.response["Error"]["Code"] == "BadRequest"
+    get = lambda: aws.fsx.describe_data_repository_associations(Filters=[{"Name": "file-system-id", "Values": [fs]}])["Associations"]
+    wait_for(lambda: all(a["Lifecycle"] == "AVAILABLE" for a in get()))
+    aws.fsx.create_data_repository_association(FileSystemId=fs, FileSystemPath="/b", DataRepositoryPath=f"s3://{name}/b")
+    for a in get():
+        wait_for(lambda: all(x["Lifecycle"] == "AVAILABLE" for x in get()))
+        aws.fsx.delete_data_repository_association(AssociationId=a["AssociationId"])

@@ -8,6 +8,13 @@
 //! cluster, and the instance shuts down (the launch template sets shutdown to terminate, and
 //! Batch launches another).
 
+/// The EFA installer the instances run, and its SHA-256 (as AWS's EFA verification page
+/// publishes per version; the same pin AWS ParallelCluster's cookbook carries for 1.41.0).
+pub const EFA_INSTALLER_VERSION: &str = "1.41.0";
+/// SHA-256 of `aws-efa-installer-1.41.0.tar.gz`.
+pub const EFA_INSTALLER_SHA256: &str =
+    "3506354cdfbe31ff552fe75f5d0d9bb7efd29cf79bd99457347d29c751c38f9f";
+
 /// A Lustre file system to mount.
 pub struct LustreMount<'a> {
     pub dns: &'a str,
@@ -39,14 +46,17 @@ trap 'fail $LINENO' ERR\n",
     if efa {
         // The EFA kernel driver is not on Batch's ECS images: the minimal install (driver and
         // rdma-core; the containers bring libfabric) from AWS's installer, before the agent
-        // starts (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-start.html).
-        script.push_str(
+        // starts (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-start.html). A pinned
+        // version whose SHA-256 is checked before it runs as root: a changed or substituted
+        // archive fails the set-up (and keeps the instance out of the cluster).
+        script.push_str(&format!(
             "cd /tmp\n\
-curl -fsSL --retry 5 -o aws-efa-installer.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz\n\
+curl -fsSL --retry 5 -o aws-efa-installer.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-{EFA_INSTALLER_VERSION}.tar.gz\n\
+echo '{EFA_INSTALLER_SHA256}  aws-efa-installer.tar.gz' | sha256sum -c -\n\
 tar -xzf aws-efa-installer.tar.gz\n\
 (cd aws-efa-installer && ./efa_installer.sh -y --minimal)\n\
 test -e /dev/infiniband/uverbs0\n",
-        );
+        ));
     }
     if let Some(m) = lustre {
         // Every value is quoted for the shell although validation lets only plain paths and
@@ -118,6 +128,10 @@ mod tests {
     fn efa_instances_install_the_driver_and_check_the_device() {
         let u = render(None, true).unwrap();
         assert!(u.contains("./efa_installer.sh -y --minimal"));
+        // the archive is a pinned version, checked before it runs as root
+        assert!(!u.contains("latest"), "an unpinned installer");
+        let check = u.find("sha256sum -c -").expect("the archive is checked");
+        assert!(check < u.find("tar -xzf").unwrap() && u.contains(EFA_INSTALLER_SHA256));
         assert!(u.contains("test -e /dev/infiniband/uverbs0"));
         assert!(!u.contains("lustre"));
         let both = render(Some(&M), true).unwrap();

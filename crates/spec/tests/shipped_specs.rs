@@ -182,4 +182,21 @@ mod graph {
             }
         }
     }
+
+    #[test]
+    fn data_repository_associations_are_created_one_at_a_time() {
+        let g = graph("two-hour-pipeline.toml");
+        let waves = g.waves();
+        let wave_of = |kind_index: usize| {
+            waves
+                .iter()
+                .position(|w| {
+                    w.iter()
+                        .any(|r| r.id == ResourceId::DataRepositoryAssociation(kind_index))
+                })
+                .unwrap()
+        };
+        assert_eq!(count(&g, Kind::DataRepositoryAssociation), 3);
+        assert!(wave_of(0) < wave_of(1) && wave_of(1) < wave_of(2));
+    }
 }

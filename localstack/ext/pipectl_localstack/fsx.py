@@ -291,6 +291,13 @@ def create_data_repository_association(context, request):
                 return {"Association": _public(a)}
             if a["FileSystemId"] == fs_id and a["FileSystemPath"] == path and a["_deleting"] is None:
                 raise _error("BadRequest", f"File system path {path} is already linked to a data repository.")
+        # Not documented, so the stricter answer (docs/local-aws.md): FSx updates a file
+        # system's associations one at a time; creating one while another is still being
+        # created or deleted on the same file system is refused (Terraform AWS provider issue
+        # 24678 reports failures of parallel creation).
+        for a in _dras.values():
+            if a["FileSystemId"] == fs_id and _dra_lifecycle(a) in ("CREATING", "DELETING"):
+                raise _error("BadRequest", f"File system '{fs_id}' is updating association {a['AssociationId']} ({_dra_lifecycle(a)}); create one association at a time.")
         dra_id = "dra-" + uuid.uuid4().hex[:17]
         a = {
             "AssociationId": dra_id,

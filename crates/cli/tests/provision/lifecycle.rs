@@ -256,6 +256,16 @@ async fn seed_up_creates_what_the_spec_says_a_second_up_changes_nothing_and_down
             .iter()
             .any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
     }));
+    // and all out to itself: EFA's traffic matches no CIDR rule
+    assert!(
+        sg.ip_permissions_egress().iter().any(|p| {
+            p.ip_protocol() == Some("-1")
+                && p.user_id_group_pairs()
+                    .iter()
+                    .any(|u| u.group_id() == Some(gid))
+        }),
+        "{sg:?}"
+    );
     // The private subnets route out through the NAT gateway; no public IPs.
     let subnets = aws
         .ec2
@@ -419,6 +429,14 @@ async fn efa_spec_adds_the_efa_interface_and_the_cluster_placement_group() {
         .unwrap()
         .devices();
     assert_eq!(devices[0].host_path(), Some("/dev/infiniband/uverbs0"));
+    // memlock unlimited: EFA registers memory, and a container cannot raise its own limit
+    let memlock = node.container().unwrap().ulimits();
+    assert!(
+        memlock.iter().any(|u| u.name() == Some("memlock")
+            && u.soft_limit() == Some(-1)
+            && u.hard_limit() == Some(-1)),
+        "{memlock:?}"
+    );
     ok(&s.run(&["down", "--yes"]));
     assert_eq!(tagged(&aws, &s.name).await, Vec::<String>::new());
 }

@@ -6,7 +6,7 @@ use aws_sdk_batch::types::{
     ContainerProperties, Device, DeviceCgroupPermission, EvaluateOnExit, Host, JobDefinitionType,
     JobTimeout, KeyValuePair, LinuxParameters, MountPoint, NodeProperties, NodeRangeProperty,
     PlatformCapability, ResourceRequirement, ResourceType as BatchResource, RetryAction,
-    RetryStrategy, Volume,
+    RetryStrategy, Ulimit, Volume,
 };
 use pipectl_aws::ResultExt;
 use pipectl_spec::graph::{Kind, Payload, Resource, ResourceId};
@@ -220,7 +220,11 @@ fn container(
         container = mount_fsx(container, path);
     }
     if uverbs {
-        container = container.linux_parameters(uverbs_device());
+        // EFA registers memory with the device: the container needs `memlock` unlimited, which
+        // it cannot raise itself (AWS's Batch EFA examples set -1/-1).
+        container = container
+            .linux_parameters(uverbs_device())
+            .ulimits(memlock_unlimited());
     }
     Ok(container.build())
 }
@@ -241,6 +245,15 @@ fn mount_fsx(container: ContainerPropertiesBuilder, path: &str) -> ContainerProp
                 .read_only(false)
                 .build(),
         )
+}
+
+/// `memlock` unlimited (-1 for both limits).
+fn memlock_unlimited() -> Ulimit {
+    Ulimit::builder()
+        .name("memlock")
+        .soft_limit(-1)
+        .hard_limit(-1)
+        .build()
 }
 
 /// EFA's device, passed through to the container.

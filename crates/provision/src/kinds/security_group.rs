@@ -1,5 +1,7 @@
-//! The security group of the stack: all traffic from itself (EFA, Lustre, multi-node jobs),
-//! nothing from the internet, all outbound.
+//! The security group of the stack: all traffic from itself and to itself (EFA's OS-bypass
+//! traffic matches no CIDR rule: "a security group that allows all inbound and outbound
+//! traffic to and from the security group itself", EC2 user guide, EFA), nothing from the
+//! internet, all outbound.
 
 use aws_sdk_ec2::types::{IpPermission, ResourceType, UserIdGroupPair};
 use pipectl_aws::ResultExt;
@@ -29,12 +31,14 @@ impl Handler for SecurityGroup {
             .security_groups()
         {
             let id = g.group_id().unwrap_or_default();
-            let self_in = g.ip_permissions().iter().any(|p| {
+            let to_itself = |p: &IpPermission| {
                 p.ip_protocol() == Some("-1")
                     && p.user_id_group_pairs()
                         .iter()
                         .any(|u| u.group_id() == Some(id))
-            });
+            };
+            let self_in = g.ip_permissions().iter().any(to_itself);
+            let self_out = g.ip_permissions_egress().iter().any(to_itself);
             let open_in = g.ip_permissions().iter().any(|p| {
                 p.ip_ranges()
                     .iter()
@@ -45,6 +49,7 @@ impl Handler for SecurityGroup {
             });
             let live = Live::new(id, "exists")
                 .attr("self-inbound", self_in.to_string())
+                .attr("self-outbound", self_out.to_string())
                 .attr("open-inbound", open_in.to_string())
                 .attr("vpc", g.vpc_id().unwrap_or_default());
             out.extend(obs(ctx, Kind::SecurityGroup, g.tags(), live));
@@ -57,6 +62,14 @@ impl Handler for SecurityGroup {
         if live.get("self-inbound") != "true" {
             d.push(Drift::new(
                 "inbound from itself",
+                "all traffic",
+                "missing",
+                true,
+            ));
+        }
+        if live.get("self-outbound") != "true" {
+            d.push(Drift::new(
+                "outbound to itself",
                 "all traffic",
                 "missing",
                 true,
@@ -93,7 +106,10 @@ impl Handler for SecurityGroup {
             ctx,
             r,
             &live,
-            &[Drift::new("inbound from itself", "", "", true)],
+            &[
+                Drift::new("inbound from itself", "", "", true),
+                Drift::new("outbound to itself", "", "", true),
+            ],
         )
         .await
     }
@@ -112,23 +128,20 @@ impl Handler for SecurityGroup {
                 "inbound from itself" => {
                     ec2.authorize_security_group_ingress()
                         .group_id(&live.physical_id)
-                        .ip_permissions(
-                            IpPermission::builder()
-                                .ip_protocol("-1")
-                                .user_id_group_pairs(
-                                    UserIdGroupPair::builder()
-                                        .group_id(&live.physical_id)
-                                        .description(
-                                            "EFA, Lustre and multi-node traffic within the group",
-                                        )
-                                        .build(),
-                                )
-                                .build(),
-                        )
+                        .ip_permissions(all_traffic_with(&live.physical_id))
                         .send()
                         .await
                         .ctx(EC2, "AuthorizeSecurityGroupIngress", id)?;
                     live = live.attr("self-inbound", "true");
+                }
+                "outbound to itself" => {
+                    ec2.authorize_security_group_egress()
+                        .group_id(&live.physical_id)
+                        .ip_permissions(all_traffic_with(&live.physical_id))
+                        .send()
+                        .await
+                        .ctx(EC2, "AuthorizeSecurityGroupEgress", id)?;
+                    live = live.attr("self-outbound", "true");
                 }
                 "inbound from the internet" => {
                     revoke_open_ingress(ctx, id, &live.physical_id).await?;
@@ -158,6 +171,19 @@ impl Handler for SecurityGroup {
             .await,
         )
     }
+}
+
+/// All traffic to or from the group itself.
+fn all_traffic_with(group: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("-1")
+        .user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(group)
+                .description("EFA, Lustre and multi-node traffic within the group")
+                .build(),
+        )
+        .build()
 }
 
 async fn revoke_open_ingress(ctx: &Ctx, id: &str, group: &str) -> Result<(), ProvisionError> {

@@ -57,6 +57,7 @@ pub(super) fn buckets(b: &mut Builder) {
     }
 }
 
+/// The file system's links to its buckets, each after the one before it.
 pub(super) fn data_repositories(b: &mut Builder) {
     let Some(f) = &b.spec.fsx else { return };
     for (i, repo) in f.data_repositories.iter().enumerate() {
@@ -74,6 +75,9 @@ pub(super) fn data_repositories(b: &mut Builder) {
                 format!("{} ↔ {}", repo.file_system_path, repo.bucket),
             )
             .after([Id::FileSystem, bucket.clone()])
+            // one at a time: FSx may refuse or time out concurrent association changes on one
+            // file system (Terraform AWS provider issue 24678, ParallelCluster PR 6649)
+            .after((i > 0).then(|| Id::DataRepositoryAssociation(i - 1)))
             .show(vec![("direction", dirs.into())])
             .payload(Payload::DataRepositoryAssociation { index: i, bucket }),
         );

@@ -4,7 +4,7 @@
 use super::{known_queue, known_types, queue_ces};
 use crate::diag::Finding;
 use crate::instances::InstanceType;
-use crate::model::{Fallback, JobQueue, Phase, Purchase, Spec};
+use crate::model::{EfaMode, Fallback, JobQueue, Phase, Purchase, Spec};
 use crate::source::Path;
 
 pub(super) fn check(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding>) {
@@ -44,6 +44,36 @@ pub(super) fn check(spec: &Spec, phase: &Phase, at: &Path, out: &mut Vec<Finding
 }
 
 /// The fallback queue: another of the spec's, that can run the job, best On-Demand.
+/// A phase whose job definition carries EFA's device (its queue's compute environments require
+/// EFA) cannot start where there is none: its container asks for /dev/infiniband/uverbs0.
+fn check_efa(
+    spec: &Spec,
+    phase: &Phase,
+    fb: &Fallback,
+    queue: &JobQueue,
+    at: &Path,
+    out: &mut Vec<Finding>,
+) {
+    let requires = |q: &JobQueue| {
+        queue_ces(spec, q)
+            .iter()
+            .map(|ce| ce.efa == EfaMode::Required)
+            .collect::<Vec<bool>>()
+    };
+    let own = spec
+        .job_queues
+        .get(&phase.queue)
+        .map(requires)
+        .unwrap_or_default();
+    let theirs = requires(queue);
+    if own.contains(&true) && theirs.iter().any(|r| !r) {
+        out.push(
+            Finding::error("efa-fallback", at.at("queue"), format!("phase {:?} runs with EFA's device, which fallback queue {:?} has no EFA for: its job could never start there", phase.name, fb.queue))
+                .with_hint("fall back to a queue whose compute environments all set efa = \"required\", or drop the fallback"),
+        );
+    }
+}
+
 fn check_queue(spec: &Spec, phase: &Phase, fb: &Fallback, at: &Path, out: &mut Vec<Finding>) {
     if fb.queue == phase.queue {
         out.push(
@@ -88,6 +118,7 @@ fn check_queue(spec: &Spec, phase: &Phase, fb: &Fallback, at: &Path, out: &mut V
                 .with_hint("fall back to a queue whose compute environments are On-Demand"),
         );
     }
+    check_efa(spec, phase, fb, queue, at, out);
     let types: Vec<&InstanceType> = queue_ces(spec, queue)
         .iter()
         .flat_map(|ce| known_types(&ce.instance_types))

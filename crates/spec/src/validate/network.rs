@@ -373,6 +373,15 @@ fn check_iam(spec: &Spec, out: &mut Vec<Finding>) {
 /// internet: an image from a public registry (Docker Hub, ECR Public, GHCR, ...) can never be
 /// pulled, and the job would sit RUNNABLE/STARTING until it times out.
 fn check_private_images(spec: &Spec, out: &mut Vec<Finding>) {
+    // EFA's driver comes from AWS's installer on the internet (the instances' boot script)
+    for (name, ce) in &spec.compute_environments {
+        if ce.uses_efa() {
+            out.push(
+                Finding::error("efa-unreachable", path!["compute_environments", name, "efa"], "EFA's driver is installed at boot from efa-installer.amazonaws.com, which instances behind VPC endpoints alone cannot reach")
+                    .with_hint("use egress = \"nat-gateway\", or an AMI of your own with the EFA driver (image_id) and efa = \"auto\""),
+            );
+        }
+    }
     let ecr = format!(".dkr.ecr.{}.amazonaws.com/", spec.stack.region);
     for (i, p) in spec.phases.iter().enumerate() {
         let host = p.image.split('/').next().unwrap_or("");

@@ -124,8 +124,10 @@ fn check_fsx(spec: &Spec, f: &crate::model::Fsx, out: &mut Vec<Finding>) {
     }
 }
 
-/// Each data repository association: a known bucket, an absolute path linked once, a
-/// deployment type that supports associations.
+/// Each data repository association: a known bucket, an absolute path linked once (the
+/// deployment type and version: `check_lustre_version`, which refuses SCRATCH_1 and 2.10;
+/// "supported on all FSx for Lustre 2.12 and 2.15 file systems, excluding scratch_1", so
+/// PERSISTENT_1 too).
 fn check_data_repositories(
     spec: &Spec,
     f: &crate::model::Fsx,
@@ -165,21 +167,6 @@ fn check_data_repositories(
                 at.at("file_system_path"),
                 format!("{:?} is linked to two repositories", repo.file_system_path),
             ));
-        }
-        if f.deployment_type == FsxDeployment::SCRATCH_1
-            || f.deployment_type == FsxDeployment::PERSISTENT_1
-        {
-            out.push(
-                Finding::error(
-                    "fsx-dra",
-                    at.clone(),
-                    format!(
-                        "{} does not support data repository associations",
-                        f.deployment_type.as_aws()
-                    ),
-                )
-                .with_hint("use SCRATCH_2 or PERSISTENT_2"),
-            );
         }
     }
 }

@@ -256,3 +256,38 @@ fn the_seeds_g3s_needs_an_image_of_its_own() {
         "my-ami",
     );
 }
+
+#[test]
+fn an_efa_phase_cannot_fall_back_where_there_is_no_efa() {
+    // training's job definition carries EFA's device; the inference queue has no EFA
+    let f = expect(
+        mutate(
+            EFA,
+            "retry = { attempts = 2, on_spot_interruption = false }",
+            "retry = { attempts = 2, on_spot_interruption = false }\nfallback = { queue = \"inference\", after = \"15m\" }",
+        ),
+        "efa-fallback",
+        Level::Error,
+        "fallback",
+    );
+    assert!(
+        f.message.contains("uverbs") || f.message.contains("EFA"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn efa_behind_vpc_endpoints_alone_is_refused() {
+    let f = expect(
+        mutate(
+            EFA,
+            "egress = \"nat-gateway\"",
+            "egress = \"vpc-endpoints\"",
+        ),
+        "efa-unreachable",
+        Level::Error,
+        "efa = \"required\"",
+    );
+    assert!(f.hint.unwrap().contains("nat-gateway"));
+}

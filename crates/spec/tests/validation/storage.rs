@@ -109,3 +109,28 @@ fn a_mount_path_that_is_not_a_plain_directory_is_refused_where_it_stands() {
         assert!(f.hint.unwrap().contains("plain absolute directory"));
     }
 }
+
+#[test]
+fn data_repository_associations_work_on_persistent_1() {
+    // "supported on all FSx for Lustre 2.12 and 2.15 file systems, excluding scratch_1"
+    let p1 = mutate(
+        SEED,
+        "deployment_type = \"SCRATCH_2\"",
+        "deployment_type = \"PERSISTENT_1\"\nthroughput_per_tib = 200",
+    );
+    let codes: Vec<&str> = diagnostics(p1.clone())
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .map(|f| f.code)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    assert!(codes.is_empty(), "{codes:?}");
+    let s1 = mutate(
+        SEED,
+        "deployment_type = \"SCRATCH_2\"",
+        "deployment_type = \"SCRATCH_1\"",
+    );
+    expect(s1, "dra-unsupported", Level::Error, "data_repositories");
+}

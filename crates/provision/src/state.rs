@@ -219,15 +219,21 @@ pub struct Lifespan {
 }
 
 /// Every lifetime the state directory knows for `stack`: resources deleted by `down` (from the
-/// history) and those that exist now (from the state, without taking its lock: read only).
-pub fn lifespans(dir: &Path, stack: &str) -> Vec<Lifespan> {
+/// history) and those that exist now (from the state, without taking its lock: read only);
+/// and, naming the file, what could not be read (a truncated state drops the shared resources
+/// alive now, most of a run's cost: never silently).
+pub fn lifespans(dir: &Path, stack: &str) -> (Vec<Lifespan>, Vec<String>) {
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     let history = dir.join(format!("{stack}.history.jsonl"));
     if let Ok(text) = fs::read_to_string(&history) {
-        for e in text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Ended>(l).ok())
-        {
+        let mut bad = 0;
+        let ended = text.lines().filter_map(|l| {
+            let e = serde_json::from_str::<Ended>(l).ok();
+            bad += usize::from(e.is_none() && !l.trim().is_empty());
+            e
+        });
+        for e in ended.collect::<Vec<_>>() {
             let (Some(s), Some(u)) = (parse_rfc3339(&e.since), parse_rfc3339(&e.until)) else {
                 continue;
             };
@@ -241,10 +247,28 @@ pub fn lifespans(dir: &Path, stack: &str) -> Vec<Lifespan> {
                 until_ms: Some(u * 1000),
             });
         }
+        if bad > 0 {
+            unreadable.push(format!(
+                "{bad} line(s) of {} are unreadable: the resources they record are left out of the cost",
+                history.display()
+            ));
+        }
     }
-    if let Ok(text) = fs::read_to_string(dir.join(format!("{stack}.json")))
-        && let Ok(state) = serde_json::from_str::<State>(&text)
-    {
+    let state_path = dir.join(format!("{stack}.json"));
+    let state = match fs::read_to_string(&state_path) {
+        Ok(text) => match serde_json::from_str::<State>(&text) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                unreadable.push(format!(
+                    "the state file {} is unreadable ({e}): the stack's resources that exist now (its file system, NAT gateway) are left out of the cost",
+                    state_path.display()
+                ));
+                None
+            }
+        },
+        Err(_) => None,
+    };
+    if let Some(state) = state {
         for (logical, e) in state.resources {
             let Some(s) = parse_rfc3339(&e.since) else {
                 continue;
@@ -260,7 +284,7 @@ pub fn lifespans(dir: &Path, stack: &str) -> Vec<Lifespan> {
             });
         }
     }
-    out
+    (out, unreadable)
 }
 
 /// The one form of time the state file holds: RFC 3339 UTC with seconds.
@@ -332,7 +356,8 @@ mod tests {
         store.record_ended("fsx", &e);
         st.resources.remove("fsx");
         store.save(&st).unwrap();
-        let l = lifespans(dir.path(), "s");
+        let (l, unreadable) = lifespans(dir.path(), "s");
+        assert!(unreadable.is_empty(), "{unreadable:?}");
         let fsx = l.iter().find(|l| l.kind == "fsx").unwrap();
         assert_eq!(fsx.since_ms, 1_793_491_200_000);
         assert!(fsx.until_ms.unwrap() > fsx.since_ms);
@@ -387,5 +412,21 @@ mod tests {
         v["version"] = 99.into();
         fs::write(store.path(), v.to_string()).unwrap();
         assert!(store.load().unwrap_err().to_string().contains("version 99"));
+    }
+
+    #[test]
+    fn a_truncated_state_or_history_is_named_not_dropped_silently() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.json"), "{\"version\": 1, \"resou").unwrap();
+        std::fs::write(
+            dir.path().join("s.history.jsonl"),
+            "{\"logical\": \"fsx\"\n",
+        )
+        .unwrap();
+        let (l, unreadable) = lifespans(dir.path(), "s");
+        assert!(l.is_empty());
+        assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+        assert!(unreadable[0].contains("s.history.jsonl"));
+        assert!(unreadable[1].contains("s.json") && unreadable[1].contains("left out of the cost"));
     }
 }

@@ -132,6 +132,24 @@ impl RunStore {
     }
 }
 
+/// The newest readable run (of `stack` when given), and the records that could not be read:
+/// a truncated newest record must not make "latest" an older run silently, so the caller says
+/// which files were passed over.
+pub type Latest = (Option<RunRecord>, Vec<RecordError>);
+
+impl RunStore {
+    /// The newest run of `stack` (any stack with `None`) among the readable records, and the
+    /// unreadable ones beside it.
+    pub fn latest(&self, stack: Option<&str>) -> Result<Latest, RecordError> {
+        let (runs, bad) = self.list()?;
+        let newest = runs
+            .into_iter()
+            .rev()
+            .find(|r| stack.is_none_or(|s| r.stack == s));
+        Ok((newest, bad))
+    }
+}
+
 /// A record's text, read to at most [`MAX_RECORD_BYTES`].
 fn read(path: &Path) -> Result<String, RecordError> {
     let bytes = pipectl_files::read_capped(path, MAX_RECORD_BYTES).map_err(|e| match e {
@@ -174,14 +192,12 @@ mod tests {
     use crate::record::{PhaseRecord, PriceRef, RecordedPrices};
     use crate::status::{JobStatus, RunStatus};
 
-    #[test]
-    fn records_round_trip_and_a_newer_version_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = RunStore::new(dir.path().join("runs"));
-        let rec = RunRecord {
+    /// A small record of stack `s`.
+    fn sample(run_id: &str) -> RunRecord {
+        RunRecord {
             schema: RECORD_SCHEMA.into(),
             version: RECORD_VERSION,
-            run_id: "20261122-101500-0001".into(),
+            run_id: run_id.into(),
             stack: "s".into(),
             region: "us-east-1".into(),
             account: "000000000000".into(),
@@ -208,7 +224,14 @@ mod tests {
             }],
             compute_usd: None,
             failure: None,
-        };
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path().join("runs"));
+        let rec = sample("20261122-101500-0001");
         store.save(&rec).unwrap();
         let back = store.load(&rec.run_id).unwrap();
         assert_eq!(back.submitted_at_ms, 5);
@@ -226,6 +249,30 @@ mod tests {
             store.load("nope"),
             Err(RecordError::NoSuchRun { .. })
         ));
+    }
+
+    #[test]
+    fn a_truncated_newest_record_is_returned_beside_the_older_latest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        store.save(&sample("20261122-101500-0001")).unwrap();
+        let newer = serde_json::to_string(&sample("20261123-101500-0002")).unwrap();
+        std::fs::write(
+            store.path("20261123-101500-0002"),
+            &newer[..newer.len() / 2],
+        )
+        .unwrap();
+        let (newest, bad) = store.latest(Some("s")).unwrap();
+        assert_eq!(
+            newest.map(|r| r.run_id).as_deref(),
+            Some("20261122-101500-0001")
+        );
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].to_string().contains("20261123-101500-0002.json"),
+            "{}",
+            bad[0]
+        );
     }
 
     #[test]

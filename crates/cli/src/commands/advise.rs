@@ -30,7 +30,7 @@ pub fn basis(
         let prices = load_prices(prices_file, &spec.stack.region)?;
         return Ok((spec, prices, "plan".into()));
     };
-    let rec = metered::find_run(&run.runs_dir, &spec.stack.name, id)?;
+    let rec = metered::find_run(&run.runs_dir, Some(&spec.stack.name), id)?;
     let mut notes = Vec::new();
     let prices = metered::run_prices(&rec, prices_file, &spec.stack.region, &mut notes)?;
     for n in &notes {

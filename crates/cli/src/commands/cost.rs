@@ -47,7 +47,7 @@ fn reconcile(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let spec = &loaded.spec;
-    let rec = metered::find_run(&args.run.runs_dir, &spec.stack.name, run)?;
+    let rec = metered::find_run(&args.run.runs_dir, Some(&spec.stack.name), run)?;
     let opts = options::metering(Some(args.allocation.into()), args.free_allowance);
     let remote = metered::Remote::open(aws, spec, args.run.offline, quiet)?;
     print_warnings(&loaded.diagnostics, quiet);

@@ -15,20 +15,25 @@ use crate::cli::AwsArgs;
 use crate::error::CliError;
 use crate::options::load_prices;
 
-/// The run `run` names (`latest`: the newest of `stack`), refused if it is another stack's.
-pub fn find_run(runs_dir: &Path, stack: &str, run: &str) -> Result<RunRecord, CliError> {
+/// The run `run` names (`latest`: the newest of `stack`, or of any stack with `None`), refused
+/// if it is another stack's. For `latest`, every record that could not be read is named in a
+/// warning: a truncated newest record must not make an older run "latest" silently.
+pub fn find_run(runs_dir: &Path, stack: Option<&str>, run: &str) -> Result<RunRecord, CliError> {
     let store = RunStore::new(runs_dir);
     let rec = if run == "latest" {
-        let (runs, _) = store.list().map_err(RunError::from)?;
-        runs.into_iter()
-            .rev()
-            .find(|r| r.stack == stack)
-            .ok_or_else(|| RunError::NoSuchRun {
-                run_id: format!("of stack {stack}"),
-                dir: store.dir().to_path_buf(),
-            })?
+        let (newest, bad) = store.latest(stack).map_err(RunError::from)?;
+        for b in &bad {
+            eprintln!("warning: {b}; `latest` is the newest readable run");
+        }
+        newest.ok_or_else(|| RunError::NoSuchRun {
+            run_id: stack.map_or("latest".into(), |s| format!("of stack {s}")),
+            dir: store.dir().to_path_buf(),
+        })?
     } else {
         store.load(run).map_err(RunError::from)?
+    };
+    let Some(stack) = stack else {
+        return Ok(rec);
     };
     if rec.stack != stack {
         return Err(RunError::OtherStack {
@@ -81,10 +86,17 @@ pub fn run_prices(
     Ok(prices)
 }
 
-/// Lifetimes of the stack's FSx file systems and NAT gateways that overlapped the run.
-pub fn lifetimes(state_dir: &Path, rec: &RunRecord) -> Vec<Lifetime> {
+/// Lifetimes of the stack's FSx file systems and NAT gateways that overlapped the run; what
+/// could not be read of the state (a truncated file would drop them, most of the cost) is
+/// said in `notes` and on stderr, naming the file.
+pub fn lifetimes(state_dir: &Path, rec: &RunRecord, notes: &mut Vec<String>) -> Vec<Lifetime> {
     let now = now_ms();
-    pipectl_provision::lifespans(state_dir, &rec.stack)
+    let (spans, unreadable) = pipectl_provision::lifespans(state_dir, &rec.stack);
+    for u in unreadable {
+        eprintln!("warning: {u}");
+        notes.push(u);
+    }
+    spans
         .into_iter()
         .filter_map(|l| {
             let kind = match l.kind.as_str() {
@@ -180,7 +192,7 @@ pub fn meter(
         }
         _ => {}
     }
-    let lifetimes = lifetimes(state_dir, rec);
+    let lifetimes = lifetimes(state_dir, rec, &mut notes);
     Ok(Metered {
         reconciliation: reconcile_run(spec, &prices, rec, &rates, opts, &lifetimes),
         prices,

@@ -11,7 +11,6 @@ use pipectl_metering::{estimate, variant};
 use pipectl_record::{RunRecord, RunStore};
 use pipectl_report::inputs::{self, RunTimes};
 use pipectl_report::{MetricValue, REPORT_SCHEMA, Report};
-use pipectl_runner::RunError;
 use sha2::{Digest, Sha256};
 
 use super::{advise::volumes, metered};
@@ -107,25 +106,11 @@ fn spec_and_run(args: &ReportArgs) -> Result<(std::path::PathBuf, RunRecord), Cl
             let stack = load_spec(p, true)?.spec.stack.name;
             (
                 p.clone(),
-                metered::find_run(&args.run.runs_dir, &stack, &run_id)?,
+                metered::find_run(&args.run.runs_dir, Some(&stack), &run_id)?,
             )
         }
         None => {
-            let rec = if run_id == "latest" {
-                let (runs, _) = RunStore::new(&args.run.runs_dir)
-                    .list()
-                    .map_err(RunError::from)?;
-                runs.into_iter()
-                    .next_back()
-                    .ok_or_else(|| RunError::NoSuchRun {
-                        run_id: "latest".into(),
-                        dir: args.run.runs_dir.clone(),
-                    })?
-            } else {
-                RunStore::new(&args.run.runs_dir)
-                    .load(&run_id)
-                    .map_err(RunError::from)?
-            };
+            let rec = metered::find_run(&args.run.runs_dir, None, &run_id)?;
             (std::path::PathBuf::from(&rec.spec_path), rec)
         }
     })

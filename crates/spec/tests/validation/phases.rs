@@ -240,3 +240,28 @@ fn a_fallback_to_spot_or_interruptions_off_spot_is_warned() {
     );
     expect(spec, "fallback-spot", Level::Warning, "fallback");
 }
+
+#[test]
+fn a_spec_of_more_phases_than_pipectl_prices_quickly_is_refused() {
+    let chain = |n: usize| -> String {
+        let mut text = SEED.to_string();
+        for i in 0..n {
+            let dep = if i == 0 {
+                "documentation".to_string()
+            } else {
+                format!("p{}", i - 1)
+            };
+            text.push_str(&format!("\n[[phases]]\nname = \"p{i}\"\nqueue = \"documentation\"\nimage = \"x\"\ncommand = [\"true\"]\nvcpus = 1\nmemory = \"1GiB\"\nduration = \"1m\"\ndepends_on = [\"{dep}\"]\n"));
+        }
+        text
+    };
+    // the seed's 3 and 97 more: at the limit
+    assert!(
+        !diagnostics(chain(97))
+            .findings
+            .iter()
+            .any(|f| f.code == "too-many-phases")
+    );
+    let f = expect(chain(98), "too-many-phases", Level::Error, "[[phases]]");
+    assert!(f.message.contains("101 phases"), "{}", f.message);
+}

@@ -151,6 +151,7 @@ pub static OPERATIONS: &[Operation] = &[
     op("ec2", "CreatePlacementGroup", &["ec2:CreatePlacementGroup"], CreateTagged, UP),
     // the tags of every create call above, and only of those
     op("ec2", "CreateTags", &["ec2:CreateTags"], TagOnCreate, UP),
+    op("ec2", "ModifyVpcEndpoint", &["ec2:ModifyVpcEndpoint"], Tagged, UP),
     op("ec2", "ModifyVpcAttribute", &["ec2:ModifyVpcAttribute"], Tagged, UP),
     op("ec2", "AttachInternetGateway", &["ec2:AttachInternetGateway"], Tagged, UP),
     op("ec2", "CreateRoute", &["ec2:CreateRoute"], Tagged, UP),

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 /// documentation job prices the run so far from them. A job can therefore read other jobs'
 /// parameters and plain environment variables: give credentials as secrets, never as
 /// environment values.
-pub(crate) fn job_statements(buckets: &[String]) -> Vec<Value> {
+pub fn job_statements(buckets: &[String]) -> Vec<Value> {
     let arns: Vec<String> = buckets
         .iter()
         .map(|b| format!("arn:aws:s3:::{b}"))
@@ -55,7 +55,7 @@ pub(crate) fn job_statements(buckets: &[String]) -> Vec<Value> {
 }
 
 /// The job role's inline policy document.
-pub(crate) fn job_policy(buckets: &[String]) -> String {
+pub fn job_policy(buckets: &[String]) -> String {
     json!({"Version": "2012-10-17", "Statement": job_statements(buckets)}).to_string()
 }
 
@@ -74,8 +74,51 @@ pub fn boundary_document(spec: &Spec, account: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// The S3 gateway endpoint's policy: through it, the stack's buckets (what the jobs do), ECR's
+/// image layers ("prod-REGION-starport-layer-bucket", which the ECR user guide's VPC endpoint
+/// page requires) and Amazon Linux's package repositories (the boot script installs the Lustre
+/// client), reads only for those two; every other bucket is out of reach from the stack's
+/// private subnets. Interface endpoints keep their default policy (full access to their
+/// service): the ECS endpoints take none, and the instance role's boundary is what limits them.
+pub fn s3_endpoint_policy(spec: &Spec, account: &str) -> Value {
+    let region = &spec.stack.region;
+    let buckets: Vec<String> = bucket_names(spec, account)
+        .iter()
+        .map(|b| format!("arn:aws:s3:::{b}"))
+        .collect();
+    let objects: Vec<String> = buckets.iter().map(|b| format!("{b}/*")).collect();
+    let mut statements = vec![json!({
+        "Sid": "ImageLayers",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": [
+            format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*"),
+            format!("arn:aws:s3:::al2023-repos-{region}-*/*"),
+            format!("arn:aws:s3:::amazonlinux-2-repos-{region}/*"),
+        ],
+    })];
+    if !buckets.is_empty() {
+        statements.push(json!({
+            "Sid": "StackBuckets",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": buckets,
+        }));
+        statements.push(json!({
+            "Sid": "StackObjects",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": objects,
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
 /// The stack's buckets' names in `account`.
-pub(crate) fn bucket_names(spec: &Spec, account: &str) -> Vec<String> {
+pub fn bucket_names(spec: &Spec, account: &str) -> Vec<String> {
     spec.buckets
         .keys()
         .map(|k| format!("pipectl-{}-{k}-{account}", spec.stack.name))
@@ -86,7 +129,7 @@ pub(crate) fn bucket_names(spec: &Spec, account: &str) -> Vec<String> {
 /// the condition keys (Batch: aws:SourceAccount and aws:SourceArn; ECS tasks likewise; EC2
 /// documents neither for an instance role, and Batch's instances would fail to assume a role
 /// whose trust demanded them).
-pub(crate) fn trust(principal: &str, region: &str, account: &str) -> String {
+pub fn trust(principal: &str, region: &str, account: &str) -> String {
     let condition = match principal {
         "batch.amazonaws.com" => Some(json!({
             "StringEquals": {"aws:SourceAccount": account},
@@ -174,6 +217,18 @@ mod tests {
         for st in job["Statement"].as_array().unwrap() {
             assert!(doc.contains(&st.to_string()), "{st}");
         }
+    }
+
+    #[test]
+    fn the_s3_endpoint_reaches_the_stacks_buckets_image_layers_and_packages_only() {
+        let spec = crate::seed_spec();
+        let doc = s3_endpoint_policy(&spec, "123456789012").to_string();
+        assert!(doc.contains("arn:aws:s3:::pipectl-two-hour-pipeline-results-123456789012/*"));
+        assert!(doc.contains("prod-us-east-1-starport-layer-bucket/*"));
+        assert!(
+            !doc.contains("\"arn:aws:s3:::*\"") && !doc.contains("s3:*"),
+            "{doc}"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The VPC endpoints that replace a NAT gateway: S3's gateway endpoint on the private route
-//! table, and interface endpoints with private DNS in the private subnets.
+//! table, limited by its policy to the stack's buckets, image layers and packages
+//! (`crate::policies::s3_endpoint_policy`), and interface endpoints with private DNS in the
+//! private subnets.
 
 use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
 use pipectl_aws::ResultExt;
@@ -31,15 +33,56 @@ impl Handler for VpcEndpoint {
             if matches!(state.to_ascii_lowercase().as_str(), "deleted") {
                 continue;
             }
+            // the policy as a document (EC2 answers it as text, its spacing its own)
+            let policy = e
+                .policy_document()
+                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+                .map(|p| p.to_string())
+                .unwrap_or_default();
             let live = Live::new(e.vpc_endpoint_id().unwrap_or_default(), state)
-                .attr("service", e.service_name().unwrap_or_default());
+                .attr("service", e.service_name().unwrap_or_default())
+                .attr("policy", policy);
             out.extend(obs(ctx, Kind::VpcEndpoint, e.tags(), live));
         }
         Ok(out)
     }
 
-    fn drift(_ctx: &Ctx, _r: &Resource, _live: &Live) -> Vec<Drift> {
-        Vec::new()
+    fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
+        match gateway_policy(ctx, r) {
+            Some(want) if live.get("policy") != want => vec![Drift::new(
+                "endpoint policy",
+                "the stack's buckets, image layers and packages",
+                if live.get("policy").is_empty() {
+                    "none"
+                } else {
+                    "another"
+                },
+                true,
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    async fn update(
+        ctx: &Ctx,
+        r: &Resource,
+        live: &Live,
+        _drifts: &[Drift],
+    ) -> Result<Live, ProvisionError> {
+        let id: &str = &r.id.to_string();
+        let mut live = live.clone();
+        if let Some(want) = gateway_policy(ctx, r) {
+            ctx.aws
+                .ec2
+                .modify_vpc_endpoint()
+                .vpc_endpoint_id(&live.physical_id)
+                .policy_document(&want)
+                .send()
+                .await
+                .ctx(EC2, "ModifyVpcEndpoint", id)?;
+            live = live.attr("policy", want);
+        }
+        Ok(live)
     }
 
     async fn create(ctx: &Ctx, r: &Resource) -> Result<Live, ProvisionError> {
@@ -53,10 +96,12 @@ impl Handler for VpcEndpoint {
             .vpc_id(ctx.vpc_id()?)
             .service_name(service)
             .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, id, &r.name));
+        let policy = gateway_policy(ctx, r);
         if *endpoint == Endpoint::Gateway {
             req = req
                 .vpc_endpoint_type(VpcEndpointType::Gateway)
-                .route_table_ids(ctx.dep(&ResourceId::PrivateRouteTable)?.physical_id);
+                .route_table_ids(ctx.dep(&ResourceId::PrivateRouteTable)?.physical_id)
+                .set_policy_document(policy.clone());
         } else {
             let zones = ctx.spec.network.availability_zones.clone();
             req = req
@@ -76,7 +121,8 @@ impl Handler for VpcEndpoint {
             e.and_then(|e| e.vpc_endpoint_id()).unwrap_or_default(),
             e.and_then(|e| e.state()).map_or("pending", |s| s.as_str()),
         )
-        .attr("service", service))
+        .attr("service", service)
+        .attr("policy", policy.unwrap_or_default()))
     }
 
     async fn delete(ctx: &Ctx, o: &Observed, _keep_data: bool) -> Result<(), ProvisionError> {
@@ -112,5 +158,17 @@ impl Handler for VpcEndpoint {
             })
         })
         .await
+    }
+}
+
+/// The policy the S3 gateway endpoint must carry (compact JSON), `None` for interface
+/// endpoints (their default policy stays).
+fn gateway_policy(ctx: &Ctx, r: &Resource) -> Option<String> {
+    match &r.payload {
+        Payload::VpcEndpoint {
+            endpoint: Endpoint::Gateway,
+            ..
+        } => Some(crate::policies::s3_endpoint_policy(&ctx.spec, &ctx.account).to_string()),
+        _ => None,
     }
 }

@@ -110,7 +110,7 @@ impl StateStore {
 
     /// The stored state, or `None` when there is none (first `up`, or it was lost).
     pub fn load(&self) -> Result<Option<State>, ProvisionError> {
-        let text = match fs::read_to_string(&self.path) {
+        let text = match read_text(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(ProvisionError::io("read the state file", &self.path, e)),
@@ -218,6 +218,22 @@ pub struct Lifespan {
     pub until_ms: Option<i64>,
 }
 
+/// The most of a state file or history pipectl reads (a stack's state is kilobytes).
+const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A state file's or history's text, read to at most [`MAX_STATE_BYTES`] whatever the file
+/// reports (a device never ends).
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = pipectl_files::read_capped(path, MAX_STATE_BYTES).map_err(|e| match e {
+        pipectl_files::ReadError::Io(e) => e,
+        pipectl_files::ReadError::TooLarge { cap } => std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("more than {cap} bytes"),
+        ),
+    })?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// Every lifetime the state directory knows for `stack`: resources deleted by `down` (from the
 /// history) and those that exist now (from the state, without taking its lock: read only);
 /// and, naming the file, what could not be read (a truncated state drops the shared resources
@@ -226,7 +242,7 @@ pub fn lifespans(dir: &Path, stack: &str) -> (Vec<Lifespan>, Vec<String>) {
     let mut out = Vec::new();
     let mut unreadable = Vec::new();
     let history = dir.join(format!("{stack}.history.jsonl"));
-    if let Ok(text) = fs::read_to_string(&history) {
+    if let Ok(text) = read_text(&history) {
         let mut bad = 0;
         let ended = text.lines().filter_map(|l| {
             let e = serde_json::from_str::<Ended>(l).ok();
@@ -255,7 +271,7 @@ pub fn lifespans(dir: &Path, stack: &str) -> (Vec<Lifespan>, Vec<String>) {
         }
     }
     let state_path = dir.join(format!("{stack}.json"));
-    let state = match fs::read_to_string(&state_path) {
+    let state = match read_text(&state_path) {
         Ok(text) => match serde_json::from_str::<State>(&text) {
             Ok(s) => Some(s),
             Err(e) => {

@@ -118,3 +118,52 @@ fn plan_names_the_image_type_and_the_lustre_version() {
     assert!(text.contains("ECS_AL2023 (Batch's)"), "{text}");
     assert!(text.contains("Lustre") && text.contains("2.15"), "{text}");
 }
+
+/// A device (or anything that never ends) is read only to the size cap, as a spec, a price
+/// sheet or the spec a report reads; a run id that is not one never becomes a path.
+#[test]
+fn a_device_or_a_path_in_a_run_id_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["validate", "/dev/zero"],
+        vec!["cost", SEED, "--prices", "/dev/zero"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pipectl"))
+            .args(&args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                child.kill().unwrap();
+                panic!("pipectl {args:?} did not stop reading");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("too-large") || err.contains("limit"),
+            "{args:?}: {err}"
+        );
+    }
+    let runs = dir.path().to_str().unwrap();
+    let o = pipectl(&[
+        "cost",
+        SEED,
+        "--run",
+        "../../x",
+        "--runs-dir",
+        runs,
+        "--offline",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not a run id"), "{}", stderr(&o));
+}

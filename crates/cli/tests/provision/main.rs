@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::Filter;
 use pipectl_provision::{Action, Session, Timeouts};
 use stack::{aws, err, ok, out, stack, tagged};
 
+mod endpoints;
 mod guards;
 mod lifecycle;
 mod recovery;

@@ -117,6 +117,70 @@ pub fn s3_endpoint_policy(spec: &Spec, account: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// The policy of the interface endpoint for `service` (`ecr.api`, `logs`, ...), where the
+/// service takes one and pipectl knows what the stack needs through it: ECR, pulls of the
+/// repositories the phases' images name (and the token a pull starts with); CloudWatch Logs,
+/// the stack's log group. `None`: the endpoint keeps its default policy (the ECS endpoints,
+/// whose policies ECS has not supported, and any `extra_endpoints`).
+pub fn interface_endpoint_policy(spec: &Spec, account: &str, service: &str) -> Option<Value> {
+    let region = &spec.stack.region;
+    let statements = match service {
+        "ecr.api" | "ecr.dkr" => {
+            let mut repos: Vec<String> = spec
+                .phases
+                .iter()
+                .filter_map(|p| ecr_repository_arn(&p.image, region))
+                .collect();
+            repos.sort();
+            repos.dedup();
+            let mut st = vec![json!({
+                "Sid": "Token",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",
+            })];
+            if !repos.is_empty() {
+                st.push(json!({
+                    "Sid": "StackImages",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                    "Resource": repos,
+                }));
+            }
+            st
+        }
+        "logs" => {
+            let group = spec.log_group_name();
+            vec![json!({
+                "Sid": "StackLogGroup",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [
+                    format!("arn:aws:logs:{region}:{account}:log-group:{group}"),
+                    format!("arn:aws:logs:{region}:{account}:log-group:{group}:*"),
+                ],
+            })]
+        }
+        _ => return None,
+    };
+    Some(json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// `arn:aws:ecr:REGION:ACCOUNT:repository/NAME` of an image in the region's private ECR
+/// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME[:TAG|@DIGEST]`); `None` for any other image.
+fn ecr_repository_arn(image: &str, region: &str) -> Option<String> {
+    let (host, rest) = image.split_once('/')?;
+    let account = host.strip_suffix(&format!(".dkr.ecr.{region}.amazonaws.com"))?;
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let name = rest.split(['@', ':']).next()?;
+    (!name.is_empty()).then(|| format!("arn:aws:ecr:{region}:{account}:repository/{name}"))
+}
+
 /// The stack's buckets' names in `account`.
 pub fn bucket_names(spec: &Spec, account: &str) -> Vec<String> {
     spec.buckets
@@ -228,6 +292,39 @@ mod tests {
         assert!(
             !doc.contains("\"arn:aws:s3:::*\"") && !doc.contains("s3:*"),
             "{doc}"
+        );
+    }
+
+    #[test]
+    fn interface_endpoints_reach_the_stacks_images_and_log_group() {
+        let mut spec = crate::seed_spec();
+        spec.phases[0].image =
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/train:1@sha256:ab".into();
+        let ecr = interface_endpoint_policy(&spec, "123456789012", "ecr.dkr")
+            .unwrap()
+            .to_string();
+        assert!(
+            ecr.contains("arn:aws:ecr:us-east-1:123456789012:repository/team/train\""),
+            "{ecr}"
+        );
+        assert!(
+            !ecr.contains("python"),
+            "public images are not ECR repositories: {ecr}"
+        );
+        let logs = interface_endpoint_policy(&spec, "123456789012", "logs")
+            .unwrap()
+            .to_string();
+        assert!(
+            logs.contains(&format!("log-group:{}:*", spec.log_group_name())),
+            "{logs}"
+        );
+        assert!(interface_endpoint_policy(&spec, "123456789012", "ecs").is_none());
+        assert_eq!(
+            ecr_repository_arn(
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1",
+                "us-east-1"
+            ),
+            None
         );
     }
 

@@ -84,7 +84,16 @@ fn every_policy_pipectl_creates_passes_the_linter() {
         let account = "123456789012";
         let job = policies::job_policy(&policies::bucket_names(&spec, account));
         let endpoint = policies::s3_endpoint_policy(&spec, account).to_string();
-        for (what, doc) in [("job role", job), ("S3 endpoint", endpoint)] {
+        let mut docs = vec![
+            ("job role".to_string(), job),
+            ("S3 endpoint".into(), endpoint),
+        ];
+        for svc in pipectl_spec::graph::interface_endpoints(&spec) {
+            if let Some(p) = policies::interface_endpoint_policy(&spec, account, &svc) {
+                docs.push((format!("{svc} endpoint"), p.to_string()));
+            }
+        }
+        for (what, doc) in docs {
             let found = findings(&doc);
             assert!(found.is_empty(), "{what} of {}:\n{found}", spec.stack.name);
             linted += 1;
@@ -92,5 +101,5 @@ fn every_policy_pipectl_creates_passes_the_linter() {
         // (trust policies are not linted: parliament reads a policy as an identity policy and
         // demands a Resource, which a trust policy never has; policies.rs tests them)
     }
-    assert!(linted >= 6, "{linted}");
+    assert!(linted >= 3 * 5, "{linted}");
 }

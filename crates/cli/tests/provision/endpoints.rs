@@ -36,6 +36,34 @@ async fn the_s3_endpoint_is_limited_to_the_stack_and_kept_so() {
             .cloned()
             .expect("the S3 gateway endpoint")
     };
+    // ECR only for the phases' repository, Logs only for the stack's log group; ECS's default
+    let all = aws
+        .ec2
+        .describe_vpc_endpoints()
+        .filters(filter(&s.name))
+        .send()
+        .await
+        .unwrap();
+    let policy_of = |suffix: &str| -> String {
+        let e = all
+            .vpc_endpoints()
+            .iter()
+            .find(|e| e.service_name().is_some_and(|n| n.ends_with(suffix)))
+            .unwrap_or_else(|| panic!("no {suffix} endpoint"));
+        e.policy_document().unwrap_or_default().to_string()
+    };
+    for ecr in [".ecr.dkr", ".ecr.api"] {
+        let p = policy_of(ecr);
+        assert!(
+            p.contains(":repository/python") && !p.contains("\"ecr:*\""),
+            "{ecr}: {p}"
+        );
+    }
+    assert!(
+        policy_of(".logs").contains(&format!("log-group:/pipectl/{}/", s.name)),
+        "{}",
+        policy_of(".logs")
+    );
     let e = endpoint().await;
     let policy: serde_json::Value = serde_json::from_str(e.policy_document().unwrap()).unwrap();
     let text = policy.to_string();

@@ -1,7 +1,8 @@
 //! The VPC endpoints that replace a NAT gateway: S3's gateway endpoint on the private route
-//! table, limited by its policy to the stack's buckets, image layers and packages
-//! (`crate::policies::s3_endpoint_policy`), and interface endpoints with private DNS in the
-//! private subnets.
+//! table, and interface endpoints with private DNS in the private subnets; each with a policy
+//! limited to the stack where the service takes one (`crate::policies`: S3 to the stack's
+//! buckets, image layers and packages; ECR to the phases' repositories; Logs to the stack's
+//! log group).
 
 use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
 use pipectl_aws::ResultExt;
@@ -48,10 +49,10 @@ impl Handler for VpcEndpoint {
     }
 
     fn drift(ctx: &Ctx, r: &Resource, live: &Live) -> Vec<Drift> {
-        match gateway_policy(ctx, r) {
+        match endpoint_policy(ctx, r) {
             Some(want) if live.get("policy") != want => vec![Drift::new(
                 "endpoint policy",
-                "the stack's buckets, image layers and packages",
+                "limited to the stack",
                 if live.get("policy").is_empty() {
                     "none"
                 } else {
@@ -71,7 +72,7 @@ impl Handler for VpcEndpoint {
     ) -> Result<Live, ProvisionError> {
         let id: &str = &r.id.to_string();
         let mut live = live.clone();
-        if let Some(want) = gateway_policy(ctx, r) {
+        if let Some(want) = endpoint_policy(ctx, r) {
             ctx.aws
                 .ec2
                 .modify_vpc_endpoint()
@@ -96,12 +97,12 @@ impl Handler for VpcEndpoint {
             .vpc_id(ctx.vpc_id()?)
             .service_name(service)
             .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, id, &r.name));
-        let policy = gateway_policy(ctx, r);
+        let policy = endpoint_policy(ctx, r);
+        req = req.set_policy_document(policy.clone());
         if *endpoint == Endpoint::Gateway {
             req = req
                 .vpc_endpoint_type(VpcEndpointType::Gateway)
-                .route_table_ids(ctx.dep(&ResourceId::PrivateRouteTable)?.physical_id)
-                .set_policy_document(policy.clone());
+                .route_table_ids(ctx.dep(&ResourceId::PrivateRouteTable)?.physical_id);
         } else {
             let zones = ctx.spec.network.availability_zones.clone();
             req = req
@@ -161,14 +162,15 @@ impl Handler for VpcEndpoint {
     }
 }
 
-/// The policy the S3 gateway endpoint must carry (compact JSON), `None` for interface
-/// endpoints (their default policy stays).
-fn gateway_policy(ctx: &Ctx, r: &Resource) -> Option<String> {
-    match &r.payload {
-        Payload::VpcEndpoint {
-            endpoint: Endpoint::Gateway,
-            ..
-        } => Some(crate::policies::s3_endpoint_policy(&ctx.spec, &ctx.account).to_string()),
+/// The policy the endpoint must carry (compact JSON): S3's gateway endpoint's, or an
+/// interface endpoint's where pipectl sets one; `None` keeps the default policy.
+fn endpoint_policy(ctx: &Ctx, r: &Resource) -> Option<String> {
+    use crate::policies::{interface_endpoint_policy, s3_endpoint_policy};
+    match &r.id {
+        ResourceId::S3Endpoint => Some(s3_endpoint_policy(&ctx.spec, &ctx.account).to_string()),
+        ResourceId::InterfaceEndpoint(svc) => {
+            interface_endpoint_policy(&ctx.spec, &ctx.account, svc).map(|p| p.to_string())
+        }
         _ => None,
     }
 }

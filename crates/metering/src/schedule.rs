@@ -1,6 +1,8 @@
 //! When each phase runs in the plan: phases start as soon as all their dependencies end (as
 //! Batch `dependsOn` does), so the pipeline's length is its critical path.
 
+use std::collections::HashMap;
+
 use pipectl_spec::Spec;
 
 /// Start and end of each phase, in seconds from the pipeline's start, in spec order.
@@ -9,6 +11,7 @@ pub fn schedule(spec: &Spec, wall_secs: &[f64]) -> Vec<(f64, f64)> {
     fn visit(
         i: usize,
         spec: &Spec,
+        index: &HashMap<&str, usize>,
         wall: &[f64],
         times: &mut Vec<Option<(f64, f64)>>,
         visiting: &mut Vec<bool>,
@@ -23,18 +26,25 @@ pub fn schedule(spec: &Spec, wall_secs: &[f64]) -> Vec<(f64, f64)> {
         let start = spec.phases[i]
             .depends_on
             .iter()
-            .filter_map(|d| spec.phases.iter().position(|p| &p.name == d))
-            .map(|j| visit(j, spec, wall, times, visiting))
+            .filter_map(|d| index.get(d.as_str()).copied())
+            .map(|j| visit(j, spec, index, wall, times, visiting))
             .fold(0.0, f64::max);
         let end = start + wall[i];
         times[i] = Some((start, end));
         end
     }
     let n = spec.phases.len();
+    // phases by name once (a search per dependency made a chain quadratic)
+    let index: HashMap<&str, usize> = spec
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
     let mut times: Vec<Option<(f64, f64)>> = vec![None; n];
     let mut visiting = vec![false; n];
     for i in 0..n {
-        visit(i, spec, wall_secs, &mut times, &mut visiting);
+        visit(i, spec, &index, wall_secs, &mut times, &mut visiting);
     }
     times.into_iter().map(|t| t.unwrap_or((0.0, 0.0))).collect()
 }

@@ -190,12 +190,11 @@ async fn iam(aws: &Aws, out: &mut Vec<Found>) {
         .collect()
         .await;
     for r in roles.into_iter().map(Result::unwrap) {
-        let tags = iam
-            .list_role_tags()
-            .role_name(r.role_name())
-            .send()
-            .await
-            .unwrap();
+        // a role another test deletes between the listing and this call is gone: skipped
+        let Some(tags) = gone_is_none(iam.list_role_tags().role_name(r.role_name()).send().await)
+        else {
+            continue;
+        };
         let tags = tags.tags().iter().map(|t| (t.key(), t.value()));
         out.push(found("role", r.role_name(), r.role_name(), tags));
     }
@@ -208,14 +207,29 @@ async fn iam(aws: &Aws, out: &mut Vec<Found>) {
         .await;
     for p in profiles.into_iter().map(Result::unwrap) {
         let name = p.instance_profile_name();
-        let tags = iam
-            .list_instance_profile_tags()
-            .instance_profile_name(name)
-            .send()
-            .await
-            .unwrap();
+        let Some(tags) = gone_is_none(
+            iam.list_instance_profile_tags()
+                .instance_profile_name(name)
+                .send()
+                .await,
+        ) else {
+            continue;
+        };
         let tags = tags.tags().iter().map(|t| (t.key(), t.value()));
         out.push(found("instance-profile", name, name, tags));
+    }
+}
+
+/// The answer, or `None` when IAM says the entity is gone (NoSuchEntity); any other error
+/// fails the test.
+fn gone_is_none<T, E: std::fmt::Debug>(r: Result<T, aws_sdk_ec2::error::SdkError<E>>) -> Option<T>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata,
+{
+    match r {
+        Ok(v) => Some(v),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchEntity") => None,
+        Err(e) => panic!("{e:?}"),
     }
 }
 

@@ -89,16 +89,30 @@ pub fn estimate(spec: &Spec, prices: &PriceSheet, opts: Options) -> Estimate {
 }
 
 fn allocate(spec: &Spec, run: &Run, rule: Allocation) -> Vec<PhaseCost> {
-    let direct: Vec<f64> = spec
+    // Each phase's own lines and the shared ones, by line index, gathered once: asking every
+    // line of every phase made an estimate quadratic in phases (and `analyze` makes one per
+    // input). Sums keep the lines' order, so every figure is what it was.
+    let index: std::collections::HashMap<&str, usize> = spec
         .phases
         .iter()
-        .map(|p| {
-            run.lines
-                .iter()
-                .filter(|l| l.phase.as_deref() == Some(&p.name))
-                .filter_map(|l| l.usd)
-                .sum()
-        })
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    let mut own: Vec<Vec<usize>> = vec![Vec::new(); spec.phases.len()];
+    let mut shared: Vec<usize> = Vec::new();
+    for (k, l) in run.lines.iter().enumerate() {
+        match &l.phase {
+            Some(name) => {
+                if let Some(&i) = index.get(name.as_str()) {
+                    own[i].push(k);
+                }
+            }
+            None => shared.push(k),
+        }
+    }
+    let direct: Vec<f64> = own
+        .iter()
+        .map(|ks| ks.iter().filter_map(|&k| run.lines[k].usd).sum())
         .collect();
     let w = weights(rule, &run.intervals, &direct);
     spec.phases
@@ -106,13 +120,17 @@ fn allocate(spec: &Spec, run: &Run, rule: Allocation) -> Vec<PhaseCost> {
         .enumerate()
         .map(|(i, p)| {
             let mut c = Components::default();
-            for l in &run.lines {
+            let (mut a, mut b) = (own[i].iter().peekable(), shared.iter().peekable());
+            // the two lists merged back into the lines' order
+            while let Some(k) = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) if x < y => a.next(),
+                (Some(_), None) => a.next(),
+                (_, Some(_)) => b.next(),
+                (None, None) => None,
+            } {
+                let l = &run.lines[*k];
                 let Some(usd) = l.usd else { continue };
-                let share = match &l.phase {
-                    Some(name) if name == &p.name => usd,
-                    Some(_) => 0.0,
-                    None => usd * w[i],
-                };
+                let share = if l.phase.is_some() { usd } else { usd * w[i] };
                 match l.component {
                     Component::Compute => c.compute += share,
                     Component::Storage => c.storage += share,

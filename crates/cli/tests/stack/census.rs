@@ -222,9 +222,9 @@ async fn iam(aws: &Aws, out: &mut Vec<Found>) {
 
 /// The answer, or `None` when IAM says the entity is gone (NoSuchEntity); any other error
 /// fails the test.
-fn gone_is_none<T, E: std::fmt::Debug>(r: Result<T, aws_sdk_ec2::error::SdkError<E>>) -> Option<T>
+fn gone_is_none<T, E>(r: Result<T, aws_sdk_ec2::error::SdkError<E>>) -> Option<T>
 where
-    E: aws_sdk_ec2::error::ProvideErrorMetadata,
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug,
 {
     match r {
         Ok(v) => Some(v),

@@ -18,15 +18,19 @@ async fn the_s3_endpoint_is_limited_to_the_stack_and_kept_so() {
     std::fs::write(&s.spec, text).unwrap();
     let aws = aws().await;
     ok(&s.run(&["up", "--yes"]));
-    let endpoint = || async {
-        let out = aws
-            .ec2
+    // the stack's endpoints as EC2 describes them
+    let endpoints = || async {
+        aws.ec2
             .describe_vpc_endpoints()
             .filters(filter(&s.name))
             .send()
             .await
-            .unwrap();
-        out.vpc_endpoints()
+            .unwrap()
+    };
+    let endpoint = || async {
+        endpoints()
+            .await
+            .vpc_endpoints()
             .iter()
             .find(|e| {
                 e.vpc_endpoint_type()
@@ -37,13 +41,7 @@ async fn the_s3_endpoint_is_limited_to_the_stack_and_kept_so() {
             .expect("the S3 gateway endpoint")
     };
     // ECR only for the phases' repository, Logs only for the stack's log group; ECS's default
-    let all = aws
-        .ec2
-        .describe_vpc_endpoints()
-        .filters(filter(&s.name))
-        .send()
-        .await
-        .unwrap();
+    let all = endpoints().await;
     let policy_of = |suffix: &str| -> String {
         let e = all
             .vpc_endpoints()

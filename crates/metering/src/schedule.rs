@@ -35,12 +35,7 @@ pub fn schedule(spec: &Spec, wall_secs: &[f64]) -> Vec<(f64, f64)> {
     }
     let n = spec.phases.len();
     // phases by name once (a search per dependency made a chain quadratic)
-    let index: HashMap<&str, usize> = spec
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.name.as_str(), i))
-        .collect();
+    let index = spec.phase_indices();
     let mut times: Vec<Option<(f64, f64)>> = vec![None; n];
     let mut visiting = vec![false; n];
     for i in 0..n {

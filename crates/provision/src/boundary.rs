@@ -70,7 +70,6 @@ pub async fn check(ctx: &Ctx) -> Result<(), ProvisionError> {
     }
     let arn = boundary_arn(&ctx.spec, &ctx.account);
     let want = boundary_document(&ctx.spec, &ctx.account);
-    let spec_path = "SPEC";
     match current(&ctx.aws, &arn).await? {
         Some(doc) if doc == want => Ok(()),
         found => Err(ProvisionError::Refused {
@@ -83,9 +82,9 @@ pub async fn check(ctx: &Ctx) -> Result<(), ProvisionError> {
                     "the stack's permissions boundary {arn} is not this spec's (its buckets changed, or it was edited)"
                 ),
             },
-            hint: Some(format!(
-                "an administrator runs `pipectl bootstrap {spec_path}` once for this stack (pipectl's own policy cannot create or change it; `pipectl iam-policy {spec_path} --boundary` prints it)"
-            )),
+            hint: Some(
+                "an administrator runs `pipectl bootstrap SPEC` once for this stack (pipectl's own policy cannot create or change it; `pipectl iam-policy SPEC --boundary` prints it)".into(),
+            ),
         }),
     }
 }

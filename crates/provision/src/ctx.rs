@@ -275,7 +275,7 @@ impl Ctx {
 
     /// S3 bucket names are global: the stack, the role and the account make them unique.
     pub fn bucket_name(&self, key: &str) -> String {
-        format!("pipectl-{}-{key}-{}", self.stack, self.account)
+        crate::policies::bucket_name(&self.stack, key, &self.account)
     }
 
     /// The VPC the stack lives in: the one it created, or the spec's.

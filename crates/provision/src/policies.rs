@@ -19,11 +19,7 @@ use serde_json::{Value, json};
 /// parameters and plain environment variables: give credentials as secrets, never as
 /// environment values.
 pub fn job_statements(buckets: &[String]) -> Vec<Value> {
-    let arns: Vec<String> = buckets
-        .iter()
-        .map(|b| format!("arn:aws:s3:::{b}"))
-        .collect();
-    let objects: Vec<String> = arns.iter().map(|b| format!("{b}/*")).collect();
+    let (arns, objects) = bucket_and_object_arns(buckets);
     let mut statements = vec![json!({
         "Sid": "Metrics",
         "Effect": "Allow",
@@ -82,11 +78,7 @@ pub fn boundary_document(spec: &Spec, account: &str) -> Value {
 /// service): the ECS endpoints take none, and the instance role's boundary is what limits them.
 pub fn s3_endpoint_policy(spec: &Spec, account: &str) -> Value {
     let region = &spec.stack.region;
-    let buckets: Vec<String> = bucket_names(spec, account)
-        .iter()
-        .map(|b| format!("arn:aws:s3:::{b}"))
-        .collect();
-    let objects: Vec<String> = buckets.iter().map(|b| format!("{b}/*")).collect();
+    let (buckets, objects) = bucket_and_object_arns(&bucket_names(spec, account));
     let mut statements = vec![json!({
         "Sid": "ImageLayers",
         "Effect": "Allow",
@@ -185,8 +177,20 @@ fn ecr_repository_arn(image: &str, region: &str) -> Option<String> {
 pub fn bucket_names(spec: &Spec, account: &str) -> Vec<String> {
     spec.buckets
         .keys()
-        .map(|k| format!("pipectl-{}-{k}-{account}", spec.stack.name))
+        .map(|k| bucket_name(&spec.stack.name, k, account))
         .collect()
+}
+
+/// A bucket's name: `pipectl-<stack>-<key>-<account>` (S3 names are global).
+pub fn bucket_name(stack: &str, key: &str, account: &str) -> String {
+    format!("pipectl-{stack}-{key}-{account}")
+}
+
+/// The ARNs of buckets and of their objects.
+fn bucket_and_object_arns(names: &[String]) -> (Vec<String>, Vec<String>) {
+    let buckets: Vec<String> = names.iter().map(|b| format!("arn:aws:s3:::{b}")).collect();
+    let objects = buckets.iter().map(|b| format!("{b}/*")).collect();
+    (buckets, objects)
 }
 
 /// Who may assume a role: the service, from this account only where the service documents

@@ -92,12 +92,7 @@ fn allocate(spec: &Spec, run: &Run, rule: Allocation) -> Vec<PhaseCost> {
     // Each phase's own lines and the shared ones, by line index, gathered once: asking every
     // line of every phase made an estimate quadratic in phases (and `analyze` makes one per
     // input). Sums keep the lines' order, so every figure is what it was.
-    let index: std::collections::HashMap<&str, usize> = spec
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.name.as_str(), i))
-        .collect();
+    let index = spec.phase_indices();
     let mut own: Vec<Vec<usize>> = vec![Vec::new(); spec.phases.len()];
     let mut shared: Vec<usize> = Vec::new();
     for (k, l) in run.lines.iter().enumerate() {

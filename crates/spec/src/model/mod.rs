@@ -123,6 +123,16 @@ pub struct Stated {
 
 impl Spec {
     /// The phase named `name`; None when there is none.
+    /// Each phase's index in `phases`, by name (the last of a duplicated name).
+    pub fn phase_indices(&self) -> std::collections::HashMap<&str, usize> {
+        self.phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect()
+    }
+
+    /// The phase named `name`.
     pub fn phase(&self, name: &str) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)
     }

@@ -314,12 +314,7 @@ fn check_fit(
 /// Unknown and self dependencies, duplicates, and cycles (reported once each, at an edge of
 /// the cycle, naming the whole loop).
 fn check_dependencies(spec: &Spec, out: &mut Vec<Finding>) {
-    let index: HashMap<&str, usize> = spec
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.name.as_str(), i))
-        .collect();
+    let index = spec.phase_indices();
     let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); spec.phases.len()];
     for (i, phase) in spec.phases.iter().enumerate() {
         if phase.depends_on.len() > MAX_DEPENDS_ON {
